@@ -1,0 +1,38 @@
+"""The command line: one parser for the GUI and every subcommand.
+
+Each subcommand module exposes `register(subparsers)` and sets `func` on its
+parser; `func(args) -> int` is the exit code. Later issues add `dataset`,
+`job`, `model` and `engine` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from app import APP_NAME, __version__
+from app.cli import db_command, info_command
+
+_COMMANDS = (info_command, db_command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sparktrainer",
+        description=f"{APP_NAME}: from a raw dataset to a trained, tested, exported model. "
+        "Without a command, the window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--data-dir", metavar="DIR",
+        help="use DIR as the data directory (default: $SPARKTRAINER_HOME or the platform's)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    parser.add_argument(
+        "--smoke-test", action="store_true",
+        help="open the window, visit every pane, print the milliseconds from process start "
+        "to the first painted frame, and exit",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _COMMANDS:
+        module.register(subparsers)
+    return parser

@@ -1,0 +1,96 @@
+"""The application core: the services every pane and command share.
+
+Built once by the composition root (`main.py`) for the GUI, the command line
+and tests alike. The database opens off the GUI thread after the first frame,
+because SQLAlchemy and Alembic cost more to import than the window does to
+show; services that need it wait for `database_ready`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from app.notifications import NotificationService
+from app.paths import DataPaths
+from app.settings import Settings
+from app.tasks import run_task
+
+if TYPE_CHECKING:
+    from app.db.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class AppCore(QObject):
+    database_ready = Signal()
+    database_failed = Signal(str)
+
+    def __init__(self, paths: DataPaths, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.settings = Settings(paths.settings_file, self)
+        self.notifications = NotificationService(self.settings, self)
+        self._database: Database | None = None
+        self._waiting: list[Callable[[Database], None]] = []
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("the database is not open yet; use when_database_ready")
+        return self._database
+
+    @property
+    def database_is_open(self) -> bool:
+        return self._database is not None
+
+    def open_database(self) -> Database:
+        """Open and migrate synchronously: for the command line and tests."""
+        from app.db.database import Database
+
+        if self._database is None:
+            self._attach(Database(self.paths.database))
+        return self.database
+
+    def open_database_async(self) -> None:
+        """Open and migrate in the thread pool; emits `database_ready` or `database_failed`."""
+        from app.errors import UserError
+
+        path = self.paths.database
+
+        def work(_state):  # noqa: ANN001, ANN202
+            from app.db.database import Database
+
+            return Database(path)
+
+        def failed(error: BaseException, text: str) -> None:
+            log.error("Could not open the database %s:\n%s", path, text)
+            self.database_failed.emit(
+                str(UserError(f"Could not open the database {path}: {error}",
+                              "Check that the disk is not full and the file is writable."))
+            )
+
+        run_task(work, on_done=self._attach, on_error=failed)
+
+    def when_database_ready(self, callback: Callable[[Database], None]) -> None:
+        if self._database is not None:
+            callback(self._database)
+        else:
+            self._waiting.append(callback)
+
+    def _attach(self, database: Database) -> None:
+        self._database = database
+        self.notifications.attach_database(database)
+        waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback(database)
+        self.database_ready.emit()
+
+    def shutdown(self) -> None:
+        self.settings.sync()
+        if self._database is not None:
+            self._database.close()
+            self._database = None

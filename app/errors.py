@@ -1,0 +1,29 @@
+"""The two kinds of error SparkTrainer tells apart.
+
+A `UserError` is a known problem with what the person gave us (a bad file, a
+full disk, a missing column): it is shown plainly with what to do about it.
+Anything else is a bug: it is logged and shown in the crash dialog with its
+traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the person can fix; `hint` says how."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class TaskCancelled(Exception):  # noqa: N818 - reads better at raise sites
+    """Raised inside a background task when its state was cancelled."""
+
+
+def is_known(error: BaseException) -> bool:
+    return isinstance(error, UserError | TaskCancelled)

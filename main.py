@@ -1,0 +1,32 @@
+"""SparkTrainer's composition root: parse argv, then start the GUI or a command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# Running as `python main.py` from anywhere: the packages live beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from app.cli import build_parser
+    from app.paths import HOME_ENV
+
+    args = build_parser().parse_args(argv)
+    if args.data_dir:
+        os.environ[HOME_ENV] = str(Path(args.data_dir).expanduser().resolve())
+    if args.command is None:
+        from views.application import run_gui
+
+        return run_gui(args)
+    from app.logsetup import configure_logging
+    from app.paths import data_paths
+
+    configure_logging(data_paths().app_log, stderr=args.verbose)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Qt Widgets user interface. Talks to app/ through services and item models."""

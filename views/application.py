@@ -1,0 +1,174 @@
+"""Starting the GUI: one instance, the core services, the window and its helpers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMenu
+
+from app import APP_ID, APP_NAME, __version__, crash
+from app.core import AppCore
+from app.logsetup import configure_logging
+from app.paths import DataPaths, data_paths
+from app.single_instance import SingleInstance, send_message
+from views.crash_dialog import ErrorPresenter, show_user_error
+from views.first_frame import FirstFrameWatcher, process_start_time
+from views.icons import app_icon
+from views.main_window import MainWindow
+from views.notifications import NotificationPresenter
+from views.panes import PANE_KEYS
+from views.theme import ThemeController
+
+log = logging.getLogger(__name__)
+
+SMOKE_DATABASE_TIMEOUT_MS = 60_000
+
+
+def ensure_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    return app
+
+
+class GuiSession(QObject):
+    """Everything the running GUI owns; tests build one directly, `run_gui` from argv."""
+
+    def __init__(self, app: QApplication, paths: DataPaths) -> None:
+        super().__init__()
+        self.app = app
+        self.paths = paths
+        self.instance = SingleInstance(paths.root, self)
+        self.core: AppCore | None = None
+        self.window: MainWindow | None = None
+        self.first_frame: FirstFrameWatcher | None = None
+
+    def start(self) -> bool:
+        """Build and show the window; False when another instance runs (it was told)."""
+        if not self.instance.acquire():
+            return False
+        self.errors = ErrorPresenter(self.paths.app_log, self)
+        crash.install(self.paths.crash_log)
+        crash.set_presenter(self.errors.present)
+
+        core = self.core = AppCore(self.paths, self)
+        self.theme = ThemeController(self.app, core.settings)
+        window = self.window = MainWindow(core)
+        window.theme_toggle_requested.connect(self.theme.toggle)
+        tray_menu = QMenu(window)
+        tray_menu.addAction(f"Show {APP_NAME}", window.bring_to_front)
+        tray_menu.addAction("Quit", window.close)
+        self.notifications = NotificationPresenter(
+            window, core.notifications, core.settings, tray_menu
+        )
+        window.statusBar().addPermanentWidget(self.notifications.bell)
+        self.instance.message_received.connect(self._on_instance_message)
+        core.database_failed.connect(self._on_database_failed)
+        core.database_ready.connect(self.notifications.reload)
+
+        self.first_frame = FirstFrameWatcher(window)
+        # The database opens after the first frame: the window appears as fast as Qt allows.
+        self.first_frame.painted.connect(lambda _t: core.open_database_async())
+        window.show()
+        return True
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+        if self.core is not None:
+            from app.tasks import wait_for_all
+
+            wait_for_all()
+            self.core.shutdown()
+            self.core = None
+        crash.set_presenter(None)
+        self.instance.release()
+
+    def _on_instance_message(self, message: dict) -> None:
+        log.info("Message from another launch: %s", message.get("command"))
+        if message.get("command") == "activate" and self.window is not None:
+            self.window.bring_to_front()
+
+    def _on_database_failed(self, text: str) -> None:
+        from app.errors import UserError
+
+        show_user_error(self.window, UserError(text), "Database problem")
+
+
+class SmokeTour(QObject):
+    """`--smoke-test`: first frame, every pane, database ready; then exit with a verdict."""
+
+    def __init__(self, session: GuiSession) -> None:
+        super().__init__(session)
+        self._session = session
+        self.failures: list[str] = []
+        assert session.first_frame is not None and session.core is not None
+        session.errors.present = self._on_error  # type: ignore[method-assign]
+        crash.set_presenter(self._on_error)
+        session.first_frame.painted.connect(self._on_first_frame)
+        session.core.database_failed.connect(lambda text: self.failures.append(text))
+
+    def _on_error(self, error: BaseException, details: str) -> None:
+        self.failures.append(details)
+        print(details, file=sys.stderr)
+
+    def _on_first_frame(self, painted_at: float) -> None:
+        elapsed_ms = (painted_at - process_start_time()) * 1000
+        print(f"first frame: {elapsed_ms:.0f} ms after process start", flush=True)
+        window = self._session.window
+        assert window is not None
+        for key in PANE_KEYS:
+            window.show_pane(key)
+            window.grab()  # paints the pane now, so a broken paint fails here
+        print(f"panes visited: {', '.join(PANE_KEYS)}", flush=True)
+        core = self._session.core
+        assert core is not None
+        core.when_database_ready(lambda _db: self._finish())
+        self._deadline = QTimer(self, singleShot=True, interval=SMOKE_DATABASE_TIMEOUT_MS)
+        self._deadline.timeout.connect(lambda: self._finish("the database did not open in time"))
+        self._deadline.start()
+        core.database_failed.connect(lambda _t: self._finish())
+
+    def _finish(self, failure: str = "") -> None:
+        if failure:
+            self.failures.append(failure)
+        print("database: " + ("failed" if self.failures else "ok"), flush=True)
+        self._session.app.exit(1 if self.failures else 0)
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    paths = data_paths()
+    configure_logging(paths.app_log, stderr=args.verbose)
+    started = time.time()
+    app = ensure_application()
+    session = GuiSession(app, paths)
+    if not session.start():
+        if send_message(session.instance.name, {"command": "activate"}):
+            print(f"{APP_NAME} is already running; its window was brought to the front.")
+            return 0
+        print(
+            f"Another {APP_NAME} holds {paths.lock_file} but does not answer. "
+            "If it hangs, end it and start again.",
+            file=sys.stderr,
+        )
+        return 1
+    log.info("%s %s started in %.0f ms (data: %s)", APP_NAME, __version__,
+             (time.time() - started) * 1000, paths.root)
+    if args.smoke_test:
+        SmokeTour(session)
+    try:
+        return app.exec()
+    finally:
+        session.close()

@@ -1,0 +1,49 @@
+"""`python -m views.<pane>`: one pane in its own window, for development and smoke tests.
+
+With `SPARKTRAINER_PREVIEW_SMOKE=1` the preview exits 0 right after its first
+frame, and 1 if anything raised on the way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
+
+from app import crash
+from app.core import AppCore
+from app.paths import HOME_ENV, DataPaths, data_paths
+from views.application import ensure_application
+from views.first_frame import FirstFrameWatcher
+from views.theme import ThemeController
+
+SMOKE_ENV = "SPARKTRAINER_PREVIEW_SMOKE"
+
+
+def preview(factory: Callable[[AppCore], QWidget]) -> int:
+    smoke = os.environ.get(SMOKE_ENV) == "1"
+    if smoke and not os.environ.get(HOME_ENV):
+        paths = DataPaths(Path(tempfile.mkdtemp(prefix="sparktrainer-preview-"))).ensure()
+    else:
+        paths = data_paths()
+    app = ensure_application()
+    failures: list[str] = []
+    crash.install(paths.crash_log)
+    crash.set_presenter(lambda _e, text: (failures.append(text), print(text, file=sys.stderr)))
+    core = AppCore(paths)
+    ThemeController(app, core.settings)
+    core.open_database()
+    widget = factory(core)
+    widget.resize(1000, 700)
+    watcher = FirstFrameWatcher(widget)
+    if smoke:
+        watcher.painted.connect(lambda _t: QTimer.singleShot(0, lambda: app.exit(1 if failures else 0)))
+    widget.show()
+    code = app.exec()
+    core.shutdown()
+    return 1 if failures else code

@@ -1,0 +1,47 @@
+"""`python -m views.screenshot OUT.png [--pane KEY] [--theme light|dark]`: a picture of the window.
+
+Used for the README and for looking at a pane without a screen (offscreen or Xvfb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from app.paths import DataPaths
+from app.settings import THEME
+from views.application import GuiSession, ensure_application
+from views.panes import PANE_KEYS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m views.screenshot")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--pane", choices=PANE_KEYS, default="settings")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--size", default="1280x800")
+    args = parser.parse_args(argv)
+
+    app = ensure_application()
+    paths = DataPaths(Path(tempfile.mkdtemp(prefix="sparktrainer-shot-"))).ensure()
+    session = GuiSession(app, paths)
+    if not session.start():
+        return 1
+    assert session.core is not None and session.window is not None
+    session.core.settings.set(THEME, args.theme)
+    session.core.open_database()
+    width, height = map(int, args.size.split("x"))
+    session.window.resize(width, height)
+    session.window.show_pane(args.pane)
+    for _ in range(5):
+        app.processEvents()
+    ok = session.window.grab().save(str(args.output))
+    session.close()
+    print(f"wrote {args.output}" if ok else f"could not write {args.output}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

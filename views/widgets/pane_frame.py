@@ -1,0 +1,45 @@
+"""The frame every pane shares: a title, a one-line purpose, then the pane's body."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class PaneFrame(QWidget):
+    def __init__(self, title: str, subtitle: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.setSpacing(6)
+        heading = QLabel(title)
+        heading.setProperty("role", "pane-title")
+        caption = QLabel(subtitle)
+        caption.setProperty("role", "muted")
+        caption.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(caption)
+        layout.addSpacing(10)
+        self.body = QVBoxLayout()
+        layout.addLayout(self.body, 1)
+
+
+class EmptyState(QWidget):
+    """What a pane shows when it has nothing yet: what it is for and what to do first."""
+
+    def __init__(self, headline: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        for content, role in ((headline, None), (text, "muted")):
+            label = QLabel(content)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            if role:
+                label.setProperty("role", role)
+            else:
+                font = label.font()
+                font.setPointSizeF(font.pointSizeF() * 1.3)
+                label.setFont(font)
+            layout.addWidget(label)
+        layout.addStretch(2)
