@@ -61,7 +61,7 @@ class AppCore(QObject):
 
         path = self.paths.database
 
-        def work(_state):  # noqa: ANN001, ANN202
+        def work(_state):
             from app.db.database import Database
 
             return Database(path)
@@ -69,8 +69,12 @@ class AppCore(QObject):
         def failed(error: BaseException, text: str) -> None:
             log.error("Could not open the database %s:\n%s", path, text)
             self.database_failed.emit(
-                str(UserError(f"Could not open the database {path}: {error}",
-                              "Check that the disk is not full and the file is writable."))
+                str(
+                    UserError(
+                        f"Could not open the database {path}: {error}",
+                        "Check that the disk is not full and the file is writable.",
+                    )
+                )
             )
 
         run_task(work, on_done=self._attach, on_error=failed)

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from app.errors import is_known
+
 log = logging.getLogger(__name__)
 
 Presenter = Callable[[BaseException, str], None]
@@ -29,20 +31,21 @@ def format_exception(error: BaseException) -> str:
     return "".join(traceback.format_exception(type(error), error, error.__traceback__))
 
 
-def _excepthook(
-    kind: type[BaseException], error: BaseException, tb: TracebackType | None
-) -> None:
+def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, tb)
         return
     text = "".join(traceback.format_exception(kind, error, tb))
-    log.critical("Uncaught exception:\n%s", text)
+    if is_known(error):
+        log.warning("%s", error)
+    else:
+        log.critical("Uncaught exception:\n%s", text)
     if _presenter is None:
         sys.__excepthook__(kind, error, tb)
         return
     try:
         _presenter(error, text)
-    except Exception:  # noqa: BLE001 - the hook itself must never raise
+    except Exception:
         log.exception("The crash presenter failed")
         sys.__excepthook__(kind, error, tb)
 
@@ -56,9 +59,13 @@ def install(crash_log: Path) -> None:
     """Install the hooks; safe to call again (tests do)."""
     global _fault_file
     crash_log.parent.mkdir(parents=True, exist_ok=True)
-    if _fault_file is None or _fault_file.closed:
-        _fault_file = crash_log.open("a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if _fault_file is None or Path(_fault_file.name) != crash_log:
+        previous = _fault_file
+        # Lives as long as the process: faulthandler writes to its descriptor on a fault.
+        _fault_file = crash_log.open("a", encoding="utf-8")
         faulthandler.enable(_fault_file, all_threads=True)
+        if previous is not None:
+            previous.close()
     sys.excepthook = _excepthook
     threading.excepthook = _thread_excepthook
 

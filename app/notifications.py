@@ -8,6 +8,7 @@ system tray where the platform has one and inside the window otherwise.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -82,15 +83,21 @@ class NotificationService(QObject):
         run_task(
             lambda _state: _insert(database, notification, keep),
             on_done=lambda _id: self.history_changed.emit(),
+            context=self,
         )
 
-    def load_history(self, on_done, limit: int = 500) -> None:  # noqa: ANN001
+    def load_history(
+        self,
+        on_done: Callable[[list[Notification]], None],
+        limit: int = 500,
+        context: QObject | None = None,
+    ) -> None:
         """Deliver the newest notifications, newest first, to `on_done` on this thread."""
         database = self._database
         if database is None:
             on_done(list(reversed(self._pending)))
             return
-        run_task(lambda _state: _recent(database, limit), on_done=on_done)
+        run_task(lambda _state: _recent(database, limit), on_done=on_done, context=context)
 
     def mark_all_read(self) -> None:
         database = self._database
@@ -98,7 +105,11 @@ class NotificationService(QObject):
             self._pending = [replace(n, read=True) for n in self._pending]
             self.history_changed.emit()
             return
-        run_task(lambda _s: _mark_read(database), on_done=lambda _r: self.history_changed.emit())
+        run_task(
+            lambda _s: _mark_read(database),
+            on_done=lambda _r: self.history_changed.emit(),
+            context=self,
+        )
 
 
 def _insert(database: Database, notification: Notification, keep: int) -> int:

@@ -39,7 +39,9 @@ class Option(Generic[T]):
         try:
             coerced = _coerce(self.type, value)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{self.key}: {value!r} is not a valid {self.type.__name__}") from error
+            raise ValueError(
+                f"{self.key}: {value!r} is not a valid {self.type.__name__}"
+            ) from error
         if self.choices and coerced not in self.choices:
             allowed = ", ".join(map(str, self.choices))
             raise ValueError(f"{self.key}: {coerced!r} is not one of {allowed}")
@@ -72,26 +74,43 @@ def _coerce(kind: type, value: Any) -> Any:
 
 
 THEME = Option(
-    "appearance.theme", str, "system", "Theme",
+    "appearance.theme",
+    str,
+    "system",
+    "Theme",
     "Follow the system's light or dark scheme, or force one.",
     choices=("system", "light", "dark"),
 )
 NOTIFICATIONS_ENABLED = Option(
-    "notifications.enabled", bool, True, "Show notifications",
+    "notifications.enabled",
+    bool,
+    True,
+    "Show notifications",
     "Tell me when a job finishes or fails and when something needs attention.",
 )
 NOTIFICATIONS_USE_TRAY = Option(
-    "notifications.use_tray", bool, True, "Use the system tray",
+    "notifications.use_tray",
+    bool,
+    True,
+    "Use the system tray",
     "Show notifications from the system tray where the desktop has one; "
     "otherwise they appear inside the window.",
 )
 NOTIFICATION_HISTORY = Option(
-    "notifications.history_size", int, 200, "Notifications kept",
+    "notifications.history_size",
+    int,
+    200,
+    "Notifications kept",
     "How many past notifications the notification list remembers.",
-    minimum=10, maximum=10_000,
+    minimum=10,
+    maximum=10_000,
 )
 LAST_PANE = Option(
-    "window.last_pane", str, "datasets", "Last pane", "The pane shown at start-up.",
+    "window.last_pane",
+    str,
+    "datasets",
+    "Last pane",
+    "The pane shown at start-up.",
     internal=True,
 )
 WINDOW_GEOMETRY = Option(

@@ -72,25 +72,35 @@ class _Relay(QObject):
     errored = Signal(object, str)
     finished = Signal()
 
-    def __init__(self, callbacks: dict[str, Callable[..., None]]) -> None:
+    def __init__(self, callbacks: dict[str, Callable[..., None]], context: QObject | None) -> None:
         super().__init__()
         self._callbacks = callbacks
+        self._context_alive = True
+        if context is not None:
+            context.destroyed.connect(self._on_context_destroyed)
         self.progressed.connect(self._on_progressed)
         self.succeeded.connect(self._on_succeeded)
         self.errored.connect(self._on_errored)
         self.finished.connect(self._on_finished)
 
+    @Slot()
+    def _on_context_destroyed(self) -> None:
+        self._context_alive = False
+
     @Slot(object)
     def _on_progressed(self, progress: Progress) -> None:
-        self._callbacks["progress"](progress)
+        if self._context_alive:
+            self._callbacks["progress"](progress)
 
     @Slot(object)
     def _on_succeeded(self, result: object) -> None:
-        self._callbacks["done"](result)
+        if self._context_alive:
+            self._callbacks["done"](result)
 
     @Slot(object, str)
     def _on_errored(self, error: BaseException, text: str) -> None:
-        self._callbacks["error"](error, text)
+        if self._context_alive:
+            self._callbacks["error"](error, text)
 
     @Slot()
     def _on_finished(self) -> None:
@@ -124,7 +134,7 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         try:
             result = self._fn(self._state)
-        except BaseException as error:  # noqa: BLE001 - every error reaches the caller
+        except BaseException as error:
             self._relay.errored.emit(error, traceback.format_exc())
         else:
             self._relay.succeeded.emit(result)
@@ -139,9 +149,14 @@ def run_task(
     on_progress: Callable[[Progress], None] | None = None,
     *,
     on_cancelled: Callable[[], None] | None = None,
+    context: QObject | None = None,
     pool: QThreadPool | None = None,
 ) -> TaskHandle:
     """Run `fn(state)` in the thread pool; callbacks run back on the calling thread.
+
+    With `context`, the callbacks are skipped once that object has been
+    destroyed (as with Qt's connect): a window closed while its task ran is
+    never called back.
 
     Without `on_error`, a failure is logged and handed to `sys.excepthook`, so a
     bug in a worker reaches the crash dialog instead of vanishing.
@@ -178,7 +193,8 @@ def run_task(
         relay.deleteLater()
 
     relay = _Relay(
-        {"progress": _progress, "done": _done, "error": _error, "finished": _finished}
+        {"progress": _progress, "done": _done, "error": _error, "finished": _finished},
+        context,
     )
     state._report = relay.progressed.emit
     handle._relay = relay  # type: ignore[attr-defined] - keeps it alive with the handle

@@ -27,9 +27,11 @@ class AboutDialog(QDialog):
 
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(64, 64))
-        title = QLabel(f"<h2>{APP_NAME} {self.versions['SparkTrainer']}</h2>"
-                       "From a raw dataset to a trained, tested, exported model "
-                       "on your own workstation.")
+        title = QLabel(
+            f"<h2>{APP_NAME} {self.versions['SparkTrainer']}</h2>"
+            "From a raw dataset to a trained, tested, exported model "
+            "on your own workstation."
+        )
         title.setWordWrap(True)
         header = QHBoxLayout()
         header.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)

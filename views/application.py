@@ -44,10 +44,11 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 class GuiSession(QObject):
     """Everything the running GUI owns; tests build one directly, `run_gui` from argv."""
 
-    def __init__(self, app: QApplication, paths: DataPaths) -> None:
+    def __init__(self, app: QApplication, paths: DataPaths, *, verbose: bool = False) -> None:
         super().__init__()
         self.app = app
         self.paths = paths
+        self._verbose = verbose
         self.instance = SingleInstance(paths.root, self)
         self.core: AppCore | None = None
         self.window: MainWindow | None = None
@@ -57,6 +58,7 @@ class GuiSession(QObject):
         """Build and show the window; False when another instance runs (it was told)."""
         if not self.instance.acquire():
             return False
+        configure_logging(self.paths.app_log, stderr=self._verbose)
         self.errors = ErrorPresenter(self.paths.app_log, self)
         crash.install(self.paths.crash_log)
         crash.set_presenter(self.errors.present)
@@ -64,6 +66,7 @@ class GuiSession(QObject):
         core = self.core = AppCore(self.paths, self)
         self.theme = ThemeController(self.app, core.settings)
         window = self.window = MainWindow(core)
+        self.errors.window = window
         window.theme_toggle_requested.connect(self.theme.toggle)
         tray_menu = QMenu(window)
         tray_menu.addAction(f"Show {APP_NAME}", window.bring_to_front)
@@ -150,10 +153,9 @@ class SmokeTour(QObject):
 
 def run_gui(args: argparse.Namespace) -> int:
     paths = data_paths()
-    configure_logging(paths.app_log, stderr=args.verbose)
     started = time.time()
     app = ensure_application()
-    session = GuiSession(app, paths)
+    session = GuiSession(app, paths, verbose=args.verbose)
     if not session.start():
         if send_message(session.instance.name, {"command": "activate"}):
             print(f"{APP_NAME} is already running; its window was brought to the front.")
@@ -164,8 +166,13 @@ def run_gui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    log.info("%s %s started in %.0f ms (data: %s)", APP_NAME, __version__,
-             (time.time() - started) * 1000, paths.root)
+    log.info(
+        "%s %s started in %.0f ms (data: %s)",
+        APP_NAME,
+        __version__,
+        (time.time() - started) * 1000,
+        paths.root,
+    )
     if args.smoke_test:
         SmokeTour(session)
     try:

@@ -26,8 +26,9 @@ from app.errors import UserError, is_known
 
 
 class CrashDialog(QDialog):
-    def __init__(self, error: BaseException, details: str, log_file: Path,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, error: BaseException, details: str, log_file: Path, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{APP_NAME} hit a bug")
         self.resize(720, 460)
@@ -55,14 +56,26 @@ class CrashDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def show_user_error(parent: QWidget | None, error: UserError | BaseException,
-                    title: str = "Cannot do that") -> None:
-    box = QMessageBox(QMessageBox.Icon.Warning, title, getattr(error, "message", str(error)),
-                      QMessageBox.StandardButton.Ok, parent)
+def show_user_error(
+    parent: QWidget | None, error: UserError | BaseException, title: str = "Cannot do that"
+) -> None:
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        title,
+        getattr(error, "message", str(error)),
+        QMessageBox.StandardButton.Ok,
+        parent,
+    )
     hint = getattr(error, "hint", "")
     if hint:
         box.setInformativeText(hint)
+    if parent is None:  # nothing else holds a parentless box: keep it until it closes
+        _open_boxes.add(box)
+        box.finished.connect(lambda _r: _open_boxes.discard(box))
     box.open()
+
+
+_open_boxes: set[QMessageBox] = set()
 
 
 class ErrorPresenter(QObject):
@@ -75,6 +88,8 @@ class ErrorPresenter(QObject):
         super().__init__(parent)
         self._log_file = log_file
         self._open: QDialog | None = None
+        self.window: QWidget | None = None
+        """The main window: the dialogs' parent when no other window is active."""
         self._presented.connect(self._on_presented)
 
     def present(self, error: BaseException, details: str) -> None:
@@ -82,7 +97,7 @@ class ErrorPresenter(QObject):
 
     @Slot(object, str)
     def _on_presented(self, error: BaseException, details: str) -> None:
-        parent = QApplication.activeWindow()
+        parent = QApplication.activeWindow() or self.window
         if is_known(error):
             show_user_error(parent, error)
             return

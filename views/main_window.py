@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     @staticmethod
-    def _open_folder(path) -> None:  # noqa: ANN001
+    def _open_folder(path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     # -- state -----------------------------------------------------------------------------

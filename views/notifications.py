@@ -64,13 +64,17 @@ class Toast(QFrame):
         parent = self.parentWidget()
         margin = 16
         status_height = parent.statusBar().height() if isinstance(parent, QMainWindow) else 0
-        self.move(QPoint(parent.width() - self.width() - margin,
-                         parent.height() - self.height() - margin - status_height))
+        self.move(
+            QPoint(
+                parent.width() - self.width() - margin,
+                parent.height() - self.height() - margin - status_height,
+            )
+        )
         self.raise_()
         self.show()
         self._timer.start()
 
-    def mousePressEvent(self, event) -> None:  # noqa: ANN001, N802
+    def mousePressEvent(self, event) -> None:  # noqa: N802
         self.hide()
         super().mousePressEvent(event)
 
@@ -78,8 +82,13 @@ class Toast(QFrame):
 class NotificationPresenter(QObject):
     """Chooses tray or toast for each notification, and keeps the bell's history."""
 
-    def __init__(self, window: QMainWindow, service: NotificationService, settings: Settings,
-                 tray_menu: QMenu | None = None) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        service: NotificationService,
+        settings: Settings,
+        tray_menu: QMenu | None = None,
+    ) -> None:
         super().__init__(window)
         self._window, self._service, self._settings = window, service, settings
         self.toast = Toast(window)
@@ -117,7 +126,7 @@ class NotificationPresenter(QObject):
         return self.tray is not None and self._settings.get(NOTIFICATIONS_USE_TRAY)
 
     def reload(self) -> None:
-        self._service.load_history(self._on_history_loaded)
+        self._service.load_history(self._on_history_loaded, context=self.history)
 
     def _on_history_loaded(self, rows: list[Notification]) -> None:
         self.history.set_notifications(rows)
@@ -131,8 +140,9 @@ class NotificationPresenter(QObject):
     def _on_notified(self, notification: Notification) -> None:
         if self.uses_tray():
             assert self.tray is not None
-            self.tray.showMessage(notification.title, notification.message,
-                                  _TRAY_ICONS[notification.level], TOAST_MS)
+            self.tray.showMessage(
+                notification.title, notification.message, _TRAY_ICONS[notification.level], TOAST_MS
+            )
         else:
             self.toast.show_notification(notification)
 

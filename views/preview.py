@@ -42,7 +42,9 @@ def preview(factory: Callable[[AppCore], QWidget]) -> int:
     widget.resize(1000, 700)
     watcher = FirstFrameWatcher(widget)
     if smoke:
-        watcher.painted.connect(lambda _t: QTimer.singleShot(0, lambda: app.exit(1 if failures else 0)))
+        watcher.painted.connect(
+            lambda _t: QTimer.singleShot(0, lambda: app.exit(1 if failures else 0))
+        )
     widget.show()
     code = app.exec()
     core.shutdown()

@@ -48,10 +48,11 @@ _LIGHT = {
 }
 
 _STYLESHEET = """
-QListView#sidebar { border: none; outline: 0; padding-top: 6px; background: palette(alternate-base); }
-QListView#sidebar::item:selected:active, QListView#sidebar::item:selected:!active { border: none; }
+QListView#sidebar { border: none; outline: 0; padding-top: 6px;
+                    background: palette(alternate-base); }
 QListView#sidebar::item { padding: 8px 10px; margin: 1px 6px; border-radius: 6px; }
-QListView#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+QListView#sidebar::item:selected { background: palette(highlight);
+                                   color: palette(highlighted-text); border: none; }
 QLabel[role="pane-title"] { font-size: 18pt; font-weight: 600; }
 QLabel[role="muted"] { color: palette(placeholder-text); }
 QFrame#toast { border-radius: 8px; background: palette(tool-tip-base);
@@ -64,8 +65,11 @@ def build_palette(dark: bool) -> QPalette:
     for role, color in (_DARK if dark else _LIGHT).items():
         palette.setColor(role, QColor(color))
     disabled = QColor("#6b737d" if dark else "#9aa1aa")
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
-                 QPalette.ColorRole.WindowText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
         palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return palette
 

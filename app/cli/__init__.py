@@ -23,12 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(
-        "--data-dir", metavar="DIR",
+        "--data-dir",
+        metavar="DIR",
         help="use DIR as the data directory (default: $SPARKTRAINER_HOME or the platform's)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
     parser.add_argument(
-        "--smoke-test", action="store_true",
+        "--smoke-test",
+        action="store_true",
         help="open the window, visit every pane, print the milliseconds from process start "
         "to the first painted frame, and exit",
     )

@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
 
 
-def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+def _on_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -35,7 +35,7 @@ def create_db_engine(path: Path) -> Engine:
     return engine
 
 
-def alembic_config(engine: Engine):  # noqa: ANN201 - alembic is imported lazily
+def alembic_config(engine: Engine):
     from alembic.config import Config
 
     config = Config()

@@ -9,6 +9,10 @@ from views.widgets.pane_frame import EmptyState, PaneFrame
 
 
 def create_pane(core: AppCore, parent: QWidget | None = None) -> QWidget:
-    frame = PaneFrame("Builder", "Compose a network from layers, watch shapes and parameter counts, export PyTorch code.", parent)
+    frame = PaneFrame(
+        "Builder",
+        "Compose a network from layers, watch shapes and parameter counts, export PyTorch code.",
+        parent,
+    )
     frame.body.addWidget(EmptyState("No networks yet", "The network builder is on its way."))
     return frame

@@ -9,6 +9,15 @@ from views.widgets.pane_frame import EmptyState, PaneFrame
 
 
 def create_pane(core: AppCore, parent: QWidget | None = None) -> QWidget:
-    frame = PaneFrame("Datasets", "Import CSV, JSON, Parquet, text and image folders as immutable, checksummed versions.", parent)
-    frame.body.addWidget(EmptyState("No datasets yet", "Dataset import is on its way: soon you will drop files here to import them."))
+    frame = PaneFrame(
+        "Datasets",
+        "Import CSV, JSON, Parquet, text and image folders as immutable, checksummed versions.",
+        parent,
+    )
+    frame.body.addWidget(
+        EmptyState(
+            "No datasets yet",
+            "Dataset import is on its way: soon you will drop files here to import them.",
+        )
+    )
     return frame

@@ -9,6 +9,14 @@ from views.widgets.pane_frame import EmptyState, PaneFrame
 
 
 def create_pane(core: AppCore, parent: QWidget | None = None) -> QWidget:
-    frame = PaneFrame("Labeling", "Classify text and images and draw bounding boxes, driven from the keyboard.", parent)
-    frame.body.addWidget(EmptyState("Nothing to label yet", "Labeling is on its way; labels become a new dataset version."))
+    frame = PaneFrame(
+        "Labeling",
+        "Classify text and images and draw bounding boxes, driven from the keyboard.",
+        parent,
+    )
+    frame.body.addWidget(
+        EmptyState(
+            "Nothing to label yet", "Labeling is on its way; labels become a new dataset version."
+        )
+    )
     return frame

@@ -9,6 +9,10 @@ from views.widgets.pane_frame import EmptyState, PaneFrame
 
 
 def create_pane(core: AppCore, parent: QWidget | None = None) -> QWidget:
-    frame = PaneFrame("Models", "Base and trained models with lineage, model cards, comparison and a playground.", parent)
+    frame = PaneFrame(
+        "Models",
+        "Base and trained models with lineage, model cards, comparison and a playground.",
+        parent,
+    )
     frame.body.addWidget(EmptyState("No models yet", "Trained models will appear here."))
     return frame

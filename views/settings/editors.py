@@ -56,7 +56,7 @@ def set_editor_value(editor: QWidget, value: Any) -> None:
         editor.blockSignals(False)
 
 
-def changed_signal(editor: QWidget):  # noqa: ANN201 - a bound Qt signal
+def changed_signal(editor: QWidget):
     if isinstance(editor, QCheckBox):
         return editor.toggled
     if isinstance(editor, QComboBox):

@@ -98,7 +98,8 @@ class SettingsPane(PaneFrame):
 
     def _on_reset_clicked(self) -> None:
         answer = QMessageBox.question(
-            self, "Restore defaults",
+            self,
+            "Restore defaults",
             "Set every option on this page back to its default?",
             QMessageBox.StandardButton.RestoreDefaults | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,

@@ -17,7 +17,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class NotificationListModel(QAbstractListModel):
-    def __init__(self, parent=None) -> None:  # noqa: ANN001
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[Notification] = []
 

@@ -1,0 +1,54 @@
+"""The database: migrations produce exactly the ORM's schema, in WAL mode."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from app.db.database import MIGRATIONS, Database, alembic_config, migrate
+from app.db.models import Base
+
+
+def test_migrations_produce_exactly_the_orm_schema(paths) -> None:
+    database = Database(paths.database)
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {
+            "alembic_version"
+        }
+    database.close()
+
+
+def test_migrations_are_a_single_line_of_history() -> None:
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert len(script.get_heads()) == 1
+
+
+def test_downgrade_to_base_and_upgrade_again(paths) -> None:
+    from alembic import command
+
+    database = Database(paths.database)
+    command.downgrade(alembic_config(database.engine), "base")
+    assert inspect(database.engine).get_table_names() == ["alembic_version"]
+    migrate(database.engine)
+    assert "notifications" in inspect(database.engine).get_table_names()
+    database.close()
+
+
+def test_database_runs_in_wal_mode_with_a_busy_timeout(paths) -> None:
+    database = Database(paths.database)
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    database.close()
+
+
+def test_start_up_migration_is_idempotent(paths) -> None:
+    Database(paths.database).close()
+    database = Database(paths.database)
+    with database.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    database.close()
