@@ -1,0 +1,25 @@
+"""Guards against known defects of the Qt binding the project relies on."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QObject, Signal
+
+
+class _Emitter(QObject):
+    changed = Signal(str, object)
+
+
+def test_bools_through_object_signals_keep_their_reference_counts(qapp) -> None:
+    """PySide6 6.12.0 decrefs True/False here and the interpreter aborts at exit;
+    Settings.changed carries bools this way, so such a release must not be installed."""
+    emitter = _Emitter()
+    received: list = []
+    emitter.changed.connect(lambda key, value: received.append(value))
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for _ in range(200):
+        emitter.changed.emit("k", True)
+        emitter.changed.emit("k", False)
+    received.clear()
+    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
