@@ -100,3 +100,11 @@ class _no_wait:  # noqa: N801 - reads as a context manager
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_status_bar_says_when_the_database_is_ready(start_session, paths, qtbot) -> None:
+    session = start_session(paths)
+    label = session.window.status_label
+    qtbot.waitUntil(lambda: label.text().startswith("Ready"), timeout=30_000)
+    assert str(paths.root) in label.text()
+    assert session.core.database_is_open

@@ -78,6 +78,10 @@ class GuiSession(QObject):
         self.instance.message_received.connect(self._on_instance_message)
         core.database_failed.connect(self._on_database_failed)
         core.database_ready.connect(self.notifications.reload)
+        core.database_ready.connect(
+            lambda: window.status_label.setText(f"Ready · data in {self.paths.root}")
+        )
+        window.status_label.setText("Opening the database…")
 
         self.first_frame = FirstFrameWatcher(window)
         # The database opens after the first frame: the window appears as fast as Qt allows.
@@ -107,6 +111,8 @@ class GuiSession(QObject):
     def _on_database_failed(self, text: str) -> None:
         from app.errors import UserError
 
+        if self.window is not None:
+            self.window.status_label.setText("The database could not be opened")
         show_user_error(self.window, UserError(text), "Database problem")
 
 
