@@ -11,6 +11,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["engine"]:
+        # The engine process: no Qt, no app/ (DESIGN.md §1), so dispatch before anything else.
+        from engine.cli import main as engine_main
+
+        return engine_main(argv[1:])
     from app.cli import build_parser
     from app.paths import HOME_ENV
 

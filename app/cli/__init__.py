@@ -37,4 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:
         module.register(subparsers)
+    # Dispatched by main.py before this parser runs, so the engine never imports Qt;
+    # listed here for --help.
+    subparsers.add_parser(
+        "engine", help="run the training engine: engine run SPEC.json [--control stdin]",
+        add_help=False,
+    )
     return parser

@@ -1,0 +1,125 @@
+"""Checkpoints that a kill at any moment cannot tear.
+
+Each is written into a temporary folder and renamed into place, so a folder
+named `checkpoint-STEP` is always complete. Weights are safetensors; optimizer,
+scheduler and RNG states are tensors and plain data, loaded with
+`weights_only=True` (nothing is ever unpickled).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+PREFIX = "checkpoint-"
+TMP_PREFIX = ".tmp-"
+WEIGHTS = "model.safetensors"
+STATE = "training_state.pt"
+PROGRESS = "progress.json"
+
+
+def rng_state() -> dict[str, Any]:
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        # As tensors and numbers: weights_only loading accepts no numpy objects.
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, gauss],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, position, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def trainable_state(model: torch.nn.Module, *, only_trainable: bool) -> dict[str, torch.Tensor]:
+    """The tensors to save: all of them, or for LoRA only the adapter's."""
+    if only_trainable:
+        return {n: p.detach().cpu().contiguous() for n, p in model.named_parameters()
+                if p.requires_grad}
+    state = model.state_dict()
+    # safetensors refuses tensors that share memory (tied embeddings): save clones.
+    return {name: tensor.detach().cpu().clone().contiguous() for name, tensor in state.items()}
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def save(root: Path, step: int, *, weights: dict[str, torch.Tensor], state: dict[str, Any],
+         progress: dict[str, Any], keep: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"{PREFIX}{step}"
+    tmp = root / f"{TMP_PREFIX}{PREFIX}{step}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    save_file(weights, str(tmp / WEIGHTS))
+    torch.save(state, tmp / STATE)
+    (tmp / PROGRESS).write_text(json.dumps(progress, indent=2))
+    _fsync_tree(tmp)
+    if final.exists():  # the same step saved again (stop right after a periodic save)
+        old = root / f"{TMP_PREFIX}old-{PREFIX}{step}-{os.getpid()}"
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(final)
+    _prune(root, keep)
+    return final
+
+
+def complete_checkpoints(root: Path) -> list[Path]:
+    """Oldest first; only folders that were renamed into place."""
+    found = []
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.is_dir() and path.name.startswith(PREFIX):
+                suffix = path.name.removeprefix(PREFIX)
+                if suffix.isdigit() and (path / PROGRESS).exists():
+                    found.append((int(suffix), path))
+    return [path for _, path in sorted(found)]
+
+
+def latest(root: Path) -> Path | None:
+    checkpoints = complete_checkpoints(root)
+    return checkpoints[-1] if checkpoints else None
+
+
+def remove_partial(root: Path) -> None:
+    """Temporary folders left by a kill in the middle of a save."""
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name.startswith(TMP_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _prune(root: Path, keep: int) -> None:
+    for path in complete_checkpoints(root)[:-keep]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]]:
+    weights = load_file(str(path / WEIGHTS))
+    state = torch.load(path / STATE, weights_only=True)
+    progress = json.loads((path / PROGRESS).read_text())
+    return weights, state, progress

@@ -1,0 +1,87 @@
+"""`engine run SPEC.json [--control stdin]`: the engine process's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from engine.protocol import (
+    ENGINE_LOG,
+    EXIT_FAILED,
+    EXIT_INVALID_SPEC,
+    ControlReader,
+    EventWriter,
+    encode,
+    make_event,
+    redirect_stray_output,
+)
+from engine.spec import SpecError, load_spec
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sparktrainer engine",
+                                     description="Run one training job (the job manager's "
+                                                 "engine process).")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = actions.add_parser("run", help="train as SPEC.json says; events go to stdout")
+    run.add_argument("spec", type=Path)
+    run.add_argument("--control", choices=("file", "stdin"), default="file",
+                     help="also read control commands from stdin (control.jsonl always works)")
+    run.add_argument("--stderr", action="store_true",
+                     help="keep stderr on the terminal instead of RUN_DIR/engine.log")
+    return parser
+
+
+def _send_stderr_to(log_file: Path) -> None:
+    """All of stderr, C libraries included, appends to engine.log (DESIGN.md §3)."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stderr.flush()
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stdout = redirect_stray_output()
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as error:
+        print(f"invalid spec: {error}", file=sys.stderr)
+        stdout.write(encode(make_event("failed", kind="config", error=str(error),
+                                       traceback="", field=error.field)) + "\n")
+        stdout.flush()
+        return EXIT_INVALID_SPEC
+
+    run_dir = spec.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not args.stderr:
+        _send_stderr_to(run_dir / ENGINE_LOG)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    (run_dir / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2))
+    events = EventWriter(run_dir, stdout)
+    control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
+
+    from engine.errors import EngineFailure
+    from engine.runtime import is_out_of_memory
+    from engine.trainer import Trainer
+
+    try:
+        return Trainer(spec, events, control).run()
+    except EngineFailure as failure:
+        events.emit("failed", kind=failure.kind, error=str(failure),
+                    traceback=traceback.format_exc())
+    except Exception as error:  # noqa: BLE001 - every failure is reported, then exit 1
+        kind = "oom" if is_out_of_memory(error) else "internal"
+        traceback.print_exc()
+        events.emit("failed", kind=kind, error=f"{type(error).__name__}: {error}",
+                     traceback=traceback.format_exc())
+    finally:
+        events.close()
+    return EXIT_FAILED

@@ -1,0 +1,174 @@
+"""The engine ↔ GUI protocol: events out, control commands in (DESIGN.md §3).
+
+Standard library only. Every event is appended and flushed to
+`RUN_DIR/events.jsonl` first, then copied to stdout; a broken stdout only
+ends the copy. Commands are read from `RUN_DIR/control.jsonl` (and stdin when
+asked), polled between steps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+EVENTS_FILE = "events.jsonl"
+CONTROL_FILE = "control.jsonl"
+ENGINE_LOG = "engine.log"
+
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "started": ("job_id", "pid", "device", "total_steps", "resumed_from_step"),
+    "metric": ("step", "epoch", "values"),
+    "eval": ("step", "values"),
+    "checkpoint": ("step", "path"),
+    "log": ("level", "message"),
+    "sample": ("step", "split", "rows"),
+    "paused": ("step",),
+    "resumed": ("step",),
+    "stopped": ("step", "checkpoint"),
+    "completed": ("step", "output_path", "final"),
+    "failed": ("kind", "error", "traceback"),
+}
+FAILURE_KINDS = ("oom", "data", "config", "internal")
+COMMANDS = ("pause", "resume", "stop", "checkpoint")
+
+EXIT_COMPLETED = 0
+EXIT_FAILED = 1
+EXIT_INVALID_SPEC = 2
+EXIT_STOPPED = 3
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null (a diverged loss still reports)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def make_event(name: str, **fields: Any) -> dict[str, Any]:
+    if name not in EVENT_FIELDS:
+        raise ValueError(f"unknown event {name!r}")
+    missing = [f for f in EVENT_FIELDS[name] if f not in fields]
+    if missing:
+        raise ValueError(f"event {name!r} lacks {', '.join(missing)}")
+    return {"event": name, "time": time.time(), **_finite(fields)}
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def parse_event(line: str) -> dict[str, Any]:
+    """One line of events.jsonl or engine stdout; ValueError when it is not an event."""
+    event = json.loads(line)
+    if not isinstance(event, dict) or event.get("event") not in EVENT_FIELDS:
+        raise ValueError(f"not an engine event: {line[:200]!r}")
+    return event
+
+
+def parse_command(line: str) -> str | None:
+    """The command on one control line, or None for a blank or malformed line."""
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    command = data.get("command") if isinstance(data, dict) else None
+    return command if command in COMMANDS else None
+
+
+def command_line(command: str) -> str:
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}")
+    return json.dumps({"command": command, "time": time.time()}) + "\n"
+
+
+class EventWriter:
+    """Appends each event to events.jsonl (flushed), then copies it to stdout."""
+
+    def __init__(self, run_dir: Path, stdout: TextIO | None = None) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / EVENTS_FILE
+        self._file = self.path.open("a", encoding="utf-8")
+        self._stdout = stdout
+        self._lock = threading.Lock()
+
+    def emit(self, name: str, **fields: Any) -> dict[str, Any]:
+        event = make_event(name, **fields)
+        line = encode(event) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+            if self._stdout is not None:
+                try:
+                    self._stdout.write(line)
+                    self._stdout.flush()
+                except (BrokenPipeError, OSError, ValueError):
+                    self._stdout = None  # the GUI went away; the file is the record
+        return event
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class ControlReader:
+    """Commands from control.jsonl (new lines only) and, optionally, from stdin."""
+
+    def __init__(self, run_dir: Path, *, stdin: TextIO | None = None) -> None:
+        self.path = run_dir / CONTROL_FILE
+        # Lines written before this engine started belong to an earlier run of the job.
+        self._offset = self.path.stat().st_size if self.path.exists() else 0
+        self._partial = b""
+        self._stdin_queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        if stdin is not None:
+            threading.Thread(target=self._read_stdin, args=(stdin,), daemon=True,
+                             name="control-stdin").start()
+
+    def _read_stdin(self, stdin: TextIO) -> None:
+        # A closed stdin means nothing: the GUI may come back through control.jsonl.
+        for line in stdin:
+            command = parse_command(line)
+            if command:
+                self._stdin_queue.put(command)
+
+    def poll(self) -> list[str]:
+        """Commands that arrived since the last poll; cheap when there are none."""
+        commands: list[str] = []
+        while not self._stdin_queue.empty():
+            commands.append(self._stdin_queue.get_nowait())
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            return commands
+        if size > self._offset:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = self._partial + handle.read(size - self._offset)
+            self._offset = size
+            *lines, self._partial = data.split(b"\n")
+            commands += [c for c in (parse_command(x.decode("utf-8", "replace"))
+                                     for x in lines) if c]
+        return commands
+
+
+def redirect_stray_output() -> TextIO:
+    """Keep stdout for events only: libraries' prints and progress bars go to stderr.
+
+    Returns the real stdout for the EventWriter.
+    """
+    real = sys.stdout
+    sys.stdout = sys.stderr
+    return real

@@ -1,0 +1,84 @@
+"""What the training loop needs from a recipe, and the parts recipes share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.data import load_rows, split_indices
+from engine.errors import ConfigError
+from engine.spec import TrainingSpec
+
+
+@dataclass
+class Batch:
+    tensors: dict[str, torch.Tensor]
+    samples: int
+    tokens: int
+    """Non-padding tokens, counted on the CPU at collate time (no device sync)."""
+
+    def to(self, device: torch.device) -> Batch:
+        moved = {k: v.to(device, non_blocking=True) for k, v in self.tensors.items()}
+        return Batch(moved, self.samples, self.tokens)
+
+
+class Recipe:
+    """Subclasses fill `model`, `train_rows`, `val_rows` in `setup` and say how to batch."""
+
+    model: torch.nn.Module
+    train_rows: list[dict[str, Any]]
+    val_rows: list[dict[str, Any]]
+
+    def __init__(self, spec: TrainingSpec) -> None:
+        self.spec = spec
+
+    # -- set-up ------------------------------------------------------------------------
+    def setup(self) -> None:
+        raise NotImplementedError
+
+    def split(self, rows: list[dict[str, Any]]) -> None:
+        train, val = split_indices(len(rows), self.spec.dataset.validation_split,
+                                   self.spec.hyperparameters.seed)
+        self.train_rows = [rows[i] for i in train]
+        self.val_rows = [rows[i] for i in val]
+
+    def read_rows(self) -> list[dict[str, Any]]:
+        return load_rows(self.spec.dataset.path)
+
+    def lora_targets(self) -> list[str]:
+        raise ConfigError("method: LoRA is not available for this model")
+
+    # -- steps -------------------------------------------------------------------------
+    def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        raise NotImplementedError
+
+    def loss(self, model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+        return model(**batch.tensors).loss
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+        raise NotImplementedError
+
+    def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
+        """The first batch as the model sees it, decoded, for the `sample` event."""
+        raise NotImplementedError
+
+    # -- output ------------------------------------------------------------------------
+    def save_output(self, model: torch.nn.Module, output: Path) -> None:
+        """The model (full) or adapter (LoRA) in HF / PEFT format, with its preprocessor."""
+        model.save_pretrained(output, safe_serialization=True)
+        if self.spec.method == "lora" and self.spec.model.source == "preset":
+            # The adapter's base is a random-weight preset: ship it so the adapter loads.
+            model.get_base_model().save_pretrained(output / "base_model", safe_serialization=True)
+        preprocessor = getattr(self, "tokenizer", None) or getattr(self, "processor", None)
+        if preprocessor is not None:
+            preprocessor.save_pretrained(output)
+        if self.spec.method == "lora" and self.spec.model.source == "preset":
+            preprocessor and preprocessor.save_pretrained(output / "base_model")
+        (output / "sparktrainer.json").write_text(json.dumps(
+            {"recipe": self.spec.recipe, "method": self.spec.method,
+             "model": self.spec.to_dict()["model"]}, indent=2))

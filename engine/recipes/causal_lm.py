@@ -1,0 +1,127 @@
+"""Causal-LM supervised fine-tuning.
+
+A `text` column trains on every token; `prompt` + `response` columns (or an
+OpenAI-style `messages` column) train on the response tokens only, formatted
+with the model's chat template when it has one, else a plain template.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from engine.data import require_columns
+from engine.errors import DataError
+from engine.models import load_causal_lm
+from engine.recipes.base import Batch, Recipe
+
+PLAIN_TEMPLATE = "### Prompt:\n{prompt}\n\n### Response:\n"
+IGNORE = -100
+
+
+class CausalLMRecipe(Recipe):
+    def setup(self) -> None:
+        rows = self.read_rows()
+        data = self.spec.dataset
+        if data.messages_column:
+            require_columns(rows, {"dataset.messages_column": data.messages_column},
+                            data.path)
+        elif data.prompt_column:
+            require_columns(rows, {"dataset.prompt_column": data.prompt_column,
+                                   "dataset.response_column": data.response_column}, data.path)
+        else:
+            require_columns(rows, {"dataset.text_column": data.text_column}, data.path)
+        self.model, self.tokenizer = load_causal_lm(self.spec)
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.examples = [self._encode(row, i) for i, row in enumerate(rows)]
+        self.split(self.examples)
+
+    def _encode(self, row: dict[str, Any], index: int) -> dict[str, Any]:
+        """Token ids and labels; prompt tokens get IGNORE so only the response is learned."""
+        data, tok = self.spec.dataset, self.tokenizer
+        limit = self.spec.hyperparameters.max_seq_length
+        if data.messages_column:
+            prompt, response = self._from_messages(row[data.messages_column], index)
+        elif data.prompt_column:
+            prompt, response = str(row[data.prompt_column]), str(row[data.response_column])
+            prompt = self._format_prompt(prompt)
+        else:
+            prompt, response = "", str(row[data.text_column])
+        prompt_ids = tok(prompt, add_special_tokens=False).input_ids if prompt else []
+        response_ids = tok(response, add_special_tokens=False).input_ids + [tok.eos_token_id]
+        ids = (prompt_ids + response_ids)[:limit]
+        labels = ([IGNORE] * len(prompt_ids) + response_ids)[:limit]
+        if all(label == IGNORE for label in labels):
+            raise DataError(f"{data.path}, row {index + 1}: the prompt fills max_seq_length "
+                            f"({limit} tokens) and leaves no response to learn")
+        return {"input_ids": ids, "labels": labels}
+
+    def _format_prompt(self, prompt: str) -> str:
+        if getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
+        return PLAIN_TEMPLATE.format(prompt=prompt)
+
+    def _from_messages(self, messages: Any, index: int) -> tuple[str, str]:
+        where = f"{self.spec.dataset.path}, row {index + 1}"
+        if (not isinstance(messages, list) or not messages
+                or not all(isinstance(m, dict) and "role" in m and "content" in m
+                           for m in messages)):
+            raise DataError(f"{where}: messages must be a list of {{role, content}} objects")
+        if messages[-1]["role"] != "assistant":
+            raise DataError(f"{where}: the last message must be the assistant's")
+        history, answer = messages[:-1], str(messages[-1]["content"])
+        if getattr(self.tokenizer, "chat_template", None):
+            prompt = self.tokenizer.apply_chat_template(history, tokenize=False,
+                                                        add_generation_prompt=True)
+        else:
+            prompt = "".join(f"### {m['role'].title()}:\n{m['content']}\n\n" for m in history)
+            prompt += "### Assistant:\n"
+        return prompt, answer
+
+    def lora_targets(self) -> list[str]:
+        from engine.models import default_lora_targets
+
+        return default_lora_targets(self.model)
+
+    def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        width = max(len(r["input_ids"]) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            ids[i, :n] = torch.tensor(row["input_ids"])
+            labels[i, :n] = torch.tensor(row["labels"])
+            mask[i, :n] = 1
+        tokens = int(mask.sum())  # CPU tensor: no device sync
+        return Batch({"input_ids": ids, "attention_mask": mask, "labels": labels},
+                     len(rows), tokens)
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+        total, count = 0.0, 0
+        for batch in batches:
+            labels = batch.tensors["labels"]
+            n = int((labels[:, 1:] != IGNORE).sum())  # the tokens the shifted loss averages
+            total += float(self.loss(model, batch)) * n
+            count += n
+        loss = total / max(count, 1)
+        return {"eval_loss": loss, "perplexity": math.exp(min(loss, 50.0))}
+
+    def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
+        decoded = []
+        for row in rows:
+            trained = [t for t, label in zip(row["input_ids"], row["labels"], strict=True)
+                       if label != IGNORE]
+            decoded.append({
+                "text": self.tokenizer.decode(row["input_ids"], skip_special_tokens=False),
+                "trained_on": self.tokenizer.decode(trained, skip_special_tokens=False),
+                "tokens": len(row["input_ids"]),
+            })
+        return decoded

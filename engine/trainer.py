@@ -1,0 +1,339 @@
+"""The training loop: one loop for every recipe.
+
+setup → (resume) → for each optimizer step: control check, micro-steps with
+accumulation, clip, step, schedule, log, evaluate, checkpoint → save output.
+Losses stay on the device and are read (a host sync) only when an event is due.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine import checkpoint
+from engine.errors import ConfigError, OutOfMemory
+from engine.protocol import EXIT_COMPLETED, EXIT_STOPPED, ControlReader, EventWriter
+from engine.recipes import create_recipe
+from engine.recipes.base import Batch
+from engine.runtime import (
+    autocast,
+    is_out_of_memory,
+    no_grad_eval,
+    resolve_precision,
+    seed_everything,
+    select_device,
+)
+from engine.sampler import DataStream
+from engine.spec import TrainingSpec
+
+log = logging.getLogger("engine")
+
+PAUSE_POLL_SECONDS = 0.2
+# Test hook standing in for a GPU running out of memory (no GPU exists in CI):
+# any micro-batch larger than this raises torch.OutOfMemoryError.
+FAKE_OOM_ENV = "SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE"
+
+
+class StopRequested(Exception):  # noqa: N818 - control flow, not an error
+    pass
+
+
+def lr_lambda(kind: str, warmup: int, total: int):  # noqa: ANN201
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        if kind == "constant":
+            return 1.0
+        progress = (step - warmup) / max(1, total - warmup)
+        if kind == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+        return max(0.0, 1.0 - progress)
+
+    return factor
+
+
+class Trainer:
+    def __init__(self, spec: TrainingSpec, events: EventWriter, control: ControlReader) -> None:
+        self.spec, self.events, self.control = spec, events, control
+        self.hp = spec.hyperparameters
+        self.run_dir = spec.run_dir
+        self.checkpoints = self.run_dir / "checkpoints"
+        self.output = Path(spec.output_dir)
+        self.step = 0
+        self._stop_signal = False
+        self._fake_oom_above = int(os.environ.get(FAKE_OOM_ENV, "0")) or None
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        hp = self.hp
+        seed_everything(hp.seed)
+        self.device = select_device()
+        self.precision = resolve_precision(hp.precision, self.device)
+        recipe = self.recipe = create_recipe(self.spec)
+        recipe.setup()
+        if not recipe.train_rows:
+            raise ConfigError("dataset.validation_split leaves no training rows")
+        model = recipe.model
+        if self.spec.method == "lora":
+            model = self._wrap_lora(model)
+        if hp.gradient_checkpointing:
+            model.gradient_checkpointing_enable()
+            if self.spec.method == "lora":
+                model.enable_input_require_grads()
+        self.model = model.to(self.device)
+        self.model.train()
+
+        decay, no_decay = [], []
+        for name, parameter in self.model.named_parameters():
+            if parameter.requires_grad:
+                (no_decay if parameter.ndim < 2 or "norm" in name.lower() else decay).append(
+                    parameter)
+        self.parameters = decay + no_decay
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": hp.weight_decay},
+             {"params": no_decay, "weight_decay": 0.0}],
+            lr=hp.learning_rate, fused=self.device.type == "cuda",
+        )
+        self.micro_batch, self.accumulation = hp.batch_size, hp.gradient_accumulation
+        micro_per_epoch = math.ceil(len(recipe.train_rows) / self.micro_batch)
+        steps_per_epoch = max(1, math.ceil(micro_per_epoch / self.accumulation))
+        self.total_steps = hp.max_steps or hp.epochs * steps_per_epoch
+        warmup = int(self.total_steps * hp.warmup_ratio)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lr_lambda(hp.scheduler, warmup, self.total_steps))
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
+        self.stream = DataStream(len(recipe.train_rows), hp.seed)
+
+    def _wrap_lora(self, model: torch.nn.Module) -> torch.nn.Module:
+        from peft import LoraConfig, get_peft_model
+
+        lora = self.spec.lora
+        config = LoraConfig(
+            r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+            target_modules=lora.target_modules or self.recipe.lora_targets(),
+            task_type=getattr(self.recipe, "lora_task_type", None),
+            modules_to_save=getattr(self.recipe, "lora_modules_to_save", None),
+        )
+        return get_peft_model(model, config)
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def save_checkpoint(self) -> Path:
+        path = checkpoint.save(
+            self.checkpoints, self.step,
+            weights=checkpoint.trainable_state(self.model,
+                                               only_trainable=self.spec.method == "lora"),
+            state={"optimizer": self.optimizer.state_dict(),
+                   "scheduler": self.scheduler.state_dict(),
+                   "scaler": self.scaler.state_dict(), "rng": checkpoint.rng_state()},
+            progress={"step": self.step, "data": self.stream.state(),
+                      "micro_batch": self.micro_batch, "accumulation": self.accumulation,
+                      "total_steps": self.total_steps,
+                      "hyperparameters": self.spec.to_dict()["hyperparameters"]},
+            keep=self.hp.keep_checkpoints,
+        )
+        self.events.emit("checkpoint", step=self.step, path=str(path))
+        return path
+
+    def resume(self) -> int:
+        checkpoint.remove_partial(self.checkpoints)
+        wanted = self.spec.resume_from
+        if not wanted:
+            return 0
+        path = checkpoint.latest(self.checkpoints) if wanted == "latest" else Path(wanted)
+        if path is None:
+            self.events.emit("log", level="info", message="No checkpoint yet: starting fresh.")
+            return 0
+        if not (path / checkpoint.PROGRESS).exists():
+            raise ConfigError(f"resume_from: {path} is not a complete checkpoint")
+        weights, state, progress = checkpoint.load(path)
+        missing, unexpected = self.model.load_state_dict(
+            {k: v for k, v in weights.items()}, strict=self.spec.method != "lora")
+        if unexpected:
+            raise ConfigError(f"resume_from: {path} does not match this model "
+                              f"(unexpected {unexpected[0]})")
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.stream.load(progress["data"])
+        self.micro_batch, self.accumulation = progress["micro_batch"], progress["accumulation"]
+        changed = [k for k, v in progress["hyperparameters"].items()
+                   if self.spec.to_dict()["hyperparameters"].get(k) != v]
+        if changed:
+            self.events.emit("log", level="warning", message=(
+                f"Resuming with hyperparameters that differ from the checkpoint: "
+                f"{', '.join(changed)}."))
+        checkpoint.set_rng_state(state["rng"])  # last: set-up above must not consume it
+        self.step = progress["step"]
+        return self.step
+
+    # -- control -----------------------------------------------------------------------------
+
+    def on_sigterm(self, _signum: int, _frame: Any) -> None:
+        self._stop_signal = True
+
+    def check_control(self) -> None:
+        """Between steps: apply commands; block while paused; raise StopRequested."""
+        paused = False
+        while True:
+            for command in self.control.poll():
+                if command == "stop":
+                    raise StopRequested
+                if command == "checkpoint":
+                    self.save_checkpoint()
+                elif command == "pause" and not paused:
+                    paused = True
+                    self.events.emit("paused", step=self.step)
+                elif command == "resume" and paused:
+                    paused = False
+                    self.events.emit("resumed", step=self.step)
+            if self._stop_signal:
+                raise StopRequested
+            if not paused:
+                return
+            time.sleep(PAUSE_POLL_SECONDS)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def batch(self, indices: list[int], *, train: bool = True) -> Batch:
+        rows = [self.recipe.train_rows[i] for i in indices]
+        if train and self._fake_oom_above and len(rows) > self._fake_oom_above:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated by the test hook)")
+        return self.recipe.collate(rows, train=train).to(self.device)
+
+    def train_step(self) -> tuple[torch.Tensor, torch.Tensor | None, int, int]:
+        """One optimizer step over `accumulation` micro-batches; nothing here syncs."""
+        step_loss = torch.zeros((), device=self.device)
+        samples = tokens = 0
+        for _ in range(self.accumulation):
+            batch = self.batch(self.stream.take(self.micro_batch))
+            with autocast(self.device, self.precision):
+                loss = self.recipe.loss(self.model, batch)
+            self.scaler.scale(loss / self.accumulation).backward()
+            step_loss += loss.detach() / self.accumulation
+            samples += batch.samples
+            tokens += batch.tokens
+        grad_norm = None
+        if self.hp.max_grad_norm:
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.parameters, self.hp.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return step_loss, grad_norm, samples, tokens
+
+    def halve_micro_batch(self, error: BaseException) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if self.micro_batch == 1:
+            raise OutOfMemory(
+                "Out of GPU memory with a micro-batch of 1. Lower "
+                "hyperparameters.max_seq_length, turn on gradient_checkpointing, use LoRA, "
+                "or pick a smaller model."
+            ) from error
+        self.micro_batch = max(1, self.micro_batch // 2)
+        self.accumulation *= 2
+        self.events.emit("log", level="warning", message=(
+            f"Out of memory: micro-batch halved to {self.micro_batch}, gradient accumulation "
+            f"doubled to {self.accumulation}; the effective batch is unchanged."))
+
+    def evaluate(self) -> dict[str, float]:
+        rows = self.recipe.val_rows
+        batches = [self.recipe.collate(rows[i:i + self.micro_batch], train=False).to(self.device)
+                   for i in range(0, len(rows), self.micro_batch)]
+        with no_grad_eval(self.model), autocast(self.device, self.precision):
+            values = self.recipe.evaluate(self.model, batches)
+        self.events.emit("eval", step=self.step, values=values)
+        self._last_eval = (self.step, values)
+        return values
+
+    def run(self) -> int:
+        self.setup()
+        resumed_from = self.resume()
+        signal.signal(signal.SIGTERM, self.on_sigterm)
+        self.events.emit("started", job_id=self.spec.job_id, pid=os.getpid(),
+                         device=str(self.device), total_steps=self.total_steps,
+                         resumed_from_step=resumed_from, precision=self.precision,
+                         train_rows=len(self.recipe.train_rows),
+                         validation_rows=len(self.recipe.val_rows))
+        first = self.stream.peek(self.micro_batch)
+        first_rows = [self.recipe.train_rows[i] for i in first]
+        self.events.emit("sample", step=self.step, split="train", rows=self.recipe.describe(
+            first_rows, self.recipe.collate(first_rows, train=False)))
+
+        window_loss = torch.zeros((), device=self.device)
+        window_steps = window_samples = window_tokens = 0
+        window_start = time.perf_counter()
+        try:
+            while self.step < self.total_steps:
+                self.check_control()
+                data_state = self.stream.state()
+                try:
+                    step_loss, grad_norm, samples, tokens = self.train_step()
+                except Exception as error:  # noqa: BLE001 - only OOM is retried
+                    if not is_out_of_memory(error):
+                        raise
+                    self.stream.load(data_state)  # the step is redone from its first sample
+                    self.halve_micro_batch(error)
+                    continue
+                self.step += 1
+                window_loss += step_loss
+                window_steps += 1
+                window_samples += samples
+                window_tokens += tokens
+                if self.step % self.hp.log_every == 0 or self.step == self.total_steps:
+                    elapsed = max(time.perf_counter() - window_start, 1e-9)
+                    loss = float(window_loss / window_steps)  # host sync, once per log
+                    values = {"loss": loss, "learning_rate": self.scheduler.get_last_lr()[0],
+                              "samples_per_second": window_samples / elapsed,
+                              "tokens_per_second": window_tokens / elapsed}
+                    if grad_norm is not None:
+                        values["grad_norm"] = float(grad_norm)
+                    if self.spec.recipe == "causal_lm_sft":
+                        values["perplexity"] = math.exp(min(loss, 50.0))
+                    self.events.emit("metric", step=self.step,
+                                     epoch=round(self.stream.epoch_progress, 4), values=values)
+                    window_loss = torch.zeros((), device=self.device)
+                    window_steps = window_samples = window_tokens = 0
+                    window_start = time.perf_counter()
+                if self.hp.eval_every and self.step % self.hp.eval_every == 0 \
+                        and self.recipe.val_rows:
+                    self.evaluate()
+                if self.hp.checkpoint_every and self.step % self.hp.checkpoint_every == 0:
+                    self.save_checkpoint()
+            self.check_control()  # a stop sent during the last step still stops
+        except StopRequested:
+            path = self.save_checkpoint()
+            self.events.emit("stopped", step=self.step, checkpoint=str(path))
+            return EXIT_STOPPED
+        return self.finish()
+
+    def finish(self) -> int:
+        final: dict[str, float] = {}
+        if self.recipe.val_rows:
+            done_at, values = getattr(self, "_last_eval", (None, {}))
+            final = values if done_at == self.step else self.evaluate()
+        tmp = self.output.with_name(f".tmp-{self.output.name}-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        self.recipe.save_output(self.model, tmp)
+        final = {**final, "steps": self.step}
+        (tmp / "metrics.json").write_text(json.dumps(final, indent=2))
+        if self.output.exists():
+            shutil.rmtree(self.output)
+        tmp.rename(self.output)
+        self.events.emit("completed", step=self.step, output_path=str(self.output), final=final)
+        return EXIT_COMPLETED
