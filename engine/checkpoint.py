@@ -12,12 +12,16 @@ import json
 import os
 import random
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+
+# Test hook: seconds to sleep half-way through writing a checkpoint.
+_TEST_PAUSE = float(os.environ.get("SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE", "0"))
 
 PREFIX = "checkpoint-"
 TMP_PREFIX = ".tmp-"
@@ -74,6 +78,8 @@ def save(root: Path, step: int, *, weights: dict[str, torch.Tensor], state: dict
         shutil.rmtree(tmp)
     tmp.mkdir()
     save_file(weights, str(tmp / WEIGHTS))
+    if _TEST_PAUSE:
+        time.sleep(_TEST_PAUSE)  # lets a test kill the process in the middle of a save
     torch.save(state, tmp / STATE)
     (tmp / PROGRESS).write_text(json.dumps(progress, indent=2))
     _fsync_tree(tmp)

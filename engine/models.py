@@ -19,7 +19,7 @@ from engine.spec import TrainingSpec
 PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
 
 # Attention projections by architecture family, in order of preference.
-_LORA_CANDIDATES = (("q_proj", "v_proj"), ("query", "value"), ("c_attn",), ("qkv",),
+_LORA_CANDIDATES = (("q_proj", "v_proj"), ("query", "value"), ("c_attn", "c_proj", "c_fc"), ("qkv",),
                     ("Wqkv",), ("query_key_value",))
 
 

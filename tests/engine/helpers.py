@@ -1,0 +1,106 @@
+"""Running the real engine in a subprocess on tiny presets and generated data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.protocol import EVENT_FIELDS, parse_event
+from tests.conftest import ROOT
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def classification_rows(count: int = 64) -> list[dict[str, Any]]:
+    """Learnable: the label is spelled out in the text."""
+    words = {"pos": "sunny bright happy", "neg": "rainy dark gloomy"}
+    return [{"text": f"{words['pos' if i % 2 else 'neg']} {i}", "label": "pos" if i % 2 else "neg"}
+            for i in range(count)]
+
+
+def sft_rows(count: int = 64) -> list[dict[str, Any]]:
+    words = ["alpha", "bravo", "delta", "kilo"]
+    return [{"prompt": f"Repeat {words[i % 4]}", "response": words[i % 4] * 2}
+            for i in range(count)]
+
+
+def make_spec(tmp: Path, recipe: str, data: Path, *, model: str, method: str = "full",
+              name: str = "run", **hyper: Any) -> dict[str, Any]:
+    hyperparameters = {"max_steps": 30, "batch_size": 8, "learning_rate": 3e-3,
+                       "log_every": 1, "seed": 7, **hyper}
+    dataset: dict[str, Any] = {"path": str(data)}
+    if recipe == "causal_lm_sft":
+        dataset.update(prompt_column="prompt", response_column="response")
+    return {"job_id": name, "recipe": recipe, "model": {"source": "preset", "name": model},
+            "dataset": dataset, "method": method, "output_dir": str(tmp / name / "output"),
+            "hyperparameters": hyperparameters}
+
+
+def spec_file(tmp: Path, spec: dict[str, Any]) -> Path:
+    run_dir = Path(spec["output_dir"]).parent
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"{spec.get('job_id') or 'spec'}.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def engine_command(spec: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "main.py"), "engine", "run", str(spec), *extra]
+
+
+def run_engine(spec: Path, *extra: str, env: dict[str, str] | None = None,
+               timeout: float = 300) -> tuple[int, list[dict[str, Any]], str]:
+    """Exit code, every stdout line parsed as an event (a non-event line fails), stderr."""
+    result = subprocess.run(engine_command(spec, *extra), cwd=ROOT, capture_output=True,
+                            text=True, timeout=timeout, env={**os.environ, **(env or {})},
+                            check=False)
+    return result.returncode, parse_all(result.stdout), result.stderr
+
+
+def parse_all(stdout: str) -> list[dict[str, Any]]:
+    events = []
+    for line in stdout.splitlines():
+        event = parse_event(line)  # raises on anything that is not an event
+        missing = [f for f in EVENT_FIELDS[event["event"]] if f not in event]
+        assert not missing, f"{event['event']} lacks {missing}"
+        events.append(event)
+    return events
+
+
+def losses(events: list[dict[str, Any]]) -> dict[int, float]:
+    """Step → loss; a step recomputed after a resume keeps its latest value."""
+    return {e["step"]: e["values"]["loss"] for e in events if e["event"] == "metric"}
+
+
+def read_events(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "events.jsonl"
+    return [parse_event(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def start_engine(spec: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(engine_command(spec, *extra), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def wait_for(predicate, timeout: float = 120, interval: float = 0.02) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(interval)
+
+
+def send(run_dir: Path, command: str) -> None:
+    from engine.protocol import command_line
+
+    with (run_dir / "control.jsonl").open("a") as handle:
+        handle.write(command_line(command))
