@@ -1,0 +1,177 @@
+"""Control commands, graceful stop, and exact resume after stop or kill -9."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from engine.protocol import EXIT_STOPPED
+from tests.engine.helpers import (
+    classification_rows,
+    losses,
+    make_spec,
+    read_events,
+    run_engine,
+    send,
+    sft_rows,
+    spec_file,
+    start_engine,
+    wait_for,
+    write_jsonl,
+)
+
+STEPS = 24
+
+
+def _spec(tmp: Path, name: str, **hyper) -> tuple[dict, Path]:  # noqa: ANN003
+    data = tmp / "data.jsonl"
+    if not data.exists():
+        write_jsonl(data, sft_rows(48))
+    spec = make_spec(tmp, "causal_lm_sft", data, model="tiny-gpt2", name=name,
+                     max_steps=STEPS, batch_size=4, gradient_accumulation=2, **hyper)
+    return spec, spec_file(tmp, spec)
+
+
+def _last_step(run_dir: Path) -> int:
+    steps = [e["step"] for e in read_events(run_dir) if e["event"] == "metric"]
+    return steps[-1] if steps else 0
+
+
+def _reference(tmp: Path) -> dict[int, float]:
+    spec, path = _spec(tmp, "reference")
+    code, events, stderr = run_engine(path)
+    assert code == 0, stderr
+    curve = losses(events)
+    assert sorted(curve) == list(range(1, STEPS + 1))
+    return curve
+
+
+def test_stop_then_resume_continues_with_identical_losses(tmp_path: Path) -> None:
+    reference = _reference(tmp_path)
+    spec, path = _spec(tmp_path, "stopped")
+    run_dir = Path(spec["output_dir"]).parent
+    process = start_engine(path)
+    wait_for(lambda: _last_step(run_dir) >= 8)
+    send(run_dir, "stop")
+    process.communicate(timeout=120)
+    assert process.returncode == EXIT_STOPPED
+    stopped = [e for e in read_events(run_dir) if e["event"] == "stopped"]
+    assert len(stopped) == 1 and Path(stopped[0]["checkpoint"]).is_dir()
+    stop_step = stopped[0]["step"]
+    assert 8 <= stop_step < STEPS
+
+    spec["resume_from"] = "latest"
+    path.write_text(json.dumps(spec))
+    code, events, stderr = run_engine(path)
+    assert code == 0, stderr
+    assert events[0]["event"] == "started" and events[0]["resumed_from_step"] == stop_step
+    resumed = losses(events)
+    assert sorted(resumed) == list(range(stop_step + 1, STEPS + 1))
+    assert resumed == {step: reference[step] for step in resumed}  # exact, not approximate
+
+
+def test_kill_9_anywhere_then_resume_gives_the_uninterrupted_losses(tmp_path: Path) -> None:
+    """Kills between steps and in the middle of checkpoint writes; resume never sees a
+    torn checkpoint and the final curve equals the uninterrupted run's, step for step."""
+    reference = _reference(tmp_path)
+    spec, path = _spec(tmp_path, "killed", checkpoint_every=2, keep_checkpoints=2)
+    run_dir = Path(spec["output_dir"]).parent
+    checkpoints = run_dir / "checkpoints"
+    spec["resume_from"] = "latest"
+    path.write_text(json.dumps(spec))
+
+    def tmp_checkpoint_exists() -> bool:
+        return checkpoints.is_dir() and any(p.name.startswith(".tmp-")
+                                            for p in checkpoints.iterdir())
+
+    kills = 0
+    # Inside a checkpoint write (the hook holds the save half-way), then between steps.
+    for kill_point in ("in_checkpoint", "after_step", "in_checkpoint", "after_step"):
+        env = {"SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE": "5"} \
+            if kill_point == "in_checkpoint" else {}
+        before = _last_step(run_dir)
+        process = start_engine(path, env=env)
+        if kill_point == "in_checkpoint":
+            wait_for(tmp_checkpoint_exists)
+        else:
+            wait_for(lambda b=before: _last_step(run_dir) >= b + 3)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+        assert process.returncode == -signal.SIGKILL
+        kills += 1
+
+    code, _events, stderr = run_engine(path)
+    assert code == 0, stderr
+    assert kills == 4
+    final = losses(read_events(run_dir))  # every run's events; the latest value per step
+    assert sorted(final) == list(range(1, STEPS + 1))
+    assert final == reference
+    assert not tmp_checkpoint_exists()
+
+
+def test_pause_and_resume_through_control_file(tmp_path: Path) -> None:
+    spec, path = _spec(tmp_path, "paused")
+    run_dir = Path(spec["output_dir"]).parent
+    process = start_engine(path)
+    wait_for(lambda: _last_step(run_dir) >= 2)
+    send(run_dir, "pause")
+    wait_for(lambda: any(e["event"] == "paused" for e in read_events(run_dir)))
+    paused_at = _last_step(run_dir)
+    import time
+
+    time.sleep(1.0)
+    assert _last_step(run_dir) == paused_at  # no step while paused
+    send(run_dir, "checkpoint")
+    wait_for(lambda: any(e["event"] == "checkpoint" for e in read_events(run_dir)))
+    send(run_dir, "resume")
+    process.communicate(timeout=120)
+    assert process.returncode == 0
+    names = [e["event"] for e in read_events(run_dir)]
+    assert names.index("paused") < names.index("checkpoint") < names.index("resumed")
+    assert names[-1] == "completed"
+
+
+def test_sigterm_stops_with_a_checkpoint(tmp_path: Path) -> None:
+    spec, path = _spec(tmp_path, "stdin")
+    run_dir = Path(spec["output_dir"]).parent
+    process = start_engine(path)
+    wait_for(lambda: _last_step(run_dir) >= 2)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=120)
+    assert process.returncode == EXIT_STOPPED
+    assert read_events(run_dir)[-1]["event"] == "stopped"
+
+
+def test_stdin_commands_pause_the_engine(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from engine.protocol import command_line
+    from tests.engine.helpers import engine_command
+
+    spec, path = _spec(tmp_path, "stdin-pause")
+    run_dir = Path(spec["output_dir"]).parent
+    process = subprocess.Popen(engine_command(path, "--control", "stdin"),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    wait_for(lambda: _last_step(run_dir) >= 1)
+    process.stdin.write(command_line("stop"))
+    process.stdin.flush()
+    process.communicate(timeout=120)
+    assert process.returncode == EXIT_STOPPED
+
+
+def test_data_position_survives_classification_resume(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "cls.jsonl", classification_rows(40))
+    spec = make_spec(tmp_path, "text_classification", data, model="tiny-bert", name="cls",
+                     max_steps=12, checkpoint_every=5)
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    reference = losses(events)
+    spec["job_id"] = "cls-resumed"
+    spec["output_dir"] = str(tmp_path / "cls-resumed" / "output")
+    spec["resume_from"] = str(tmp_path / "cls" / "checkpoints" / "checkpoint-10")
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    assert losses(events) == {s: reference[s] for s in (11, 12)}
