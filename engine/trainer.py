@@ -118,6 +118,10 @@ class Trainer:
         from peft import LoraConfig, get_peft_model
 
         lora = self.spec.lora
+        if self.spec.model.source == "preset":
+            # A preset's random base weights ship with the adapter (see save_output); peft
+            # rewrites the modules it wraps, so keep the pristine tensors now. Presets are tiny.
+            self.recipe.base_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         config = LoraConfig(
             r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
             target_modules=lora.target_modules or self.recipe.lora_targets(),

@@ -30,6 +30,8 @@ class Recipe:
     """Subclasses fill `model`, `train_rows`, `val_rows` in `setup` and say how to batch."""
 
     model: torch.nn.Module
+    base_state: dict[str, torch.Tensor] | None = None
+    """For LoRA on a preset: the random base weights, saved beside the adapter."""
     train_rows: list[dict[str, Any]]
     val_rows: list[dict[str, Any]]
 
@@ -71,14 +73,18 @@ class Recipe:
     def save_output(self, model: torch.nn.Module, output: Path) -> None:
         """The model (full) or adapter (LoRA) in HF / PEFT format, with its preprocessor."""
         model.save_pretrained(output, safe_serialization=True)
-        if self.spec.method == "lora" and self.spec.model.source == "preset":
-            # The adapter's base is a random-weight preset: ship it so the adapter loads.
-            model.get_base_model().save_pretrained(output / "base_model", safe_serialization=True)
         preprocessor = getattr(self, "tokenizer", None) or getattr(self, "processor", None)
+        folders = [output]
+        base_state = getattr(self, "base_state", None)
+        if self.spec.method == "lora" and base_state is not None:
+            # The adapter's base is a random-weight preset: ship it so the adapter loads
+            # (PeftModel.from_pretrained(Auto….from_pretrained(output / "base_model"), output)).
+            model.get_base_model().save_pretrained(output / "base_model", state_dict=base_state,
+                                                   safe_serialization=True)
+            folders.append(output / "base_model")
         if preprocessor is not None:
-            preprocessor.save_pretrained(output)
-        if self.spec.method == "lora" and self.spec.model.source == "preset":
-            preprocessor and preprocessor.save_pretrained(output / "base_model")
+            for folder in folders:
+                preprocessor.save_pretrained(folder)
         (output / "sparktrainer.json").write_text(json.dumps(
             {"recipe": self.spec.recipe, "method": self.spec.method,
              "model": self.spec.to_dict()["model"]}, indent=2))
