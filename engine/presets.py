@@ -62,7 +62,12 @@ def sequence_classifier(name: str, tokenizer: Any, labels: list[str]) -> Any:
 
 
 def image_classifier(name: str, labels: list[str]) -> tuple[Any, Any]:
-    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+    from transformers import ViTConfig, ViTForImageClassification
+
+    try:  # transformers 5 without torchvision: the PIL backend, named explicitly
+        from transformers import ViTImageProcessorPil as ViTImageProcessor
+    except ImportError:
+        from transformers import ViTImageProcessor
 
     _check(name, "image_classification")
     config = ViTConfig(

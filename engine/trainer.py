@@ -301,8 +301,9 @@ class Trainer:
                     elapsed = max(time.perf_counter() - window_start, 1e-9)
                     loss = float(window_loss / window_steps)  # host sync, once per log
                     values = {"loss": loss, "learning_rate": self.scheduler.get_last_lr()[0],
-                              "samples_per_second": window_samples / elapsed,
-                              "tokens_per_second": window_tokens / elapsed}
+                              "samples_per_second": window_samples / elapsed}
+                    if window_tokens:
+                        values["tokens_per_second"] = window_tokens / elapsed
                     if grad_norm is not None:
                         values["grad_norm"] = float(grad_norm)
                     if self.spec.recipe == "causal_lm_sft":

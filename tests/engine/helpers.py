@@ -104,3 +104,41 @@ def send(run_dir: Path, command: str) -> None:
 
     with (run_dir / "control.jsonl").open("a") as handle:
         handle.write(command_line(command))
+
+
+def image_folder(root: Path, per_class: int = 16) -> Path:
+    """Two colour classes with noise: learnable, made here, no third-party data."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(0)
+    for label, colour in (("red", (220, 40, 40)), ("blue", (40, 40, 220))):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            pixel = tuple(max(0, min(255, c + rng.randint(-40, 40))) for c in colour)
+            Image.new("RGB", (40 + i % 3, 36), pixel).save(root / label / f"{i}.png")
+    return root
+
+
+def tabular_rows(count: int = 160) -> list[dict[str, Any]]:
+    """Inside or outside a circle; x1 on a much larger scale, which standardisation fixes."""
+    import random
+
+    rng = random.Random(1)
+    rows = []
+    for _ in range(count):
+        x1, x2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
+        rows.append({"x1": x1 * 100, "x2": x2, "label": "in" if x1 * x1 + x2 * x2 < 0.5
+                     else "out"})
+    return rows
+
+
+MLP = {"input": {"kind": "tabular", "features": ["x1", "x2"]},
+       "layers": [{"type": "Linear", "out_features": 32}, {"type": "ReLU"},
+                  {"type": "Linear", "out_features": 32}, {"type": "ReLU"}]}
+CNN = {"input": {"kind": "image", "channels": 3, "height": 16, "width": 16},
+       "layers": [{"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
+                  {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+                  {"type": "Flatten"}, {"type": "Linear", "out_features": 16},
+                  {"type": "ReLU"}]}

@@ -1,0 +1,87 @@
+"""A builder network trained as a classifier on tabular features or on images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.architecture import ArchitectureClassifier, input_shape
+from engine.data import load_rows, require_columns
+from engine.errors import DataError
+from engine.images import augment, image_rows, open_rgb
+from engine.recipes.base import Batch, Recipe
+from engine.recipes.metrics import accuracy_and_macro_f1
+from engine.recipes.text_classification import label_set
+
+
+class CustomArchitectureRecipe(Recipe):
+    def setup(self) -> None:
+        definition = self.spec.model.definition or {}
+        self.shape = input_shape(definition)
+        self.kind = definition["input"]["kind"]
+        data = self.spec.dataset
+        if self.kind == "image":
+            rows = image_rows(data.path, data.image_column, data.label_column)
+            self.labels, ids = label_set(rows, "label", data.labels, data.path)
+            examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
+        else:
+            features = definition["input"]["features"]
+            rows = load_rows(data.path)
+            require_columns(rows, {**{f"model.definition.input.features[{i}]": f
+                                      for i, f in enumerate(features)},
+                                   "dataset.label_column": data.label_column}, data.path)
+            self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
+            examples = []
+            for number, (row, label) in enumerate(zip(rows, ids, strict=True), start=1):
+                try:
+                    values = [float(row[f]) for f in features]
+                except (TypeError, ValueError) as error:
+                    raise DataError(f"{data.path}, row {number}: a feature is not a number "
+                                    f"({error})") from error
+                examples.append({"features": values, "label": label})
+        torch.manual_seed(self.spec.hyperparameters.seed)
+        self.model = ArchitectureClassifier(definition, self.labels)
+        self.split(examples)
+        if self.kind == "tabular":
+            matrix = torch.tensor([r["features"] for r in self.train_rows])
+            self.model.set_standardisation(matrix.mean(0), matrix.std(0, unbiased=False))
+
+    def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
+        if self.kind == "tabular":
+            inputs = torch.tensor([r["features"] for r in rows], dtype=torch.float32)
+        else:
+            _, height, width = self.shape
+            images = [open_rgb(r["path"]) for r in rows]
+            if train and self.spec.dataset.augment:
+                images = [augment(image) for image in images]
+            inputs = torch.stack([_to_tensor(image.resize((width, height)), self.shape[0])
+                                  for image in images])
+        return Batch({"inputs": inputs, "labels": labels}, len(rows), 0)
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+        total, count, predictions, targets = 0.0, 0, [], []
+        for batch in batches:
+            output = model(**batch.tensors)
+            total += float(output.loss) * batch.samples
+            count += batch.samples
+            predictions += output.logits.argmax(-1).tolist()
+            targets += batch.tensors["labels"].tolist()
+        return {"eval_loss": total / max(count, 1),
+                **accuracy_and_macro_f1(predictions, targets, len(self.labels))}
+
+    def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
+        if self.kind == "tabular":
+            return [{"features": r["features"], "label": self.labels[r["label"]]} for r in rows]
+        return [{"image": str(Path(r["path"])), "label": self.labels[r["label"]]} for r in rows]
+
+
+def _to_tensor(image: Any, channels: int) -> torch.Tensor:
+    if channels == 1:
+        image = image.convert("L")
+    data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+    height, width = image.size[1], image.size[0]
+    return data.view(height, width, channels).permute(2, 0, 1).float() / 255.0

@@ -1,0 +1,54 @@
+"""Image classification: resizing and normalisation from the model's image processor,
+with switchable augmentation (random resized crop, horizontal flip) on the training split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.images import augment, image_rows, open_rgb
+from engine.models import default_lora_targets, load_image_classifier
+from engine.recipes.base import Batch, Recipe
+from engine.recipes.metrics import accuracy_and_macro_f1
+from engine.recipes.text_classification import label_set
+
+
+class ImageClassificationRecipe(Recipe):
+    lora_modules_to_save = ["classifier"]  # noqa: RUF012 - read by the trainer
+
+    def setup(self) -> None:
+        data = self.spec.dataset
+        rows = image_rows(data.path, data.image_column, data.label_column)
+        self.labels, ids = label_set(rows, "label", data.labels, data.path)
+        self.model, self.processor = load_image_classifier(self.spec, self.labels)
+        self.split([{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)])
+
+    def lora_targets(self) -> list[str]:
+        return default_lora_targets(self.model)
+
+    def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        images = [open_rgb(r["path"]) for r in rows]
+        if train and self.spec.dataset.augment:
+            images = [augment(image) for image in images]
+        pixels = self.processor(images=images, return_tensors="pt")["pixel_values"]
+        labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
+        return Batch({"pixel_values": pixels, "labels": labels}, len(rows), 0)
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+        total, count, predictions, targets = 0.0, 0, [], []
+        for batch in batches:
+            output = model(**batch.tensors)
+            total += float(output.loss) * batch.samples
+            count += batch.samples
+            predictions += output.logits.argmax(-1).tolist()
+            targets += batch.tensors["labels"].tolist()
+        return {"eval_loss": total / max(count, 1),
+                **accuracy_and_macro_f1(predictions, targets, len(self.labels))}
+
+    def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
+        shape = list(batch.tensors["pixel_values"].shape[1:])
+        return [{"image": str(Path(r["path"])), "label": self.labels[r["label"]],
+                 "pixel_shape": shape} for r in rows]

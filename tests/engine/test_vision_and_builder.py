@@ -1,0 +1,128 @@
+"""Image classification and builder networks: training, resume, bad images, reload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.architecture import load_pretrained
+from tests.engine.helpers import (
+    CNN,
+    MLP,
+    image_folder,
+    losses,
+    make_spec,
+    run_engine,
+    spec_file,
+    tabular_rows,
+    write_jsonl,
+)
+
+
+def _falls(events: list[dict]) -> None:
+    curve = list(losses(events).values())
+    first, last = sum(curve[:3]) / 3, sum(curve[-3:]) / 3
+    assert last < 0.8 * first, f"loss did not fall: {first:.3f} → {last:.3f}"
+
+
+@pytest.mark.parametrize("method", ["full", "lora"])
+def test_image_classification_trains(tmp_path: Path, method: str) -> None:
+    folder = image_folder(tmp_path / "images")
+    spec = make_spec(tmp_path, "image_classification", folder, model="tiny-vit", method=method,
+                     max_steps=20, learning_rate=3e-3 if method == "full" else 1e-2,
+                     eval_every=10)
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    _falls(events)
+    sample = next(e for e in events if e["event"] == "sample")["rows"][0]
+    assert sample["image"].endswith(".png") and sample["label"] in {"red", "blue"}
+    assert sample["pixel_shape"] == [3, 32, 32]
+    output = Path(spec["output_dir"])
+    assert (output / "preprocessor_config.json").exists()
+
+
+def test_image_manifest_with_relative_paths(tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "images", per_class=6)
+    rows = [{"file": str(p.relative_to(tmp_path)), "colour": p.parent.name}
+            for p in sorted(folder.rglob("*.png"))]
+    manifest = write_jsonl(tmp_path / "manifest.jsonl", rows)
+    spec = make_spec(tmp_path, "image_classification", manifest, model="tiny-vit", max_steps=2)
+    spec["dataset"].update(image_column="file", label_column="colour", augment=False)
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+
+
+@pytest.mark.parametrize(("damage", "needle"), [
+    (lambda p: p.write_bytes(b""), "the image file is empty"),
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), "unreadable image"),
+])
+def test_bad_images_fail_naming_the_file(tmp_path: Path, damage, needle) -> None:
+    folder = image_folder(tmp_path / "images", per_class=4)
+    broken = folder / "red" / "2.png"
+    damage(broken)
+    spec = make_spec(tmp_path, "image_classification", folder, model="tiny-vit", max_steps=2)
+    code, events, _ = run_engine(spec_file(tmp_path, spec))
+    assert code == 1
+    assert events[-1]["kind"] == "data"
+    assert str(broken) in events[-1]["error"] and needle in events[-1]["error"]
+
+
+def test_builder_network_on_tabular_data_trains_and_reloads(tmp_path: Path) -> None:
+    import torch
+
+    data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows())
+    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=60,
+                     batch_size=16, learning_rate=1e-2, eval_every=30)
+    spec["model"] = {"source": "architecture", "definition": MLP}
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    _falls(events)
+    final = events[-1]["final"]
+    assert final["accuracy"] >= 0.8
+
+    model = load_pretrained(spec["output_dir"])
+    assert model.labels == ["in", "out"]
+    with torch.no_grad():
+        centre, corner = model(torch.tensor([[0.0, 0.0], [95.0, 0.95]])).logits.argmax(-1)
+    assert (model.labels[centre], model.labels[corner]) == ("in", "out")
+
+
+def test_builder_cnn_on_images_trains(tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "images")
+    spec = make_spec(tmp_path, "custom_architecture", folder, model="unused", max_steps=20,
+                     learning_rate=1e-2)
+    spec["model"] = {"source": "architecture", "definition": CNN}
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    _falls(events)
+
+
+def test_builder_definition_errors_name_the_layer(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows(20))
+    definition = json.loads(json.dumps(MLP))
+    definition["layers"][1] = {"type": "Conv2d", "out_channels": 4, "kernel_size": 3}
+    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=2)
+    spec["model"] = {"source": "architecture", "definition": definition}
+    code, events, _ = run_engine(spec_file(tmp_path, spec))
+    assert code == 1
+    assert events[-1]["kind"] == "config"
+    assert "model.definition.layers[1]" in events[-1]["error"]
+
+
+def test_builder_resume_is_exact(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows(64))
+    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=10,
+                     checkpoint_every=4)
+    spec["model"] = {"source": "architecture",
+                     "definition": {**MLP, "layers": [*MLP["layers"], {"type": "Dropout",
+                                                                       "p": 0.2}]}}
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    reference = losses(events)
+    spec.update(job_id="again", output_dir=str(tmp_path / "again" / "output"),
+                resume_from=str(tmp_path / "run" / "checkpoints" / "checkpoint-8"))
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    assert losses(events) == {9: reference[9], 10: reference[10]}
