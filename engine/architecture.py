@@ -29,8 +29,11 @@ WEIGHTS_FILE = "model.safetensors"
 # type → (constructor, the arguments it accepts, the argument inferred from the input shape)
 _LAYERS: dict[str, tuple[type[nn.Module], set[str], str | None]] = {
     "Linear": (nn.Linear, {"out_features", "bias"}, "in_features"),
-    "Conv2d": (nn.Conv2d, {"out_channels", "kernel_size", "stride", "padding", "bias"},
-               "in_channels"),
+    "Conv2d": (
+        nn.Conv2d,
+        {"out_channels", "kernel_size", "stride", "padding", "bias"},
+        "in_channels",
+    ),
     "BatchNorm1d": (nn.BatchNorm1d, set(), "num_features"),
     "BatchNorm2d": (nn.BatchNorm2d, set(), "num_features"),
     "LayerNorm": (nn.LayerNorm, set(), "normalized_shape"),
@@ -56,8 +59,10 @@ class ClassifierOutput:
 def input_shape(definition: dict[str, Any]) -> tuple[int, ...]:
     spec = definition.get("input")
     if not isinstance(spec, dict) or spec.get("kind") not in ("tabular", "image"):
-        raise ConfigError('model.definition.input: must be {"kind": "tabular", "features": '
-                          '[…]} or {"kind": "image", "channels", "height", "width"}')
+        raise ConfigError(
+            'model.definition.input: must be {"kind": "tabular", "features": '
+            '[…]} or {"kind": "image", "channels", "height", "width"}'
+        )
     if spec["kind"] == "tabular":
         features = spec.get("features")
         if not isinstance(features, list) or not features:
@@ -66,8 +71,9 @@ def input_shape(definition: dict[str, Any]) -> tuple[int, ...]:
     try:
         return (int(spec["channels"]), int(spec["height"]), int(spec["width"]))
     except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError("model.definition.input: an image input needs integer channels, "
-                          "height and width") from error
+        raise ConfigError(
+            "model.definition.input: an image input needs integer channels, height and width"
+        ) from error
 
 
 def build_layers(definition: dict[str, Any], num_classes: int) -> nn.Sequential:
@@ -93,8 +99,9 @@ def build_layers(definition: dict[str, Any], num_classes: int) -> nn.Sequential:
             module = constructor(**arguments)
             probe = module(probe)
         except (TypeError, RuntimeError, ValueError) as error:
-            raise ConfigError(f"{where}: {kind} cannot take an input of shape "
-                              f"{list(probe.shape[1:])}: {error}") from error
+            raise ConfigError(
+                f"{where}: {kind} cannot take an input of shape {list(probe.shape[1:])}: {error}"
+            ) from error
         modules.append(module)
     if probe.ndim > 2:
         modules.append(nn.Flatten())
@@ -118,8 +125,7 @@ class ArchitectureClassifier(nn.Module):
         self.input_mean.copy_(mean)
         self.input_std.copy_(std.clamp_min(1e-6))
 
-    def forward(self, inputs: torch.Tensor, labels: torch.Tensor | None = None
-                ) -> ClassifierOutput:
+    def forward(self, inputs: torch.Tensor, labels: torch.Tensor | None = None) -> ClassifierOutput:
         logits = self.layers((inputs - self.input_mean) / self.input_std)
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return ClassifierOutput(logits, loss)
@@ -128,9 +134,16 @@ class ArchitectureClassifier(nn.Module):
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         save_file(state, str(folder / WEIGHTS_FILE))
-        (folder / DEFINITION_FILE).write_text(json.dumps(
-            {"format": "sparktrainer-architecture/1", "definition": self.definition,
-             "labels": self.labels}, indent=2))
+        (folder / DEFINITION_FILE).write_text(
+            json.dumps(
+                {
+                    "format": "sparktrainer-architecture/1",
+                    "definition": self.definition,
+                    "labels": self.labels,
+                },
+                indent=2,
+            )
+        )
 
 
 def load_pretrained(folder: str | Path) -> ArchitectureClassifier:

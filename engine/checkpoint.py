@@ -56,8 +56,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 def trainable_state(model: torch.nn.Module, *, only_trainable: bool) -> dict[str, torch.Tensor]:
     """The tensors to save: all of them, or for LoRA only the adapter's."""
     if only_trainable:
-        return {n: p.detach().cpu().contiguous() for n, p in model.named_parameters()
-                if p.requires_grad}
+        return {
+            n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad
+        }
     state = model.state_dict()
     # safetensors refuses tensors that share memory (tied embeddings): save clones.
     return {name: tensor.detach().cpu().clone().contiguous() for name, tensor in state.items()}
@@ -69,8 +70,15 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(handle.fileno())
 
 
-def save(root: Path, step: int, *, weights: dict[str, torch.Tensor], state: dict[str, Any],
-         progress: dict[str, Any], keep: int) -> Path:
+def save(
+    root: Path,
+    step: int,
+    *,
+    weights: dict[str, torch.Tensor],
+    state: dict[str, Any],
+    progress: dict[str, Any],
+    keep: int,
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"{PREFIX}{step}"
     tmp = root / f"{TMP_PREFIX}{PREFIX}{step}-{os.getpid()}"

@@ -24,16 +24,24 @@ from engine.spec import SpecError, load_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sparktrainer engine",
-                                     description="Run one training job (the job manager's "
-                                                 "engine process).")
+    parser = argparse.ArgumentParser(
+        prog="sparktrainer engine",
+        description="Run one training job (the job manager's engine process).",
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     run = actions.add_parser("run", help="train as SPEC.json says; events go to stdout")
     run.add_argument("spec", type=Path)
-    run.add_argument("--control", choices=("file", "stdin"), default="file",
-                     help="also read control commands from stdin (control.jsonl always works)")
-    run.add_argument("--stderr", action="store_true",
-                     help="keep stderr on the terminal instead of RUN_DIR/engine.log")
+    run.add_argument(
+        "--control",
+        choices=("file", "stdin"),
+        default="file",
+        help="also read control commands from stdin (control.jsonl always works)",
+    )
+    run.add_argument(
+        "--stderr",
+        action="store_true",
+        help="keep stderr on the terminal instead of RUN_DIR/engine.log",
+    )
     return parser
 
 
@@ -53,8 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         spec = load_spec(args.spec)
     except SpecError as error:
         print(f"invalid spec: {error}", file=sys.stderr)
-        stdout.write(encode(make_event("failed", kind="config", error=str(error),
-                                       traceback="", field=error.field)) + "\n")
+        stdout.write(
+            encode(
+                make_event(
+                    "failed", kind="config", error=str(error), traceback="", field=error.field
+                )
+            )
+            + "\n"
+        )
         stdout.flush()
         return EXIT_INVALID_SPEC
 
@@ -62,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     if not args.stderr:
         _send_stderr_to(run_dir / ENGINE_LOG)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     (run_dir / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2))
     events = EventWriter(run_dir, stdout)
     control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
@@ -75,13 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return Trainer(spec, events, control).run()
     except EngineFailure as failure:
-        events.emit("failed", kind=failure.kind, error=str(failure),
-                    traceback=traceback.format_exc())
-    except Exception as error:  # noqa: BLE001 - every failure is reported, then exit 1
+        events.emit(
+            "failed", kind=failure.kind, error=str(failure), traceback=traceback.format_exc()
+        )
+    except Exception as error:
         kind = "oom" if is_out_of_memory(error) else "internal"
         traceback.print_exc()
-        events.emit("failed", kind=kind, error=f"{type(error).__name__}: {error}",
-                     traceback=traceback.format_exc())
+        events.emit(
+            "failed",
+            kind=kind,
+            error=f"{type(error).__name__}: {error}",
+            traceback=traceback.format_exc(),
+        )
     finally:
         events.close()
     return EXIT_FAILED

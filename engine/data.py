@@ -32,8 +32,10 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
         return _non_empty(_read_json(source), source)
     if suffix in TABULAR:
         return _non_empty(_read_arrow(source), source)
-    raise DataError(f"{source}: unsupported data file type {suffix or '(none)'}; "
-                    f"use one of {', '.join(sorted(TABULAR))}")
+    raise DataError(
+        f"{source}: unsupported data file type {suffix or '(none)'}; "
+        f"use one of {', '.join(sorted(TABULAR))}"
+    )
 
 
 def _read_arrow(path: Path) -> list[dict[str, Any]]:
@@ -48,8 +50,9 @@ def _read_arrow(path: Path) -> list[dict[str, Any]]:
             from pyarrow import csv
 
             delimiter = "\t" if path.suffix == ".tsv" else ","
-            table = csv.read_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter,
-                                                                      newlines_in_values=True))
+            table = csv.read_csv(
+                path, parse_options=csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+            )
     except (pa.ArrowInvalid, OSError) as error:
         raise DataError(f"{path}: cannot read: {error}") from error
     return table.to_pylist()
@@ -66,8 +69,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as error:
                 raise DataError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
             if not isinstance(row, dict):
-                raise DataError(f"{path}, line {number}: expected an object, "
-                                f"found {type(row).__name__}")
+                raise DataError(
+                    f"{path}, line {number}: expected an object, found {type(row).__name__}"
+                )
             rows.append(row)
     return rows
 
@@ -98,13 +102,16 @@ def require_columns(rows: list[dict[str, Any]], columns: dict[str, str], source:
     present = set(rows[0])
     for spec_field, column in columns.items():
         if column not in present:
-            raise DataError(f"{source}: no column {column!r} ({spec_field}); "
-                            f"columns are {', '.join(sorted(present))}")
+            raise DataError(
+                f"{source}: no column {column!r} ({spec_field}); "
+                f"columns are {', '.join(sorted(present))}"
+            )
     for index, row in enumerate(rows):
         for spec_field, column in columns.items():
             if row.get(column) is None:
-                raise DataError(f"{source}, row {index + 1}: column {column!r} ({spec_field}) "
-                                "is empty")
+                raise DataError(
+                    f"{source}, row {index + 1}: column {column!r} ({spec_field}) is empty"
+                )
 
 
 def split_indices(count: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:

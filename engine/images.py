@@ -16,19 +16,28 @@ def image_rows(path: str, image_column: str, label_column: str) -> list[dict[str
     """Rows of {"path", "label"}; every image is checked to be readable, up front."""
     source = Path(path)
     if source.is_dir() and not any(source.glob("*.parquet")):
-        rows = [{"path": str(file), "label": folder.name}
-                for folder in sorted(p for p in source.iterdir() if p.is_dir())
-                for file in sorted(folder.iterdir()) if file.suffix.lower() in IMAGE_SUFFIXES]
+        rows = [
+            {"path": str(file), "label": folder.name}
+            for folder in sorted(p for p in source.iterdir() if p.is_dir())
+            for file in sorted(folder.iterdir())
+            if file.suffix.lower() in IMAGE_SUFFIXES
+        ]
         if not rows:
-            raise DataError(f"{source}: no images found; expected one sub-folder per class "
-                            f"holding {', '.join(sorted(IMAGE_SUFFIXES))} files")
+            raise DataError(
+                f"{source}: no images found; expected one sub-folder per class "
+                f"holding {', '.join(sorted(IMAGE_SUFFIXES))} files"
+            )
     else:
         table = load_rows(source)
-        require_columns(table, {"dataset.image_column": image_column,
-                                "dataset.label_column": label_column}, path)
+        require_columns(
+            table,
+            {"dataset.image_column": image_column, "dataset.label_column": label_column},
+            path,
+        )
         base = source if source.is_dir() else source.parent
-        rows = [{"path": str(base / str(r[image_column])), "label": str(r[label_column])}
-                for r in table]
+        rows = [
+            {"path": str(base / str(r[image_column])), "label": str(r[label_column])} for r in table
+        ]
     for number, row in enumerate(rows, start=1):
         _check_image(Path(row["path"]), number)
     return rows

@@ -19,8 +19,14 @@ from engine.spec import TrainingSpec
 PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
 
 # Attention projections by architecture family, in order of preference.
-_LORA_CANDIDATES = (("q_proj", "v_proj"), ("query", "value"), ("c_attn", "c_proj", "c_fc"), ("qkv",),
-                    ("Wqkv",), ("query_key_value",))
+_LORA_CANDIDATES = (
+    ("q_proj", "v_proj"),
+    ("query", "value"),
+    ("c_attn", "c_proj", "c_fc"),
+    ("qkv",),
+    ("Wqkv",),
+    ("query_key_value",),
+)
 
 
 def check_safe_folder(path: Path) -> None:
@@ -55,8 +61,9 @@ def _seeded(spec: TrainingSpec) -> None:
 def _tokenizer(name_or_path: str, kwargs: dict[str, Any]) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(name_or_path, **{k: v for k, v in kwargs.items()
-                                                          if k != "use_safetensors"})
+    return AutoTokenizer.from_pretrained(
+        name_or_path, **{k: v for k, v in kwargs.items() if k != "use_safetensors"}
+    )
 
 
 def load_causal_lm(spec: TrainingSpec) -> tuple[torch.nn.Module, Any]:
@@ -79,9 +86,12 @@ def load_sequence_classifier(spec: TrainingSpec, labels: list[str]) -> tuple[tor
 
     name, kwargs = _source(spec)
     model = AutoModelForSequenceClassification.from_pretrained(
-        name, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        name,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True, **kwargs,
+        ignore_mismatched_sizes=True,
+        **kwargs,
     )
     tokenizer = _tokenizer(name, kwargs)
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
@@ -98,9 +108,12 @@ def load_image_classifier(spec: TrainingSpec, labels: list[str]) -> tuple[torch.
 
     name, kwargs = _source(spec)
     model = AutoModelForImageClassification.from_pretrained(
-        name, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        name,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True, **kwargs,
+        ignore_mismatched_sizes=True,
+        **kwargs,
     )
     processor_kwargs = {k: v for k, v in kwargs.items() if k != "use_safetensors"}
     return model, AutoImageProcessor.from_pretrained(name, **processor_kwargs)
@@ -111,5 +124,7 @@ def default_lora_targets(model: torch.nn.Module) -> list[str]:
     for candidate in _LORA_CANDIDATES:
         if all(part in names for part in candidate):
             return list(candidate)
-    raise ConfigError("lora.target_modules: cannot guess the attention layers of this model; "
-                      "name them in lora.target_modules")
+    raise ConfigError(
+        "lora.target_modules: cannot guess the attention layers of this model; "
+        "name them in lora.target_modules"
+    )

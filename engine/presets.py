@@ -29,8 +29,10 @@ def _check(name: str, kind: str) -> None:
     if name not in PRESETS:
         raise ConfigError(f"model.name: unknown preset {name!r}; presets: {', '.join(PRESETS)}")
     if PRESETS[name] != kind:
-        raise ConfigError(f"model.name: preset {name!r} is a {PRESETS[name]} model, "
-                          f"this recipe needs a {kind} model")
+        raise ConfigError(
+            f"model.name: preset {name!r} is a {PRESETS[name]} model, "
+            f"this recipe needs a {kind} model"
+        )
 
 
 def causal_lm(name: str, tokenizer: Any) -> Any:
@@ -38,11 +40,16 @@ def causal_lm(name: str, tokenizer: Any) -> Any:
 
     _check(name, "causal_lm")
     config = GPT2Config(
-        vocab_size=len(tokenizer), n_positions=1024, n_embd=64, n_layer=2, n_head=4,
+        vocab_size=len(tokenizer),
+        n_positions=1024,
+        n_embd=64,
+        n_layer=2,
+        n_head=4,
         # Wider than GPT-2's 0.02: with frozen random embeddings (LoRA) the logits must
         # still be able to move far enough for the loss to fall.
         initializer_range=0.15,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     return GPT2LMHeadModel(config)
@@ -53,9 +60,15 @@ def sequence_classifier(name: str, tokenizer: Any, labels: list[str]) -> Any:
 
     _check(name, "sequence_classification")
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=128, max_position_embeddings=1024, pad_token_id=tokenizer.pad_token_id,
-        num_labels=len(labels), id2label=dict(enumerate(labels)),
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
     return BertForSequenceClassification(config)
@@ -71,9 +84,16 @@ def image_classifier(name: str, labels: list[str]) -> tuple[Any, Any]:
 
     _check(name, "image_classification")
     config = ViTConfig(
-        image_size=32, patch_size=8, num_channels=3, hidden_size=64, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=128, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+        image_size=32,
+        patch_size=8,
+        num_channels=3,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
     processor = ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True)
     return ViTForImageClassification(config), processor

@@ -134,8 +134,9 @@ class ControlReader:
         self._partial = b""
         self._stdin_queue: queue.SimpleQueue[str] = queue.SimpleQueue()
         if stdin is not None:
-            threading.Thread(target=self._read_stdin, args=(stdin,), daemon=True,
-                             name="control-stdin").start()
+            threading.Thread(
+                target=self._read_stdin, args=(stdin,), daemon=True, name="control-stdin"
+            ).start()
 
     def _read_stdin(self, stdin: TextIO) -> None:
         # A closed stdin means nothing: the GUI may come back through control.jsonl.
@@ -159,8 +160,9 @@ class ControlReader:
                 data = self._partial + handle.read(size - self._offset)
             self._offset = size
             *lines, self._partial = data.split(b"\n")
-            commands += [c for c in (parse_command(x.decode("utf-8", "replace"))
-                                     for x in lines) if c]
+            commands += [
+                c for c in (parse_command(x.decode("utf-8", "replace")) for x in lines) if c
+            ]
         return commands
 
 

@@ -29,7 +29,7 @@ class DataStream:
             self.epoch += 1
             self.position = 0
             self._order = self._permutation(self.epoch)
-        indices = self._order[self.position:self.position + count]
+        indices = self._order[self.position : self.position + count]
         self.position += len(indices)
         return indices
 
@@ -44,12 +44,18 @@ class DataStream:
         return self.epoch + self.position / self.size
 
     def state(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "position": self.position, "size": self.size,
-                "seed": self.seed}
+        return {
+            "epoch": self.epoch,
+            "position": self.position,
+            "size": self.size,
+            "seed": self.seed,
+        }
 
     def load(self, state: dict[str, Any]) -> None:
         if state["size"] != self.size:
-            raise ValueError(f"the checkpoint was taken on {state['size']} training rows, "
-                             f"the dataset now has {self.size}")
+            raise ValueError(
+                f"the checkpoint was taken on {state['size']} training rows, "
+                f"the dataset now has {self.size}"
+            )
         self.epoch, self.position = state["epoch"], state["position"]
         self._order = self._permutation(self.epoch)

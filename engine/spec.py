@@ -44,8 +44,12 @@ class ModelSpec:
     def validate(self, at: str) -> None:
         if self.source not in MODEL_SOURCES:
             raise SpecError(f"{at}.source", f"must be one of {', '.join(MODEL_SOURCES)}")
-        required = {"preset": "name", "local": "path", "hub": "repo_id",
-                    "architecture": "definition"}[self.source]
+        required = {
+            "preset": "name",
+            "local": "path",
+            "hub": "repo_id",
+            "architecture": "definition",
+        }[self.source]
         if not getattr(self, required):
             raise SpecError(f"{at}.{required}", f"is required when source is {self.source!r}")
 
@@ -73,9 +77,10 @@ class DatasetSpec:
         if not 0.0 <= self.validation_split < 1.0:
             raise SpecError(f"{at}.validation_split", "must be at least 0 and below 1")
         if bool(self.prompt_column) != bool(self.response_column):
-            raise SpecError(f"{at}.response_column" if self.prompt_column
-                            else f"{at}.prompt_column",
-                            "prompt_column and response_column go together")
+            raise SpecError(
+                f"{at}.response_column" if self.prompt_column else f"{at}.prompt_column",
+                "prompt_column and response_column go together",
+            )
 
 
 @dataclass
@@ -118,8 +123,14 @@ class Hyperparameters:
     """How many of the newest checkpoints to keep."""
 
     def validate(self, at: str) -> None:
-        positive = ("epochs", "batch_size", "gradient_accumulation", "max_seq_length",
-                    "log_every", "keep_checkpoints")
+        positive = (
+            "epochs",
+            "batch_size",
+            "gradient_accumulation",
+            "max_seq_length",
+            "log_every",
+            "keep_checkpoints",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise SpecError(f"{at}.{name}", "must be at least 1")
@@ -164,8 +175,10 @@ class TrainingSpec:
         self.lora.validate("lora")
         self.hyperparameters.validate("hyperparameters")
         if self.recipe == "custom_architecture" and self.model.source != "architecture":
-            raise SpecError("model.source", "custom_architecture trains a builder definition: "
-                            "use source 'architecture'")
+            raise SpecError(
+                "model.source",
+                "custom_architecture trains a builder definition: use source 'architecture'",
+            )
         if self.method == "lora" and self.model.source == "architecture":
             raise SpecError("method", "LoRA needs a pretrained transformer, not a builder network")
         return self
@@ -191,8 +204,9 @@ def load_spec(path: str | Path) -> TrainingSpec:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SpecError("", f"{path} is not valid JSON: line {error.lineno}, column "
-                        f"{error.colno}: {error.msg}") from error
+        raise SpecError(
+            "", f"{path} is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
     return TrainingSpec.from_dict(data)
 
 

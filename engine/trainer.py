@@ -47,7 +47,7 @@ class StopRequested(Exception):  # noqa: N818 - control flow, not an error
     pass
 
 
-def lr_lambda(kind: str, warmup: int, total: int):  # noqa: ANN201
+def lr_lambda(kind: str, warmup: int, total: int):
     def factor(step: int) -> float:
         if warmup and step < warmup:
             return (step + 1) / warmup
@@ -97,12 +97,16 @@ class Trainer:
         for name, parameter in self.model.named_parameters():
             if parameter.requires_grad:
                 (no_decay if parameter.ndim < 2 or "norm" in name.lower() else decay).append(
-                    parameter)
+                    parameter
+                )
         self.parameters = decay + no_decay
         self.optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": hp.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}],
-            lr=hp.learning_rate, fused=self.device.type == "cuda",
+            [
+                {"params": decay, "weight_decay": hp.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
+            lr=hp.learning_rate,
+            fused=self.device.type == "cuda",
         )
         self.micro_batch, self.accumulation = hp.batch_size, hp.gradient_accumulation
         micro_per_epoch = math.ceil(len(recipe.train_rows) / self.micro_batch)
@@ -110,7 +114,8 @@ class Trainer:
         self.total_steps = hp.max_steps or hp.epochs * steps_per_epoch
         warmup = int(self.total_steps * hp.warmup_ratio)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lr_lambda(hp.scheduler, warmup, self.total_steps))
+            self.optimizer, lr_lambda(hp.scheduler, warmup, self.total_steps)
+        )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.stream = DataStream(len(recipe.train_rows), hp.seed)
 
@@ -123,7 +128,9 @@ class Trainer:
             # rewrites the modules it wraps, so keep the pristine tensors now. Presets are tiny.
             self.recipe.base_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         config = LoraConfig(
-            r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
             target_modules=lora.target_modules or self.recipe.lora_targets(),
             task_type=getattr(self.recipe, "lora_task_type", None),
             modules_to_save=getattr(self.recipe, "lora_modules_to_save", None),
@@ -134,16 +141,25 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         path = checkpoint.save(
-            self.checkpoints, self.step,
-            weights=checkpoint.trainable_state(self.model,
-                                               only_trainable=self.spec.method == "lora"),
-            state={"optimizer": self.optimizer.state_dict(),
-                   "scheduler": self.scheduler.state_dict(),
-                   "scaler": self.scaler.state_dict(), "rng": checkpoint.rng_state()},
-            progress={"step": self.step, "data": self.stream.state(),
-                      "micro_batch": self.micro_batch, "accumulation": self.accumulation,
-                      "total_steps": self.total_steps,
-                      "hyperparameters": self.spec.to_dict()["hyperparameters"]},
+            self.checkpoints,
+            self.step,
+            weights=checkpoint.trainable_state(
+                self.model, only_trainable=self.spec.method == "lora"
+            ),
+            state={
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "rng": checkpoint.rng_state(),
+            },
+            progress={
+                "step": self.step,
+                "data": self.stream.state(),
+                "micro_batch": self.micro_batch,
+                "accumulation": self.accumulation,
+                "total_steps": self.total_steps,
+                "hyperparameters": self.spec.to_dict()["hyperparameters"],
+            },
             keep=self.hp.keep_checkpoints,
         )
         self.events.emit("checkpoint", step=self.step, path=str(path))
@@ -161,22 +177,32 @@ class Trainer:
         if not (path / checkpoint.PROGRESS).exists():
             raise ConfigError(f"resume_from: {path} is not a complete checkpoint")
         weights, state, progress = checkpoint.load(path)
-        missing, unexpected = self.model.load_state_dict(
-            {k: v for k, v in weights.items()}, strict=self.spec.method != "lora")
+        _missing, unexpected = self.model.load_state_dict(
+            {k: v for k, v in weights.items()}, strict=self.spec.method != "lora"
+        )
         if unexpected:
-            raise ConfigError(f"resume_from: {path} does not match this model "
-                              f"(unexpected {unexpected[0]})")
+            raise ConfigError(
+                f"resume_from: {path} does not match this model (unexpected {unexpected[0]})"
+            )
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.stream.load(progress["data"])
         self.micro_batch, self.accumulation = progress["micro_batch"], progress["accumulation"]
-        changed = [k for k, v in progress["hyperparameters"].items()
-                   if self.spec.to_dict()["hyperparameters"].get(k) != v]
+        changed = [
+            k
+            for k, v in progress["hyperparameters"].items()
+            if self.spec.to_dict()["hyperparameters"].get(k) != v
+        ]
         if changed:
-            self.events.emit("log", level="warning", message=(
-                f"Resuming with hyperparameters that differ from the checkpoint: "
-                f"{', '.join(changed)}."))
+            self.events.emit(
+                "log",
+                level="warning",
+                message=(
+                    f"Resuming with hyperparameters that differ from the checkpoint: "
+                    f"{', '.join(changed)}."
+                ),
+            )
         checkpoint.set_rng_state(state["rng"])  # last: set-up above must not consume it
         self.step = progress["step"]
         return self.step
@@ -249,14 +275,21 @@ class Trainer:
             ) from error
         self.micro_batch = max(1, self.micro_batch // 2)
         self.accumulation *= 2
-        self.events.emit("log", level="warning", message=(
-            f"Out of memory: micro-batch halved to {self.micro_batch}, gradient accumulation "
-            f"doubled to {self.accumulation}; the effective batch is unchanged."))
+        self.events.emit(
+            "log",
+            level="warning",
+            message=(
+                f"Out of memory: micro-batch halved to {self.micro_batch}, gradient accumulation "
+                f"doubled to {self.accumulation}; the effective batch is unchanged."
+            ),
+        )
 
     def evaluate(self) -> dict[str, float]:
         rows = self.recipe.val_rows
-        batches = [self.recipe.collate(rows[i:i + self.micro_batch], train=False).to(self.device)
-                   for i in range(0, len(rows), self.micro_batch)]
+        batches = [
+            self.recipe.collate(rows[i : i + self.micro_batch], train=False).to(self.device)
+            for i in range(0, len(rows), self.micro_batch)
+        ]
         with no_grad_eval(self.model), autocast(self.device, self.precision):
             values = self.recipe.evaluate(self.model, batches)
         self.events.emit("eval", step=self.step, values=values)
@@ -267,15 +300,25 @@ class Trainer:
         self.setup()
         resumed_from = self.resume()
         signal.signal(signal.SIGTERM, self.on_sigterm)
-        self.events.emit("started", job_id=self.spec.job_id, pid=os.getpid(),
-                         device=str(self.device), total_steps=self.total_steps,
-                         resumed_from_step=resumed_from, precision=self.precision,
-                         train_rows=len(self.recipe.train_rows),
-                         validation_rows=len(self.recipe.val_rows))
+        self.events.emit(
+            "started",
+            job_id=self.spec.job_id,
+            pid=os.getpid(),
+            device=str(self.device),
+            total_steps=self.total_steps,
+            resumed_from_step=resumed_from,
+            precision=self.precision,
+            train_rows=len(self.recipe.train_rows),
+            validation_rows=len(self.recipe.val_rows),
+        )
         first = self.stream.peek(self.micro_batch)
         first_rows = [self.recipe.train_rows[i] for i in first]
-        self.events.emit("sample", step=self.step, split="train", rows=self.recipe.describe(
-            first_rows, self.recipe.collate(first_rows, train=False)))
+        self.events.emit(
+            "sample",
+            step=self.step,
+            split="train",
+            rows=self.recipe.describe(first_rows, self.recipe.collate(first_rows, train=False)),
+        )
 
         window_loss = torch.zeros((), device=self.device)
         window_steps = window_samples = window_tokens = 0
@@ -286,7 +329,7 @@ class Trainer:
                 data_state = self.stream.state()
                 try:
                     step_loss, grad_norm, samples, tokens = self.train_step()
-                except Exception as error:  # noqa: BLE001 - only OOM is retried
+                except Exception as error:
                     if not is_out_of_memory(error):
                         raise
                     self.stream.load(data_state)  # the step is redone from its first sample
@@ -300,21 +343,31 @@ class Trainer:
                 if self.step % self.hp.log_every == 0 or self.step == self.total_steps:
                     elapsed = max(time.perf_counter() - window_start, 1e-9)
                     loss = float(window_loss / window_steps)  # host sync, once per log
-                    values = {"loss": loss, "learning_rate": self.scheduler.get_last_lr()[0],
-                              "samples_per_second": window_samples / elapsed}
+                    values = {
+                        "loss": loss,
+                        "learning_rate": self.scheduler.get_last_lr()[0],
+                        "samples_per_second": window_samples / elapsed,
+                    }
                     if window_tokens:
                         values["tokens_per_second"] = window_tokens / elapsed
                     if grad_norm is not None:
                         values["grad_norm"] = float(grad_norm)
                     if self.spec.recipe == "causal_lm_sft":
                         values["perplexity"] = math.exp(min(loss, 50.0))
-                    self.events.emit("metric", step=self.step,
-                                     epoch=round(self.stream.epoch_progress, 4), values=values)
+                    self.events.emit(
+                        "metric",
+                        step=self.step,
+                        epoch=round(self.stream.epoch_progress, 4),
+                        values=values,
+                    )
                     window_loss = torch.zeros((), device=self.device)
                     window_steps = window_samples = window_tokens = 0
                     window_start = time.perf_counter()
-                if self.hp.eval_every and self.step % self.hp.eval_every == 0 \
-                        and self.recipe.val_rows:
+                if (
+                    self.hp.eval_every
+                    and self.step % self.hp.eval_every == 0
+                    and self.recipe.val_rows
+                ):
                     self.evaluate()
                 if self.hp.checkpoint_every and self.step % self.hp.checkpoint_every == 0:
                     self.save_checkpoint()

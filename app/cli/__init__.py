@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Dispatched by main.py before this parser runs, so the engine never imports Qt;
     # listed here for --help.
     subparsers.add_parser(
-        "engine", help="run the training engine: engine run SPEC.json [--control stdin]",
+        "engine",
+        help="run the training engine: engine run SPEC.json [--control stdin]",
         add_help=False,
     )
     return parser

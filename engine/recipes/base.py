@@ -43,8 +43,9 @@ class Recipe:
         raise NotImplementedError
 
     def split(self, rows: list[dict[str, Any]]) -> None:
-        train, val = split_indices(len(rows), self.spec.dataset.validation_split,
-                                   self.spec.hyperparameters.seed)
+        train, val = split_indices(
+            len(rows), self.spec.dataset.validation_split, self.spec.hyperparameters.seed
+        )
         self.train_rows = [rows[i] for i in train]
         self.val_rows = [rows[i] for i in val]
 
@@ -79,12 +80,20 @@ class Recipe:
         if self.spec.method == "lora" and base_state is not None:
             # The adapter's base is a random-weight preset: ship it so the adapter loads
             # (PeftModel.from_pretrained(Auto….from_pretrained(output / "base_model"), output)).
-            model.get_base_model().save_pretrained(output / "base_model", state_dict=base_state,
-                                                   safe_serialization=True)
+            model.get_base_model().save_pretrained(
+                output / "base_model", state_dict=base_state, safe_serialization=True
+            )
             folders.append(output / "base_model")
         if preprocessor is not None:
             for folder in folders:
                 preprocessor.save_pretrained(folder)
-        (output / "sparktrainer.json").write_text(json.dumps(
-            {"recipe": self.spec.recipe, "method": self.spec.method,
-             "model": self.spec.to_dict()["model"]}, indent=2))
+        (output / "sparktrainer.json").write_text(
+            json.dumps(
+                {
+                    "recipe": self.spec.recipe,
+                    "method": self.spec.method,
+                    "model": self.spec.to_dict()["model"],
+                },
+                indent=2,
+            )
+        )

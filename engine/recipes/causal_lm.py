@@ -21,16 +21,32 @@ PLAIN_TEMPLATE = "### Prompt:\n{prompt}\n\n### Response:\n"
 IGNORE = -100
 
 
+def pad_right(sequences: list[torch.Tensor], value: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack 1-D tensors, padding on the right; returns the batch and its attention mask."""
+    lengths = torch.tensor([len(s) for s in sequences])
+    if bool((lengths == lengths[0]).all()):
+        batch = torch.stack(sequences)
+        return batch, torch.ones_like(batch)
+    batch = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True, padding_value=value)
+    mask = (torch.arange(batch.shape[1]) < lengths[:, None]).long()
+    return batch, mask
+
+
 class CausalLMRecipe(Recipe):
     def setup(self) -> None:
         rows = self.read_rows()
         data = self.spec.dataset
         if data.messages_column:
-            require_columns(rows, {"dataset.messages_column": data.messages_column},
-                            data.path)
+            require_columns(rows, {"dataset.messages_column": data.messages_column}, data.path)
         elif data.prompt_column:
-            require_columns(rows, {"dataset.prompt_column": data.prompt_column,
-                                   "dataset.response_column": data.response_column}, data.path)
+            require_columns(
+                rows,
+                {
+                    "dataset.prompt_column": data.prompt_column,
+                    "dataset.response_column": data.response_column,
+                },
+                data.path,
+            )
         else:
             require_columns(rows, {"dataset.text_column": data.text_column}, data.path)
         self.model, self.tokenizer = load_causal_lm(self.spec)
@@ -51,13 +67,16 @@ class CausalLMRecipe(Recipe):
         else:
             prompt, response = "", str(row[data.text_column])
         prompt_ids = tok(prompt, add_special_tokens=False).input_ids if prompt else []
-        response_ids = tok(response, add_special_tokens=False).input_ids + [tok.eos_token_id]
+        response_ids = [*tok(response, add_special_tokens=False).input_ids, tok.eos_token_id]
         ids = (prompt_ids + response_ids)[:limit]
         labels = ([IGNORE] * len(prompt_ids) + response_ids)[:limit]
         if all(label == IGNORE for label in labels):
-            raise DataError(f"{data.path}, row {index + 1}: the prompt fills max_seq_length "
-                            f"({limit} tokens) and leaves no response to learn")
-        return {"input_ids": ids, "labels": labels}
+            raise DataError(
+                f"{data.path}, row {index + 1}: the prompt fills max_seq_length "
+                f"({limit} tokens) and leaves no response to learn"
+            )
+        # Tensors now, once, so collating a batch is a few C calls rather than a Python loop.
+        return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels)}
 
     def _format_prompt(self, prompt: str) -> str:
         if getattr(self.tokenizer, "chat_template", None):
@@ -68,16 +87,19 @@ class CausalLMRecipe(Recipe):
 
     def _from_messages(self, messages: Any, index: int) -> tuple[str, str]:
         where = f"{self.spec.dataset.path}, row {index + 1}"
-        if (not isinstance(messages, list) or not messages
-                or not all(isinstance(m, dict) and "role" in m and "content" in m
-                           for m in messages)):
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or not all(isinstance(m, dict) and "role" in m and "content" in m for m in messages)
+        ):
             raise DataError(f"{where}: messages must be a list of {{role, content}} objects")
         if messages[-1]["role"] != "assistant":
             raise DataError(f"{where}: the last message must be the assistant's")
         history, answer = messages[:-1], str(messages[-1]["content"])
         if getattr(self.tokenizer, "chat_template", None):
-            prompt = self.tokenizer.apply_chat_template(history, tokenize=False,
-                                                        add_generation_prompt=True)
+            prompt = self.tokenizer.apply_chat_template(
+                history, tokenize=False, add_generation_prompt=True
+            )
         else:
             prompt = "".join(f"### {m['role'].title()}:\n{m['content']}\n\n" for m in history)
             prompt += "### Assistant:\n"
@@ -89,19 +111,12 @@ class CausalLMRecipe(Recipe):
         return default_lora_targets(self.model)
 
     def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
-        width = max(len(r["input_ids"]) for r in rows)
-        pad = self.tokenizer.pad_token_id
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            n = len(row["input_ids"])
-            ids[i, :n] = torch.tensor(row["input_ids"])
-            labels[i, :n] = torch.tensor(row["labels"])
-            mask[i, :n] = 1
-        tokens = int(mask.sum())  # CPU tensor: no device sync
-        return Batch({"input_ids": ids, "attention_mask": mask, "labels": labels},
-                     len(rows), tokens)
+        ids, mask = pad_right([r["input_ids"] for r in rows], self.tokenizer.pad_token_id)
+        labels, _ = pad_right([r["labels"] for r in rows], IGNORE)
+        tokens = sum(len(r["input_ids"]) for r in rows)
+        return Batch(
+            {"input_ids": ids, "attention_mask": mask, "labels": labels}, len(rows), tokens
+        )
 
     @torch.no_grad()
     def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
@@ -117,11 +132,14 @@ class CausalLMRecipe(Recipe):
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         decoded = []
         for row in rows:
-            trained = [t for t, label in zip(row["input_ids"], row["labels"], strict=True)
-                       if label != IGNORE]
-            decoded.append({
-                "text": self.tokenizer.decode(row["input_ids"], skip_special_tokens=False),
-                "trained_on": self.tokenizer.decode(trained, skip_special_tokens=False),
-                "tokens": len(row["input_ids"]),
-            })
+            ids, labels = row["input_ids"], row["labels"]
+            decoded.append(
+                {
+                    "text": self.tokenizer.decode(ids.tolist(), skip_special_tokens=False),
+                    "trained_on": self.tokenizer.decode(
+                        ids[labels != IGNORE].tolist(), skip_special_tokens=False
+                    ),
+                    "tokens": len(ids),
+                }
+            )
         return decoded

@@ -29,17 +29,23 @@ class CustomArchitectureRecipe(Recipe):
         else:
             features = definition["input"]["features"]
             rows = load_rows(data.path)
-            require_columns(rows, {**{f"model.definition.input.features[{i}]": f
-                                      for i, f in enumerate(features)},
-                                   "dataset.label_column": data.label_column}, data.path)
+            require_columns(
+                rows,
+                {
+                    **{f"model.definition.input.features[{i}]": f for i, f in enumerate(features)},
+                    "dataset.label_column": data.label_column,
+                },
+                data.path,
+            )
             self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
             examples = []
             for number, (row, label) in enumerate(zip(rows, ids, strict=True), start=1):
                 try:
                     values = [float(row[f]) for f in features]
                 except (TypeError, ValueError) as error:
-                    raise DataError(f"{data.path}, row {number}: a feature is not a number "
-                                    f"({error})") from error
+                    raise DataError(
+                        f"{data.path}, row {number}: a feature is not a number ({error})"
+                    ) from error
                 examples.append({"features": values, "label": label})
         torch.manual_seed(self.spec.hyperparameters.seed)
         self.model = ArchitectureClassifier(definition, self.labels)
@@ -57,8 +63,9 @@ class CustomArchitectureRecipe(Recipe):
             images = [open_rgb(r["path"]) for r in rows]
             if train and self.spec.dataset.augment:
                 images = [augment(image) for image in images]
-            inputs = torch.stack([_to_tensor(image.resize((width, height)), self.shape[0])
-                                  for image in images])
+            inputs = torch.stack(
+                [_to_tensor(image.resize((width, height)), self.shape[0]) for image in images]
+            )
         return Batch({"inputs": inputs, "labels": labels}, len(rows), 0)
 
     @torch.no_grad()
@@ -70,8 +77,10 @@ class CustomArchitectureRecipe(Recipe):
             count += batch.samples
             predictions += output.logits.argmax(-1).tolist()
             targets += batch.tensors["labels"].tolist()
-        return {"eval_loss": total / max(count, 1),
-                **accuracy_and_macro_f1(predictions, targets, len(self.labels))}
+        return {
+            "eval_loss": total / max(count, 1),
+            **accuracy_and_macro_f1(predictions, targets, len(self.labels)),
+        }
 
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         if self.kind == "tabular":

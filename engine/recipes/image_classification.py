@@ -45,10 +45,14 @@ class ImageClassificationRecipe(Recipe):
             count += batch.samples
             predictions += output.logits.argmax(-1).tolist()
             targets += batch.tensors["labels"].tolist()
-        return {"eval_loss": total / max(count, 1),
-                **accuracy_and_macro_f1(predictions, targets, len(self.labels))}
+        return {
+            "eval_loss": total / max(count, 1),
+            **accuracy_and_macro_f1(predictions, targets, len(self.labels)),
+        }
 
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         shape = list(batch.tensors["pixel_values"].shape[1:])
-        return [{"image": str(Path(r["path"])), "label": self.labels[r["label"]],
-                 "pixel_shape": shape} for r in rows]
+        return [
+            {"image": str(Path(r["path"])), "label": self.labels[r["label"]], "pixel_shape": shape}
+            for r in rows
+        ]

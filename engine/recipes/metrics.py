@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
-def accuracy_and_macro_f1(predictions: list[int], targets: list[int],
-                          classes: int) -> dict[str, float]:
+def accuracy_and_macro_f1(
+    predictions: list[int], targets: list[int], classes: int
+) -> dict[str, float]:
     if not targets:
         return {"accuracy": 0.0, "macro_f1": 0.0}
     correct = sum(p == t for p, t in zip(predictions, targets, strict=True))
@@ -15,5 +16,7 @@ def accuracy_and_macro_f1(predictions: list[int], targets: list[int],
         fn = sum(p != c and t == c for p, t in zip(predictions, targets, strict=True))
         if tp + fp + fn:  # classes absent from both sides do not count
             scores.append(2 * tp / (2 * tp + fp + fn))
-    return {"accuracy": correct / len(targets),
-            "macro_f1": sum(scores) / len(scores) if scores else 0.0}
+    return {
+        "accuracy": correct / len(targets),
+        "macro_f1": sum(scores) / len(scores) if scores else 0.0,
+    }

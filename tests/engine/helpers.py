@@ -22,26 +22,49 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 def classification_rows(count: int = 64) -> list[dict[str, Any]]:
     """Learnable: the label is spelled out in the text."""
     words = {"pos": "sunny bright happy", "neg": "rainy dark gloomy"}
-    return [{"text": f"{words['pos' if i % 2 else 'neg']} {i}", "label": "pos" if i % 2 else "neg"}
-            for i in range(count)]
+    return [
+        {"text": f"{words['pos' if i % 2 else 'neg']} {i}", "label": "pos" if i % 2 else "neg"}
+        for i in range(count)
+    ]
 
 
 def sft_rows(count: int = 64) -> list[dict[str, Any]]:
     words = ["alpha", "bravo", "delta", "kilo"]
-    return [{"prompt": f"Repeat {words[i % 4]}", "response": words[i % 4] * 2}
-            for i in range(count)]
+    return [
+        {"prompt": f"Repeat {words[i % 4]}", "response": words[i % 4] * 2} for i in range(count)
+    ]
 
 
-def make_spec(tmp: Path, recipe: str, data: Path, *, model: str, method: str = "full",
-              name: str = "run", **hyper: Any) -> dict[str, Any]:
-    hyperparameters = {"max_steps": 30, "batch_size": 8, "learning_rate": 3e-3,
-                       "log_every": 1, "seed": 7, **hyper}
+def make_spec(
+    tmp: Path,
+    recipe: str,
+    data: Path,
+    *,
+    model: str,
+    method: str = "full",
+    name: str = "run",
+    **hyper: Any,
+) -> dict[str, Any]:
+    hyperparameters = {
+        "max_steps": 30,
+        "batch_size": 8,
+        "learning_rate": 3e-3,
+        "log_every": 1,
+        "seed": 7,
+        **hyper,
+    }
     dataset: dict[str, Any] = {"path": str(data)}
     if recipe == "causal_lm_sft":
         dataset.update(prompt_column="prompt", response_column="response")
-    return {"job_id": name, "recipe": recipe, "model": {"source": "preset", "name": model},
-            "dataset": dataset, "method": method, "output_dir": str(tmp / name / "output"),
-            "hyperparameters": hyperparameters}
+    return {
+        "job_id": name,
+        "recipe": recipe,
+        "model": {"source": "preset", "name": model},
+        "dataset": dataset,
+        "method": method,
+        "output_dir": str(tmp / name / "output"),
+        "hyperparameters": hyperparameters,
+    }
 
 
 def spec_file(tmp: Path, spec: dict[str, Any]) -> Path:
@@ -56,12 +79,19 @@ def engine_command(spec: Path, *extra: str) -> list[str]:
     return [sys.executable, str(ROOT / "main.py"), "engine", "run", str(spec), *extra]
 
 
-def run_engine(spec: Path, *extra: str, env: dict[str, str] | None = None,
-               timeout: float = 300) -> tuple[int, list[dict[str, Any]], str]:
+def run_engine(
+    spec: Path, *extra: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> tuple[int, list[dict[str, Any]], str]:
     """Exit code, every stdout line parsed as an event (a non-event line fails), stderr."""
-    result = subprocess.run(engine_command(spec, *extra), cwd=ROOT, capture_output=True,
-                            text=True, timeout=timeout, env={**os.environ, **(env or {})},
-                            check=False)
+    result = subprocess.run(
+        engine_command(spec, *extra),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     return result.returncode, parse_all(result.stdout), result.stderr
 
 
@@ -86,12 +116,17 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def start_engine(spec: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(engine_command(spec, *extra), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        engine_command(spec, *extra),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
-def wait_for(predicate, timeout: float = 120, interval: float = 0.02) -> None:  # noqa: ANN001
+def wait_for(predicate, timeout: float = 120, interval: float = 0.02) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -129,16 +164,27 @@ def tabular_rows(count: int = 160) -> list[dict[str, Any]]:
     rows = []
     for _ in range(count):
         x1, x2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
-        rows.append({"x1": x1 * 100, "x2": x2, "label": "in" if x1 * x1 + x2 * x2 < 0.5
-                     else "out"})
+        rows.append({"x1": x1 * 100, "x2": x2, "label": "in" if x1 * x1 + x2 * x2 < 0.5 else "out"})
     return rows
 
 
-MLP = {"input": {"kind": "tabular", "features": ["x1", "x2"]},
-       "layers": [{"type": "Linear", "out_features": 32}, {"type": "ReLU"},
-                  {"type": "Linear", "out_features": 32}, {"type": "ReLU"}]}
-CNN = {"input": {"kind": "image", "channels": 3, "height": 16, "width": 16},
-       "layers": [{"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
-                  {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
-                  {"type": "Flatten"}, {"type": "Linear", "out_features": 16},
-                  {"type": "ReLU"}]}
+MLP = {
+    "input": {"kind": "tabular", "features": ["x1", "x2"]},
+    "layers": [
+        {"type": "Linear", "out_features": 32},
+        {"type": "ReLU"},
+        {"type": "Linear", "out_features": 32},
+        {"type": "ReLU"},
+    ],
+}
+CNN = {
+    "input": {"kind": "image", "channels": 3, "height": 16, "width": 16},
+    "layers": [
+        {"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
+        {"type": "ReLU"},
+        {"type": "MaxPool2d", "kernel_size": 2},
+        {"type": "Flatten"},
+        {"type": "Linear", "out_features": 16},
+        {"type": "ReLU"},
+    ],
+}

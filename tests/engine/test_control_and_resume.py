@@ -24,12 +24,21 @@ from tests.engine.helpers import (
 STEPS = 24
 
 
-def _spec(tmp: Path, name: str, **hyper) -> tuple[dict, Path]:  # noqa: ANN003
+def _spec(tmp: Path, name: str, **hyper) -> tuple[dict, Path]:
     data = tmp / "data.jsonl"
     if not data.exists():
         write_jsonl(data, sft_rows(48))
-    spec = make_spec(tmp, "causal_lm_sft", data, model="tiny-gpt2", name=name,
-                     max_steps=STEPS, batch_size=4, gradient_accumulation=2, **hyper)
+    spec = make_spec(
+        tmp,
+        "causal_lm_sft",
+        data,
+        model="tiny-gpt2",
+        name=name,
+        max_steps=STEPS,
+        batch_size=4,
+        gradient_accumulation=2,
+        **hyper,
+    )
     return spec, spec_file(tmp, spec)
 
 
@@ -39,7 +48,7 @@ def _last_step(run_dir: Path) -> int:
 
 
 def _reference(tmp: Path) -> dict[int, float]:
-    spec, path = _spec(tmp, "reference")
+    _, path = _spec(tmp, "reference")
     code, events, stderr = run_engine(path)
     assert code == 0, stderr
     curve = losses(events)
@@ -82,14 +91,18 @@ def test_kill_9_anywhere_then_resume_gives_the_uninterrupted_losses(tmp_path: Pa
     path.write_text(json.dumps(spec))
 
     def tmp_checkpoint_exists() -> bool:
-        return checkpoints.is_dir() and any(p.name.startswith(".tmp-")
-                                            for p in checkpoints.iterdir())
+        return checkpoints.is_dir() and any(
+            p.name.startswith(".tmp-") for p in checkpoints.iterdir()
+        )
 
     kills = 0
     # Inside a checkpoint write (the hook holds the save half-way), then between steps.
     for kill_point in ("in_checkpoint", "after_step", "in_checkpoint", "after_step"):
-        env = {"SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE": "5"} \
-            if kill_point == "in_checkpoint" else {}
+        env = (
+            {"SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE": "5"}
+            if kill_point == "in_checkpoint"
+            else {}
+        )
         before = _last_step(run_dir)
         process = start_engine(path, env=env)
         if kill_point == "in_checkpoint":
@@ -152,9 +165,14 @@ def test_stdin_commands_pause_the_engine(tmp_path: Path) -> None:
 
     spec, path = _spec(tmp_path, "stdin-pause")
     run_dir = Path(spec["output_dir"]).parent
-    process = subprocess.Popen(engine_command(path, "--control", "stdin"),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    process = subprocess.Popen(
+        engine_command(path, "--control", "stdin"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     wait_for(lambda: _last_step(run_dir) >= 1)
     process.stdin.write(command_line("stop"))
     process.stdin.flush()
@@ -164,8 +182,15 @@ def test_stdin_commands_pause_the_engine(tmp_path: Path) -> None:
 
 def test_data_position_survives_classification_resume(tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "cls.jsonl", classification_rows(40))
-    spec = make_spec(tmp_path, "text_classification", data, model="tiny-bert", name="cls",
-                     max_steps=12, checkpoint_every=5)
+    spec = make_spec(
+        tmp_path,
+        "text_classification",
+        data,
+        model="tiny-bert",
+        name="cls",
+        max_steps=12,
+        checkpoint_every=5,
+    )
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     reference = losses(events)

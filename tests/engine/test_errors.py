@@ -18,20 +18,23 @@ from tests.engine.helpers import (
 )
 
 
-def _cls_spec(tmp: Path, data: Path, **changes) -> dict:  # noqa: ANN003
+def _cls_spec(tmp: Path, data: Path, **changes) -> dict:
     spec = make_spec(tmp, "text_classification", data, model="tiny-bert", max_steps=2)
     spec.update(changes)
     return spec
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"recipe": "poetry"}, "recipe"),
-    ({"hyperparameters": {"batch_size": "eight"}}, "hyperparameters.batch_size"),
-    ({"hyperparameters": {"learning_rate": -1}}, "hyperparameters.learning_rate"),
-    ({"model": {"source": "preset"}}, "model.name"),
-    ({"dataset": {"path": "x", "colour": "red"}}, "dataset.colour"),
-    ({"method": "qlora"}, "method"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"recipe": "poetry"}, "recipe"),
+        ({"hyperparameters": {"batch_size": "eight"}}, "hyperparameters.batch_size"),
+        ({"hyperparameters": {"learning_rate": -1}}, "hyperparameters.learning_rate"),
+        ({"model": {"source": "preset"}}, "model.name"),
+        ({"dataset": {"path": "x", "colour": "red"}}, "dataset.colour"),
+        ({"method": "qlora"}, "method"),
+    ],
+)
 def test_invalid_spec_exits_2_naming_the_field(tmp_path: Path, change, field) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", classification_rows(8))
     code, events, stderr = run_engine(spec_file(tmp_path, _cls_spec(tmp_path, data, **change)))
@@ -44,14 +47,15 @@ def test_invalid_spec_exits_2_naming_the_field(tmp_path: Path, change, field) ->
 def test_spec_that_is_not_json_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"recipe": "causal_lm_sft",\n  "model": }')
-    code, events, stderr = run_engine(path)
+    code, events, _stderr = run_engine(path)
     assert code == EXIT_INVALID_SPEC
     assert "line 2" in events[0]["error"]
 
 
 def test_spec_round_trips_through_json() -> None:
-    spec = TrainingSpec.from_dict(make_spec(Path("/tmp"), "causal_lm_sft", Path("d.jsonl"),
-                                            model="tiny-gpt2"))
+    spec = TrainingSpec.from_dict(
+        make_spec(Path("/tmp"), "causal_lm_sft", Path("d.jsonl"), model="tiny-gpt2")
+    )
     assert TrainingSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     with pytest.raises(SpecError) as caught:
         TrainingSpec.from_dict({**spec.to_dict(), "lora": {"r": 0}})
@@ -70,8 +74,7 @@ def _fails_with_data(tmp_path: Path, spec: dict, *needles: str) -> None:
 
 def test_missing_column(tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", [{"body": "x", "label": "a"}] * 4)
-    _fails_with_data(tmp_path, _cls_spec(tmp_path, data), "'text'", "dataset.text_column",
-                     "body")
+    _fails_with_data(tmp_path, _cls_spec(tmp_path, data), "'text'", "dataset.text_column", "body")
 
 
 def test_empty_dataset(tmp_path: Path) -> None:
@@ -87,7 +90,7 @@ def test_bad_jsonl_line_is_named(tmp_path: Path) -> None:
 
 
 def test_label_outside_the_declared_set(tmp_path: Path) -> None:
-    rows = classification_rows(8) + [{"text": "odd", "label": "maybe"}]
+    rows = [*classification_rows(8), {"text": "odd", "label": "maybe"}]
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     spec = _cls_spec(tmp_path, data)
     spec["dataset"]["labels"] = ["neg", "pos"]
@@ -95,14 +98,15 @@ def test_label_outside_the_declared_set(tmp_path: Path) -> None:
 
 
 def test_empty_cell_is_named_by_row(tmp_path: Path) -> None:
-    rows = classification_rows(4) + [{"text": None, "label": "pos"}]
+    rows = [*classification_rows(4), {"text": None, "label": "pos"}]
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     _fails_with_data(tmp_path, _cls_spec(tmp_path, data), "row 5", "'text'")
 
 
 def test_missing_dataset_file(tmp_path: Path) -> None:
-    _fails_with_data(tmp_path, _cls_spec(tmp_path, tmp_path / "nope.csv"), "nope.csv",
-                     "does not exist")
+    _fails_with_data(
+        tmp_path, _cls_spec(tmp_path, tmp_path / "nope.csv"), "nope.csv", "does not exist"
+    )
 
 
 def test_folder_with_only_a_pickle_checkpoint_is_refused(tmp_path: Path) -> None:
@@ -125,8 +129,9 @@ def test_oom_halves_the_micro_batch_and_keeps_the_effective_batch(tmp_path: Path
     data = write_jsonl(tmp_path / "d.jsonl", classification_rows(32))
     spec = _cls_spec(tmp_path, data)
     spec["hyperparameters"].update(batch_size=8, max_steps=3)
-    code, events, stderr = run_engine(spec_file(tmp_path, spec),
-                                      env={"SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE": "2"})
+    code, events, stderr = run_engine(
+        spec_file(tmp_path, spec), env={"SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE": "2"}
+    )
     assert code == 0, stderr
     logs = [e["message"] for e in events if e["event"] == "log"]
     assert any("micro-batch halved to 4" in m for m in logs)
@@ -139,8 +144,9 @@ def test_oom_at_a_micro_batch_of_one_fails_with_advice(tmp_path: Path) -> None:
     spec = _cls_spec(tmp_path, data)
     spec["hyperparameters"].update(batch_size=2)
     # The GPU stand-in: every micro-batch above 0 samples "runs out of memory".
-    code, events, _ = run_engine(spec_file(tmp_path, spec),
-                                 env={"SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE": "-1"})
+    code, events, _ = run_engine(
+        spec_file(tmp_path, spec), env={"SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE": "-1"}
+    )
     assert code == EXIT_FAILED
     assert events[-1]["kind"] == "oom"
     assert "micro-batch of 1" in events[-1]["error"]

@@ -62,22 +62,34 @@ with torch.no_grad():
 
 
 def _logits(script: str, *args: str) -> list[float]:
-    result = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(("recipe", "method"), [
-    ("causal_lm_sft", "full"), ("causal_lm_sft", "lora"),
-    ("text_classification", "full"), ("text_classification", "lora"),
-])
+@pytest.mark.parametrize(
+    ("recipe", "method"),
+    [
+        ("causal_lm_sft", "full"),
+        ("causal_lm_sft", "lora"),
+        ("text_classification", "full"),
+        ("text_classification", "lora"),
+    ],
+)
 def test_output_loads_in_a_fresh_process_with_the_same_logits(tmp_path, recipe, method) -> None:
     rows = sft_rows(32) if recipe == "causal_lm_sft" else classification_rows(32)
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     model = "tiny-gpt2" if recipe == "causal_lm_sft" else "tiny-bert"
-    spec = make_spec(tmp_path, recipe, data, model=model, method=method, max_steps=6,
-                     checkpoint_every=6)
+    spec = make_spec(
+        tmp_path, recipe, data, model=model, method=method, max_steps=6, checkpoint_every=6
+    )
     path = spec_file(tmp_path, spec)
     code, _, stderr = run_engine(path)
     assert code == 0, stderr

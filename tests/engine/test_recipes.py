@@ -25,8 +25,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("recipe", "model", "method", "hyper"), CASES,
-                         ids=[f"{c[0]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("recipe", "model", "method", "hyper"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES]
+)
 def test_recipe_trains_and_its_loss_falls(tmp_path: Path, recipe, model, method, hyper) -> None:
     rows = sft_rows() if recipe == "causal_lm_sft" else classification_rows()
     data = write_jsonl(tmp_path / "data.jsonl", rows)
@@ -42,8 +43,10 @@ def test_recipe_trains_and_its_loss_falls(tmp_path: Path, recipe, model, method,
     assert last < 0.8 * first, f"loss did not fall: {first:.3f} → {last:.3f}"
 
     output = Path(spec["output_dir"])
-    assert json.loads((output / "metrics.json").read_text())["steps"] == spec[
-        "hyperparameters"]["max_steps"]
+    assert (
+        json.loads((output / "metrics.json").read_text())["steps"]
+        == spec["hyperparameters"]["max_steps"]
+    )
     weights = "adapter_model.safetensors" if method == "lora" else "model.safetensors"
     assert (output / weights).exists()
     run_events = (output.parent / "events.jsonl").read_text().splitlines()
@@ -63,11 +66,17 @@ def test_sample_event_shows_what_the_model_sees(tmp_path: Path) -> None:
 
 
 def test_text_column_and_messages_formats(tmp_path: Path) -> None:
-    messages = [{"messages": [{"role": "user", "content": f"hi {i}"},
-                              {"role": "assistant", "content": f"hello {i}"}]} for i in range(16)]
+    messages = [
+        {
+            "messages": [
+                {"role": "user", "content": f"hi {i}"},
+                {"role": "assistant", "content": f"hello {i}"},
+            ]
+        }
+        for i in range(16)
+    ]
     data = write_jsonl(tmp_path / "chat.jsonl", messages)
-    spec = make_spec(tmp_path, "causal_lm_sft", data, model="tiny-gpt2", max_steps=2,
-                     name="chat")
+    spec = make_spec(tmp_path, "causal_lm_sft", data, model="tiny-gpt2", max_steps=2, name="chat")
     spec["dataset"] = {"path": str(data), "messages_column": "messages"}
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
@@ -75,8 +84,7 @@ def test_text_column_and_messages_formats(tmp_path: Path) -> None:
     assert "### User:\nhi" in sample["text"] and sample["trained_on"].startswith("hello")
 
     plain = write_jsonl(tmp_path / "plain.jsonl", [{"text": f"line {i}"} for i in range(16)])
-    spec = make_spec(tmp_path, "causal_lm_sft", plain, model="tiny-gpt2", max_steps=2,
-                     name="plain")
+    spec = make_spec(tmp_path, "causal_lm_sft", plain, model="tiny-gpt2", max_steps=2, name="plain")
     spec["dataset"] = {"path": str(plain)}
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr

@@ -30,9 +30,16 @@ def _falls(events: list[dict]) -> None:
 @pytest.mark.parametrize("method", ["full", "lora"])
 def test_image_classification_trains(tmp_path: Path, method: str) -> None:
     folder = image_folder(tmp_path / "images")
-    spec = make_spec(tmp_path, "image_classification", folder, model="tiny-vit", method=method,
-                     max_steps=20, learning_rate=3e-3 if method == "full" else 1e-2,
-                     eval_every=10)
+    spec = make_spec(
+        tmp_path,
+        "image_classification",
+        folder,
+        model="tiny-vit",
+        method=method,
+        max_steps=20,
+        learning_rate=3e-3 if method == "full" else 1e-2,
+        eval_every=10,
+    )
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     _falls(events)
@@ -45,19 +52,24 @@ def test_image_classification_trains(tmp_path: Path, method: str) -> None:
 
 def test_image_manifest_with_relative_paths(tmp_path: Path) -> None:
     folder = image_folder(tmp_path / "images", per_class=6)
-    rows = [{"file": str(p.relative_to(tmp_path)), "colour": p.parent.name}
-            for p in sorted(folder.rglob("*.png"))]
+    rows = [
+        {"file": str(p.relative_to(tmp_path)), "colour": p.parent.name}
+        for p in sorted(folder.rglob("*.png"))
+    ]
     manifest = write_jsonl(tmp_path / "manifest.jsonl", rows)
     spec = make_spec(tmp_path, "image_classification", manifest, model="tiny-vit", max_steps=2)
     spec["dataset"].update(image_column="file", label_column="colour", augment=False)
-    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    code, _events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
 
 
-@pytest.mark.parametrize(("damage", "needle"), [
-    (lambda p: p.write_bytes(b""), "the image file is empty"),
-    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), "unreadable image"),
-])
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda p: p.write_bytes(b""), "the image file is empty"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), "unreadable image"),
+    ],
+)
 def test_bad_images_fail_naming_the_file(tmp_path: Path, damage, needle) -> None:
     folder = image_folder(tmp_path / "images", per_class=4)
     broken = folder / "red" / "2.png"
@@ -73,8 +85,16 @@ def test_builder_network_on_tabular_data_trains_and_reloads(tmp_path: Path) -> N
     import torch
 
     data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows())
-    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=60,
-                     batch_size=16, learning_rate=1e-2, eval_every=30)
+    spec = make_spec(
+        tmp_path,
+        "custom_architecture",
+        data,
+        model="unused",
+        max_steps=60,
+        batch_size=16,
+        learning_rate=1e-2,
+        eval_every=30,
+    )
     spec["model"] = {"source": "architecture", "definition": MLP}
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
@@ -91,8 +111,9 @@ def test_builder_network_on_tabular_data_trains_and_reloads(tmp_path: Path) -> N
 
 def test_builder_cnn_on_images_trains(tmp_path: Path) -> None:
     folder = image_folder(tmp_path / "images")
-    spec = make_spec(tmp_path, "custom_architecture", folder, model="unused", max_steps=20,
-                     learning_rate=1e-2)
+    spec = make_spec(
+        tmp_path, "custom_architecture", folder, model="unused", max_steps=20, learning_rate=1e-2
+    )
     spec["model"] = {"source": "architecture", "definition": CNN}
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
@@ -113,16 +134,21 @@ def test_builder_definition_errors_name_the_layer(tmp_path: Path) -> None:
 
 def test_builder_resume_is_exact(tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows(64))
-    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=10,
-                     checkpoint_every=4)
-    spec["model"] = {"source": "architecture",
-                     "definition": {**MLP, "layers": [*MLP["layers"], {"type": "Dropout",
-                                                                       "p": 0.2}]}}
+    spec = make_spec(
+        tmp_path, "custom_architecture", data, model="unused", max_steps=10, checkpoint_every=4
+    )
+    spec["model"] = {
+        "source": "architecture",
+        "definition": {**MLP, "layers": [*MLP["layers"], {"type": "Dropout", "p": 0.2}]},
+    }
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     reference = losses(events)
-    spec.update(job_id="again", output_dir=str(tmp_path / "again" / "output"),
-                resume_from=str(tmp_path / "run" / "checkpoints" / "checkpoint-8"))
+    spec.update(
+        job_id="again",
+        output_dir=str(tmp_path / "again" / "output"),
+        resume_from=str(tmp_path / "run" / "checkpoints" / "checkpoint-8"),
+    )
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     assert losses(events) == {9: reference[9], 10: reference[10]}
