@@ -134,11 +134,15 @@ def run(quick: bool = False) -> list[Figure]:
         data.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
         plain_texts = work / "texts.json"
         plain_texts.write_text(json.dumps(texts))
-        for _ in range(rounds):
-            plain.append(_plain_tokens_per_second(plain_texts, steps))
+        for round_number in range(rounds):
+            # Alternate which goes first, so a drift within a round favours neither.
+            if round_number % 2:
+                plain.append(_plain_tokens_per_second(plain_texts, steps))
             tokens_per_second, to_metric = _engine_tokens_per_second(work, data, steps)
             engine.append(tokens_per_second)
             first_metric.append(to_metric)
+            if not round_number % 2:
+                plain.append(_plain_tokens_per_second(plain_texts, steps))
             imports.append(_import_seconds())
     # Each round's two runs sit side by side in time, so their ratio cancels most drift.
     ratio = median([e / p for e, p in zip(engine, plain, strict=True)])
