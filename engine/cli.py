@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
 
     from engine.errors import EngineFailure
-    from engine.runtime import is_out_of_memory
+    from engine.runtime import is_out_of_memory, tune_allocator
     from engine.trainer import Trainer
 
+    tune_allocator()
     try:
         return Trainer(spec, events, control).run()
     except EngineFailure as failure:
