@@ -26,6 +26,17 @@ class Batch:
         return Batch(moved, self.samples, self.tokens)
 
 
+def pad_right(sequences: list[torch.Tensor], value: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack 1-D tensors, padding on the right; returns the batch and its attention mask."""
+    lengths = torch.tensor([len(s) for s in sequences])
+    if bool((lengths == lengths[0]).all()):
+        batch = torch.stack(sequences)
+        return batch, torch.ones_like(batch)
+    batch = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True, padding_value=value)
+    mask = (torch.arange(batch.shape[1]) < lengths[:, None]).long()
+    return batch, mask
+
+
 class Recipe:
     """Subclasses fill `model`, `train_rows`, `val_rows` in `setup` and say how to batch."""
 

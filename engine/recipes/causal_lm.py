@@ -15,21 +15,10 @@ import torch
 from engine.data import require_columns
 from engine.errors import DataError
 from engine.models import load_causal_lm
-from engine.recipes.base import Batch, Recipe
+from engine.recipes.base import Batch, Recipe, pad_right
 
 PLAIN_TEMPLATE = "### Prompt:\n{prompt}\n\n### Response:\n"
 IGNORE = -100
-
-
-def pad_right(sequences: list[torch.Tensor], value: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack 1-D tensors, padding on the right; returns the batch and its attention mask."""
-    lengths = torch.tensor([len(s) for s in sequences])
-    if bool((lengths == lengths[0]).all()):
-        batch = torch.stack(sequences)
-        return batch, torch.ones_like(batch)
-    batch = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True, padding_value=value)
-    mask = (torch.arange(batch.shape[1]) < lengths[:, None]).long()
-    return batch, mask
 
 
 class CausalLMRecipe(Recipe):

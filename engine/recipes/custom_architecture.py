@@ -11,12 +11,11 @@ from engine.architecture import ArchitectureClassifier, input_shape
 from engine.data import load_rows, require_columns
 from engine.errors import DataError
 from engine.images import augment, image_rows, open_rgb
-from engine.recipes.base import Batch, Recipe
-from engine.recipes.metrics import accuracy_and_macro_f1
-from engine.recipes.text_classification import label_set
+from engine.recipes.base import Batch
+from engine.recipes.classification import ClassificationRecipe, label_set
 
 
-class CustomArchitectureRecipe(Recipe):
+class CustomArchitectureRecipe(ClassificationRecipe):
     def setup(self) -> None:
         definition = self.spec.model.definition or {}
         self.shape = input_shape(definition)
@@ -67,20 +66,6 @@ class CustomArchitectureRecipe(Recipe):
                 [_to_tensor(image.resize((width, height)), self.shape[0]) for image in images]
             )
         return Batch({"inputs": inputs, "labels": labels}, len(rows), 0)
-
-    @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
-        total, count, predictions, targets = 0.0, 0, [], []
-        for batch in batches:
-            output = model(**batch.tensors)
-            total += float(output.loss) * batch.samples
-            count += batch.samples
-            predictions += output.logits.argmax(-1).tolist()
-            targets += batch.tensors["labels"].tolist()
-        return {
-            "eval_loss": total / max(count, 1),
-            **accuracy_and_macro_f1(predictions, targets, len(self.labels)),
-        }
 
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         if self.kind == "tabular":

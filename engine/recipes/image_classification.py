@@ -10,12 +10,11 @@ import torch
 
 from engine.images import augment, image_rows, open_rgb
 from engine.models import default_lora_targets, load_image_classifier
-from engine.recipes.base import Batch, Recipe
-from engine.recipes.metrics import accuracy_and_macro_f1
-from engine.recipes.text_classification import label_set
+from engine.recipes.base import Batch
+from engine.recipes.classification import ClassificationRecipe, label_set
 
 
-class ImageClassificationRecipe(Recipe):
+class ImageClassificationRecipe(ClassificationRecipe):
     lora_modules_to_save = ["classifier"]  # noqa: RUF012 - read by the trainer
 
     def setup(self) -> None:
@@ -35,20 +34,6 @@ class ImageClassificationRecipe(Recipe):
         pixels = self.processor(images=images, return_tensors="pt")["pixel_values"]
         labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
         return Batch({"pixel_values": pixels, "labels": labels}, len(rows), 0)
-
-    @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
-        total, count, predictions, targets = 0.0, 0, [], []
-        for batch in batches:
-            output = model(**batch.tensors)
-            total += float(output.loss) * batch.samples
-            count += batch.samples
-            predictions += output.logits.argmax(-1).tolist()
-            targets += batch.tensors["labels"].tolist()
-        return {
-            "eval_loss": total / max(count, 1),
-            **accuracy_and_macro_f1(predictions, targets, len(self.labels)),
-        }
 
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         shape = list(batch.tensors["pixel_values"].shape[1:])
