@@ -105,6 +105,24 @@ NOTIFICATION_HISTORY = Option(
     minimum=10,
     maximum=10_000,
 )
+TEMPERATURE_ALERT = Option(
+    "hardware.temperature_alert",
+    int,
+    85,
+    "GPU temperature alert (°C)",
+    "Notify when a GPU reaches this temperature.",
+    minimum=50,
+    maximum=110,
+)
+MEMORY_ALERT_PERCENT = Option(
+    "hardware.memory_alert_percent",
+    int,
+    95,
+    "Memory alert (% full)",
+    "Notify when GPU memory, system memory or the data disk is this full.",
+    minimum=50,
+    maximum=100,
+)
 LAST_PANE = Option(
     "window.last_pane",
     str,
@@ -128,6 +146,8 @@ ALL_OPTIONS: tuple[Option[Any], ...] = (
     NOTIFICATIONS_ENABLED,
     NOTIFICATIONS_USE_TRAY,
     NOTIFICATION_HISTORY,
+    TEMPERATURE_ALERT,
+    MEMORY_ALERT_PERCENT,
     LAST_PANE,
     WINDOW_GEOMETRY,
     WINDOW_STATE,
@@ -137,6 +157,7 @@ ALL_OPTIONS: tuple[Option[Any], ...] = (
 SECTION_TITLES = {
     "appearance": "Appearance",
     "notifications": "Notifications",
+    "hardware": "Hardware",
     "window": "Window",
 }
 

@@ -1,0 +1,125 @@
+"""What the data directory holds, and a cleanup of old checkpoints that keeps each
+job's last and best. Both walk the disk: call them off the GUI thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.paths import DataPaths
+
+CHECKPOINT_PREFIX = "checkpoint-"
+
+
+def folder_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+@dataclass(frozen=True)
+class StorageItem:
+    category: str
+    path: Path
+    size: int
+
+
+def storage_usage(paths: DataPaths) -> list[StorageItem]:
+    """Sizes by category; checkpoints are counted apart from the rest of the runs."""
+    checkpoints = sum(folder_size(c) for run in _runs(paths.runs) for c in _checkpoints(run))
+    runs = folder_size(paths.runs) if paths.runs.exists() else 0
+    items = [
+        StorageItem("Datasets", paths.datasets, folder_size(paths.datasets)),
+        StorageItem("Runs (logs, outputs)", paths.runs, runs - checkpoints),
+        StorageItem("Checkpoints", paths.runs, checkpoints),
+        StorageItem("Models", paths.models, folder_size(paths.models)),
+        StorageItem("Logs", paths.logs, folder_size(paths.logs)),
+    ]
+    return items
+
+
+@dataclass
+class CleanupPlan:
+    remove: list[Path] = field(default_factory=list)
+    keep: list[Path] = field(default_factory=list)
+    bytes_freed: int = 0
+
+
+def _runs(runs_dir: Path) -> list[Path]:
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
+
+
+def _checkpoints(run: Path) -> list[tuple[int, Path]]:
+    folder = run / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        suffix = path.name.removeprefix(CHECKPOINT_PREFIX)
+        if path.is_dir() and path.name.startswith(CHECKPOINT_PREFIX) and suffix.isdigit():
+            found.append((int(suffix), path))
+    return sorted(found)
+
+
+def _eval_losses(run: Path) -> dict[int, float]:
+    """Step → eval_loss from the run's events; unreadable lines are skipped."""
+    losses: dict[int, float] = {}
+    events = run / "events.jsonl"
+    if not events.exists():
+        return losses
+    with events.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if '"eval"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+                value = event["values"]["eval_loss"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if event.get("event") == "eval" and isinstance(value, int | float):
+                losses[int(event["step"])] = float(value)
+    return losses
+
+
+def plan_checkpoint_cleanup(runs_dir: Path) -> CleanupPlan:
+    """Every checkpoint but each run's newest and its best (lowest eval loss at or before
+    the checkpoint's step, when the run evaluated)."""
+    plan = CleanupPlan()
+    for run in _runs(runs_dir):
+        checkpoints = _checkpoints(run)
+        if not checkpoints:
+            continue
+        keep = {checkpoints[-1][1]}
+        losses = _eval_losses(run)
+        scored = []
+        for step, path in checkpoints:
+            earlier = [s for s in losses if s <= step]
+            if earlier:
+                scored.append((losses[max(earlier)], step, path))
+        if scored:
+            keep.add(min(scored)[2])
+        for _step, path in checkpoints:
+            if path in keep:
+                plan.keep.append(path)
+            else:
+                plan.remove.append(path)
+                plan.bytes_freed += folder_size(path)
+    return plan
+
+
+def apply_cleanup(plan: CleanupPlan) -> int:
+    freed = 0
+    for path in plan.remove:
+        size = folder_size(path)
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            freed += size
+    return freed
