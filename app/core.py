@@ -21,6 +21,7 @@ from app.tasks import run_task
 
 if TYPE_CHECKING:
     from app.db.database import Database
+    from app.hardware.monitor import HardwareMonitor
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,30 @@ class AppCore(QObject):
         self.notifications = NotificationService(self.settings, self)
         self._database: Database | None = None
         self._waiting: list[Callable[[Database], None]] = []
+        self._hardware: HardwareMonitor | None = None
+
+    @property
+    def hardware(self) -> HardwareMonitor:
+        """The 1 Hz sampler and GPU inventory; built on first use, started by `start_hardware`."""
+        if self._hardware is None:
+            from app.hardware.monitor import HardwareMonitor
+
+            self.use_hardware_monitor(HardwareMonitor(self.paths.root, self))
+        assert self._hardware is not None
+        return self._hardware
+
+    def use_hardware_monitor(self, monitor: HardwareMonitor) -> None:
+        """Replace the sampler before first use (tests give one a GPU stand-in)."""
+        from app.hardware.alerts import ThresholdAlerts
+
+        if self._hardware is not None:
+            self._hardware.stop()
+        self._hardware = monitor
+        alerts = ThresholdAlerts(self.settings, self.notifications, monitor)
+        monitor.sampled.connect(alerts.check)
+
+    def start_hardware(self) -> None:
+        self.hardware.start()
 
     @property
     def database(self) -> Database:
@@ -94,6 +119,8 @@ class AppCore(QObject):
         self.database_ready.emit()
 
     def shutdown(self) -> None:
+        if self._hardware is not None:
+            self._hardware.stop()
         self.settings.sync()
         if self._database is not None:
             self._database.close()

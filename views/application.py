@@ -86,6 +86,7 @@ class GuiSession(QObject):
         self.first_frame = FirstFrameWatcher(window)
         # The database opens after the first frame: the window appears as fast as Qt allows.
         self.first_frame.painted.connect(lambda _t: core.open_database_async())
+        self.first_frame.painted.connect(lambda _t: core.start_hardware())
         window.show()
         return True
 

@@ -26,7 +26,7 @@ class FirstFrameWatcher(QObject):
         self.painted_at: float | None = None
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self.painted_at is None:
             self._widget.removeEventFilter(self)
             QTimer.singleShot(0, self._on_paint_done)  # after this paint has been flushed

@@ -165,6 +165,6 @@ class MainWindow(QMainWindow):
         settings.set(LAST_PANE, self.current_pane_key())
         settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         super().closeEvent(event)

@@ -74,7 +74,7 @@ class Toast(QFrame):
         self.show()
         self._timer.start()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         self.hide()
         super().mousePressEvent(event)
 

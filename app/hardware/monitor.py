@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from app.hardware.history import History
 from app.hardware.nvml import NvmlSession
@@ -45,7 +46,9 @@ class _Worker(QObject):
 
     @Slot()
     def stop(self) -> None:
+        """Runs on the worker thread (blocking call): a timer must die on its own thread."""
         self._timer.stop()
+        shiboken6.delete(self._timer)
         self._nvml.close()
 
     @Slot()
@@ -86,7 +89,7 @@ class HardwareMonitor(QObject):
         self._worker = _Worker(data_root, nvml or NvmlSession(), interval_ms)
         self._worker.moveToThread(self._thread)
         self._start_worker.connect(self._worker.start)
-        self._stop_worker.connect(self._worker.stop)
+        self._stop_worker.connect(self._worker.stop, Qt.ConnectionType.BlockingQueuedConnection)
         self._worker.sampled.connect(self._on_sampled)
         self._running = False
 

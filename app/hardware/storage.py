@@ -34,7 +34,7 @@ class StorageItem:
 
 def storage_usage(paths: DataPaths) -> list[StorageItem]:
     """Sizes by category; checkpoints are counted apart from the rest of the runs."""
-    checkpoints = sum(folder_size(c) for run in _runs(paths.runs) for c in _checkpoints(run))
+    checkpoints = sum(folder_size(c) for run in _runs(paths.runs) for _, c in _checkpoints(run))
     runs = folder_size(paths.runs) if paths.runs.exists() else 0
     items = [
         StorageItem("Datasets", paths.datasets, folder_size(paths.datasets)),
