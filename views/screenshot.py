@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pane", choices=PANE_KEYS, default="settings")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--size", default="1280x800")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to let live panes gather readings first"
+    )
     args = parser.parse_args(argv)
 
     app = ensure_application()
@@ -35,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     width, height = map(int, args.size.split("x"))
     session.window.resize(width, height)
     session.window.show_pane(args.pane)
+    if args.wait:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        session.core.start_hardware()
+        loop = QEventLoop()
+        QTimer.singleShot(int(args.wait * 1000), loop.quit)
+        loop.exec()
     for _ in range(5):
         app.processEvents()
     ok = session.window.grab().save(str(args.output))
