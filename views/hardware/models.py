@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from app.hardware.readings import GpuStatus
 from app.hardware.storage import StorageItem
+from views.widgets.table_model import Index, RowTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 PidRole = Qt.ItemDataRole.UserRole + 1
 JobRole = Qt.ItemDataRole.UserRole + 2
+
+ProcessRow = tuple[int, int, int | None, str | None]
 
 
 def human_bytes(value: float | None) -> str:
@@ -24,44 +26,22 @@ def human_bytes(value: float | None) -> str:
     return f"{value:.1f} TiB"
 
 
-class GpuProcessModel(QAbstractTableModel):
+class GpuProcessModel(RowTableModel[ProcessRow]):
     HEADERS = ("GPU", "PID", "GPU memory", "Job")
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[int, int, int | None, str | None]] = []
-
     def set_status(self, status: GpuStatus) -> None:
-        rows = [(g.index, p.pid, p.used_memory, p.job_id) for g in status.gpus for p in g.processes]
-        if rows != self._rows:
-            self.beginResetModel()
-            self._rows = rows
-            self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+        self.set_rows(
+            [(g.index, p.pid, p.used_memory, p.job_id) for g in status.gpus for p in g.processes]
+        )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self.row(index)
+        if row is None:
             return None
-        gpu, pid, memory, job = self._rows[index.row()]
+        gpu, pid, memory, job = row
         if role == Qt.ItemDataRole.DisplayRole:
-            return (str(gpu), str(pid), human_bytes(memory), job or "not SparkTrainer")[
-                index.column()
-            ]
+            cells = (str(gpu), str(pid), human_bytes(memory), job or "not SparkTrainer")
+            return cells[index.column()]
         if role == PidRole:
             return pid
         if role == JobRole:
@@ -69,38 +49,16 @@ class GpuProcessModel(QAbstractTableModel):
         return None
 
 
-class StorageModel(QAbstractTableModel):
+class StorageModel(RowTableModel[StorageItem]):
     HEADERS = ("What", "Size", "Where")
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._items: list[StorageItem] = []
-
     def set_items(self, items: list[StorageItem]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+        self.set_rows(items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        item = self.row(index)
+        if item is None:
             return None
-        item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return (item.category, human_bytes(item.size), str(item.path))[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:

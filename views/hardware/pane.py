@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -120,11 +119,7 @@ class HardwarePane(PaneFrame):
         column.addWidget(storage_box)
         column.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(content)
-        self.body.addWidget(scroll)
+        self.add_scrolling(content)
 
         self._monitor.sampled.connect(self._on_sampled)
         self._storage_loaded = False

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -58,11 +57,7 @@ class SettingsPane(PaneFrame):
         column.addLayout(row)
         column.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(content)
-        self.body.addWidget(scroll)
+        self.add_scrolling(content)
         self._settings.changed.connect(self._on_setting_changed)
 
     def editor(self, key: str) -> QWidget:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
 class PaneFrame(QWidget):
@@ -22,6 +22,14 @@ class PaneFrame(QWidget):
         layout.addSpacing(10)
         self.body = QVBoxLayout()
         layout.addLayout(self.body, 1)
+
+    def add_scrolling(self, content: QWidget) -> None:
+        """Put a tall body in a frameless scroll area, so a small window still reaches it all."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        self.body.addWidget(scroll)
 
 
 class EmptyState(QWidget):
