@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.paths import data_paths
 
     configure_logging(data_paths().app_log, stderr=args.verbose)
+    from app.credentials import redaction
+
+    redaction.install()
     return args.func(args)
 
 

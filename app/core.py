@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.tasks import run_task
 
 if TYPE_CHECKING:
+    from app.credentials.service import CredentialService
     from app.db.database import Database
     from app.hardware.monitor import HardwareMonitor
 
@@ -38,6 +39,21 @@ class AppCore(QObject):
         self._database: Database | None = None
         self._waiting: list[Callable[[Database], None]] = []
         self._hardware: HardwareMonitor | None = None
+        self._credentials: CredentialService | None = None
+
+    @property
+    def credentials(self) -> CredentialService:
+        """Secrets; `probe_credentials_async` finds the store off the GUI thread."""
+        if self._credentials is None:
+            from app.credentials.service import CredentialService
+
+            self._credentials = CredentialService(self.paths, self)
+        return self._credentials
+
+    def probe_credentials_async(self) -> None:
+        service = self.credentials
+        if not service.probed:
+            run_task(lambda _s: service.probe(), context=self)
 
     @property
     def hardware(self) -> HardwareMonitor:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from engine.protocol import (
     EventWriter,
     encode,
     make_event,
+    redact,
     redirect_stray_output,
+    secrets_from_environment,
 )
 from engine.spec import SpecError, load_spec
 
@@ -45,13 +48,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _send_stderr_to(log_file: Path) -> None:
-    """All of stderr, C libraries included, appends to engine.log (DESIGN.md §3)."""
+def _send_stderr_to(log_file: Path, secrets: list[str]) -> threading.Thread | None:
+    """All of stderr, C libraries included, appends to engine.log (DESIGN.md §3).
+
+    With secrets in the environment, stderr goes through a pipe whose reader
+    redacts them before they reach the file.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stderr.flush()
-    os.dup2(descriptor, 2)
-    os.close(descriptor)
+    if not secrets:
+        os.dup2(descriptor, 2)
+        os.close(descriptor)
+        return None
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def copy() -> None:
+        with os.fdopen(read_end, "rb") as source, os.fdopen(descriptor, "wb") as target:
+            for line in source:
+                target.write(redact(line.decode("utf-8", "replace"), secrets).encode())
+                target.flush()
+
+    thread = threading.Thread(target=copy, name="stderr-redactor", daemon=True)
+    thread.start()
+    return thread
+
+
+def _drain(redactor: threading.Thread | None) -> None:
+    """Let the redacting reader write the last lines before the process ends."""
+    if redactor is None:
+        return
+    sys.stderr.flush()
+    os.close(2)  # the pipe's only writer: the reader sees end-of-file
+    redactor.join(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,15 +105,15 @@ def main(argv: list[str] | None = None) -> int:
 
     run_dir = spec.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not args.stderr:
-        _send_stderr_to(run_dir / ENGINE_LOG)
+    secrets = secrets_from_environment()
+    redactor = None if args.stderr else _send_stderr_to(run_dir / ENGINE_LOG, secrets)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     (run_dir / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2))
-    events = EventWriter(run_dir, stdout)
+    events = EventWriter(run_dir, stdout, secrets)
     control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
 
     from engine.errors import EngineFailure
@@ -107,4 +138,5 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         events.close()
+        _drain(redactor)
     return EXIT_FAILED

@@ -38,6 +38,11 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 FAILURE_KINDS = ("oom", "data", "config", "internal")
 COMMANDS = ("pause", "resume", "stop", "checkpoint")
 
+REDACT_ENV = "SPARKTRAINER_REDACT_ENV"
+"""Comma-separated names of environment variables holding secrets: their values never
+appear in an event or in engine.log."""
+REDACTED = "[redacted]"
+
 EXIT_COMPLETED = 0
 EXIT_FAILED = 1
 EXIT_INVALID_SPEC = 2
@@ -95,19 +100,34 @@ def command_line(command: str) -> str:
     return json.dumps({"command": command, "time": time.time()}) + "\n"
 
 
+def secrets_from_environment() -> list[str]:
+    names = [n for n in os.environ.get(REDACT_ENV, "").split(",") if n]
+    return [os.environ[n] for n in names if os.environ.get(n)]
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 class EventWriter:
     """Appends each event to events.jsonl (flushed), then copies it to stdout."""
 
-    def __init__(self, run_dir: Path, stdout: TextIO | None = None) -> None:
+    def __init__(
+        self, run_dir: Path, stdout: TextIO | None = None, secrets: list[str] | None = None
+    ) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
         self.path = run_dir / EVENTS_FILE
+        self._secrets = sorted((s for s in secrets or [] if s), key=len, reverse=True)
         self._file = self.path.open("a", encoding="utf-8")
         self._stdout = stdout
         self._lock = threading.Lock()
 
     def emit(self, name: str, **fields: Any) -> dict[str, Any]:
         event = make_event(name, **fields)
-        line = encode(event) + "\n"
+        line = redact(encode(event), self._secrets) + "\n"
         with self._lock:
             self._file.write(line)
             self._file.flush()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from app import APP_ID, APP_NAME, __version__, crash
 from app.core import AppCore
+from app.credentials import redaction
 from app.logsetup import configure_logging
 from app.paths import DataPaths, data_paths
 from app.single_instance import SingleInstance, send_message
@@ -59,6 +60,7 @@ class GuiSession(QObject):
         if not self.instance.acquire():
             return False
         configure_logging(self.paths.app_log, stderr=self._verbose)
+        redaction.install()
         self.errors = ErrorPresenter(self.paths.app_log, self)
         crash.install(self.paths.crash_log)
         crash.set_presenter(self.errors.present)
@@ -87,6 +89,7 @@ class GuiSession(QObject):
         # The database opens after the first frame: the window appears as fast as Qt allows.
         self.first_frame.painted.connect(lambda _t: core.open_database_async())
         self.first_frame.painted.connect(lambda _t: core.start_hardware())
+        self.first_frame.painted.connect(lambda _t: core.probe_credentials_async())
         window.show()
         return True
 

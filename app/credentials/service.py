@@ -15,13 +15,13 @@ from app.credentials.encrypted_store import EncryptedFileStore
 from app.credentials.keyring_backend import SERVICE, ProbeResult, probe_keyring
 from app.errors import UserError
 from app.paths import DataPaths
+from engine.protocol import REDACT_ENV
 
 log = logging.getLogger(__name__)
 
 HUGGINGFACE, WANDB = "huggingface", "wandb"
 WELL_KNOWN = {HUGGINGFACE: "Hugging Face token", WANDB: "Weights & Biases API key"}
 ENVIRONMENT = {HUGGINGFACE: "HF_TOKEN", WANDB: "WANDB_API_KEY"}
-REDACT_ENV = "SPARKTRAINER_REDACT_ENV"
 PASSPHRASE_ENV = "SPARKTRAINER_SECRETS_PASSPHRASE"
 _INDEX = "__names__"
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.core import AppCore
 from app.settings import SECTION_TITLES, Option
+from views.settings.accounts import AccountsBox
 from views.settings.editors import changed_signal, create_editor, editor_value, set_editor_value
 from views.widgets.pane_frame import PaneFrame
 
@@ -33,6 +34,8 @@ class SettingsPane(PaneFrame):
         column = QVBoxLayout(content)
         column.setContentsMargins(0, 0, 0, 0)
         content.setMaximumWidth(820)
+        self.accounts = AccountsBox(core)
+        column.addWidget(self.accounts)
         sections: dict[str, QFormLayout] = {}
         for option in self._settings.options():
             form = sections.get(option.section)

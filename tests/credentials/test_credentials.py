@@ -1,0 +1,185 @@
+"""Secrets: the real Secret Service, the encrypted fallback, the Settings pane, and a
+scan for leaks after a job that needs a token."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.credentials.encrypted_store import EncryptedFileStore
+from app.credentials.service import CredentialService, check_huggingface_token
+from app.errors import UserError
+
+TOKEN = "hf_SparkTrainerLeakCanary0123456789"
+
+
+def test_secret_service_round_trip(secret_service, paths) -> None:
+    service = CredentialService(paths)
+    result = service.probe()
+    assert service.uses_keyring, result.description
+    assert "Secret Service" in service.store_description
+    service.set("huggingface", TOKEN)
+    assert service.get("huggingface") == TOKEN
+    service.set("huggingface", TOKEN + "-replaced")
+    assert CredentialService(paths).probe() and service.get("huggingface") == TOKEN + "-replaced"
+    service.set("openai", "sk-other-secret-value")
+    assert service.names() == ["huggingface", "openai"]
+    service.delete("huggingface")
+    assert service.get("huggingface") is None
+    assert service.names() == ["openai"]
+    assert not (paths.root / "secrets.enc").exists()  # nothing fell back to a file
+
+
+def test_settings_pane_stores_replaces_and_deletes(
+    secret_service, start_session, paths, qtbot, monkeypatch
+) -> None:
+    session = start_session(paths)
+    service = session.core.credentials
+    qtbot.waitUntil(lambda: service.probed, timeout=15_000)
+    pane = session.window.show_pane("settings")
+    box = pane.accounts
+    assert "Secret Service" in box.store_label.text()
+    field = box.fields["huggingface"]
+    qtbot.waitUntil(field.isEnabled)
+    assert field.edit.echoMode() == field.edit.EchoMode.Password
+    field.edit.setText(TOKEN)
+    with qtbot.waitSignal(service.secrets_changed, timeout=10_000):
+        field.save.click()
+    assert service.get("huggingface") == TOKEN
+    field.reveal.click()
+    assert field.edit.echoMode() == field.edit.EchoMode.Normal
+
+    field.edit.setText(TOKEN + "2")
+    with qtbot.waitSignal(service.secrets_changed, timeout=10_000):
+        field.save.click()
+    assert service.get("huggingface") == TOKEN + "2"
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(service.secrets_changed, timeout=10_000):
+        field.delete.click()
+    assert service.get("huggingface") is None
+    qtbot.waitUntil(lambda: field.edit.text() == "")
+
+
+def test_fallback_when_no_secure_keyring(no_secret_service, paths) -> None:
+    service = CredentialService(paths)
+    service.probe(timeout=10)
+    assert not service.uses_keyring
+    assert service.needs_passphrase and "encrypted file" in service.store_description
+    with pytest.raises(UserError, match="locked"):
+        service.get("huggingface")
+    service.unlock("correct horse battery staple")
+    service.set("huggingface", TOKEN)
+    store = paths.root / "secrets.enc"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    assert TOKEN.encode() not in store.read_bytes()
+
+    again = EncryptedFileStore(store)
+    again.unlock("correct horse battery staple")
+    assert again.get("huggingface") == TOKEN
+
+
+def test_wrong_passphrase_is_clear_and_changes_nothing(paths) -> None:
+    store = EncryptedFileStore(paths.root / "secrets.enc")
+    store.unlock("right")
+    store.set("wandb", "wandb-key-0123456789")
+    before = store.path.read_bytes()
+    with pytest.raises(UserError, match="Wrong passphrase"):
+        EncryptedFileStore(store.path).unlock("wrong")
+    assert store.path.read_bytes() == before
+
+
+def test_corrupted_store_is_reported_and_left_alone(paths) -> None:
+    store = EncryptedFileStore(paths.root / "secrets.enc")
+    store.unlock("right")
+    store.set("wandb", "wandb-key-0123456789")
+    document = json.loads(store.path.read_text())
+    document["ciphertext"] = document["ciphertext"][:-8] + "AAAAAAA="
+    store.path.write_text(json.dumps(document))
+    damaged = store.path.read_bytes()
+    with pytest.raises(UserError, match=r"Wrong passphrase|altered"):
+        EncryptedFileStore(store.path).unlock("right")
+    store.path.write_text("{not json")
+    with pytest.raises(UserError, match="damaged"):
+        EncryptedFileStore(store.path).unlock("right")
+    assert store.path.read_text() == "{not json"
+    assert damaged != store.path.read_bytes()
+
+
+def test_token_check_says_offline_clearly() -> None:
+    """No network here (real, not mocked): the check must say so, not crash."""
+    with pytest.raises(UserError, match="Offline"):
+        check_huggingface_token(TOKEN)
+
+
+def test_a_token_leaks_nowhere(secret_service, start_session, paths, qtbot, tmp_path) -> None:
+    """Store a token, log it by mistake, run an engine that needs it on data that contains
+    it, then look for its bytes everywhere the app and the engine write."""
+    import logging
+
+    from tests.engine.helpers import (
+        engine_command,
+        make_spec,
+        read_events,
+        sft_rows,
+        spec_file,
+        wait_for,
+        write_jsonl,
+    )
+
+    session = start_session(paths)
+    service = session.core.credentials
+    qtbot.waitUntil(lambda: service.probed, timeout=15_000)
+    qtbot.waitUntil(lambda: session.core.database_is_open, timeout=15_000)
+    service.set("huggingface", TOKEN)
+    logging.getLogger("tests").warning("a careless log line with %s in it", TOKEN)
+    session.core.notifications.notify("Token saved", "for the Hub")
+    session.core.settings.sync()
+
+    rows = [*sft_rows(8), {"prompt": f"my token is {TOKEN}", "response": "never print it"}]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    spec = make_spec(
+        paths.runs,
+        "causal_lm_sft",
+        data,
+        model="tiny-gpt2",
+        name="job-leak",
+        max_steps=30,
+        batch_size=9,
+    )
+    environment = {**os.environ, **service.engine_environment(["huggingface"])}
+    assert environment["HF_TOKEN"] == TOKEN
+    engine = subprocess.Popen(
+        engine_command(spec_file(paths.runs, spec)),
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    cmdline = Path(f"/proc/{engine.pid}/cmdline").read_bytes()
+    stdout, _ = engine.communicate(timeout=300)
+    assert engine.returncode == 0
+    assert TOKEN.encode() not in cmdline
+    assert TOKEN not in stdout
+    run_dir = paths.runs / "job-leak"
+    wait_for(lambda: read_events(run_dir)[-1]["event"] == "completed", timeout=5)
+    sample = next(e for e in read_events(run_dir) if e["event"] == "sample")
+    assert any("[redacted]" in row["text"] for row in sample["rows"])  # it was there to leak
+    session.close()
+
+    leaks = []
+    for path in paths.root.rglob("*"):
+        if path.is_file() and TOKEN.encode() in path.read_bytes():
+            leaks.append(str(path))
+    assert leaks == []
+    with sqlite3.connect(paths.database) as connection:
+        dump = "\n".join(connection.iterdump())
+    assert TOKEN not in dump
+    # The WAL and settings are files under the data directory, scanned above.
