@@ -21,6 +21,7 @@ import torch
 
 from engine import checkpoint
 from engine.errors import ConfigError, OutOfMemory
+from engine.models import PICKLE_SUFFIXES
 from engine.protocol import EXIT_COMPLETED, EXIT_STOPPED, ControlReader, EventWriter
 from engine.recipes import create_recipe
 from engine.recipes.base import Batch
@@ -174,6 +175,13 @@ class Trainer:
         if path is None:
             self.events.emit("log", level="info", message="No checkpoint yet: starting fresh.")
             return 0
+        if not (path / checkpoint.WEIGHTS).exists():
+            pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES)
+            detail = f" only pickle files ({', '.join(pickles)})" if pickles else " no weights"
+            raise ConfigError(
+                f"resume_from: {path} holds{detail}; checkpoints load from "
+                "safetensors only, because unpickling a file can run code"
+            )
         if not (path / checkpoint.PROGRESS).exists():
             raise ConfigError(f"resume_from: {path} is not a complete checkpoint")
         weights, state, progress = checkpoint.load(path)

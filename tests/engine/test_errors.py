@@ -123,6 +123,19 @@ def test_folder_with_only_a_pickle_checkpoint_is_refused(tmp_path: Path) -> None
     assert "safetensors" in events[-1]["error"]
 
 
+def test_checkpoint_folder_with_only_pickles_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "downloaded-checkpoint"
+    folder.mkdir()
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04not loaded")
+    (folder / "optimizer.pt").write_bytes(b"\x80\x04not loaded either")
+    data = write_jsonl(tmp_path / "d.jsonl", classification_rows(8))
+    spec = _cls_spec(tmp_path, data, resume_from=str(folder))
+    code, events, _ = run_engine(spec_file(tmp_path, spec))
+    assert code == EXIT_FAILED
+    assert events[-1]["kind"] == "config"
+    assert "only pickle files (optimizer.pt, pytorch_model.bin)" in events[-1]["error"]
+
+
 def test_oom_halves_the_micro_batch_and_keeps_the_effective_batch(tmp_path: Path) -> None:
     """No GPU here: the engine's test hook raises torch.OutOfMemoryError (the GPU stand-in)
     for micro-batches above 2, as a card with too little memory would."""
