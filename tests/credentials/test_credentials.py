@@ -183,3 +183,23 @@ def test_a_token_leaks_nowhere(secret_service, start_session, paths, qtbot, tmp_
         dump = "\n".join(connection.iterdump())
     assert TOKEN not in dump
     # The WAL and settings are files under the data directory, scanned above.
+
+
+def test_pane_asks_for_a_passphrase_without_a_keyring(
+    no_secret_service, start_session, paths, qtbot, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    session = start_session(paths)
+    service = session.core.credentials
+    qtbot.waitUntil(lambda: service.probed, timeout=15_000)
+    box = session.window.show_pane("settings").accounts
+    assert "encrypted file" in box.store_label.text()
+    assert box.unlock_button.isVisible() and box.unlock_button.text() == "Set a passphrase…"
+    assert not box.fields["huggingface"].isEnabled()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("a good passphrase", True))
+    with qtbot.waitSignal(service.store_changed, timeout=15_000):
+        box.unlock_button.click()
+    qtbot.waitUntil(lambda: box.fields["huggingface"].isEnabled())
+    assert not box.unlock_button.isVisible()
+    assert "unlocked" in box.store_label.text()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -87,12 +88,15 @@ class AccountsBox(QGroupBox):
         self.unlock_button.clicked.connect(self._on_unlock_clicked)
         form = QFormLayout(self)
         form.addRow(self.store_label)
-        form.addRow(self.unlock_button)
+        unlock_row = QHBoxLayout()
+        unlock_row.addWidget(self.unlock_button)
+        unlock_row.addStretch(1)
+        form.addRow(unlock_row)
         self.fields: dict[str, SecretField] = {}
         for name, title in WELL_KNOWN.items():
             field = SecretField(self, name, testable=name == HUGGINGFACE)
             self.fields[name] = field
-            form.addRow(title, field)
+            form.addRow(title.replace("&", "&&"), field)
 
         self.custom = QStringListModel(self)
         custom_view = QListView()
@@ -108,11 +112,15 @@ class AccountsBox(QGroupBox):
         add.clicked.connect(lambda: self.save(self.custom_name.text(), self.custom_value.text()))
         remove = QPushButton("Delete")
         remove.clicked.connect(lambda: self.delete(self.custom_name.text()))
+        self.custom_area = QWidget()
+        area = QVBoxLayout(self.custom_area)
+        area.setContentsMargins(0, 0, 0, 0)
+        area.addWidget(custom_view)
         row = QHBoxLayout()
         for widget in (self.custom_name, self.custom_value, add, remove):
             row.addWidget(widget)
-        form.addRow("Other secrets", custom_view)
-        form.addRow("", row)
+        area.addLayout(row)
+        form.addRow("Other secrets", self.custom_area)
 
         self._service.store_changed.connect(self._on_store_changed)
         self._service.secrets_changed.connect(self.reload)
@@ -132,8 +140,8 @@ class AccountsBox(QGroupBox):
         self.unlock_button.setText(
             "Unlock…" if self._service.file_store_exists else "Set a passphrase…"
         )
-        for field in self.fields.values():
-            field.setEnabled(self._ready())
+        for widget in (*self.fields.values(), self.custom_area):
+            widget.setEnabled(self._ready())
         self.reload()
 
     def reload(self) -> None:
