@@ -64,7 +64,8 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         # gnome-keyring-daemon leaves with its bus.
         bus.send_signal(signal.SIGTERM)
         bus.wait(timeout=10)
-        subprocess.run(["pkill", "-f", f"gnome-keyring-daemon.*{runtime}"], check=False)
+        if shutil.which("pkill"):
+            subprocess.run(["pkill", "-f", f"gnome-keyring-daemon.*{runtime}"], check=False)
 
 
 @pytest.fixture
