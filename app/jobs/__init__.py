@@ -1,0 +1,1 @@
+"""Jobs: the queue, the GPU scheduler, engine supervision and the job state machine."""
