@@ -47,7 +47,7 @@ def test_data_dir_option_overrides_the_environment(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert (other / "sparktrainer.db").exists()
     current = run_main("--data-dir", str(other), "db", "current")
-    assert current.stdout.strip() == "0001"
+    assert current.stdout.strip() == "0002"
 
 
 def test_unknown_command_is_a_usage_error() -> None:

@@ -50,5 +50,5 @@ def test_start_up_migration_is_idempotent(paths) -> None:
     Database(paths.database).close()
     database = Database(paths.database)
     with database.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+        assert MigrationContext.configure(connection).get_current_revision() == "0002"
     database.close()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations on SQLite (batch mode) can refer to them.
@@ -40,3 +51,68 @@ class NotificationRow(Base):
     read: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_notifications_created_at", "created_at"),)
+
+
+class JobRow(Base):
+    """A training job: its spec, where it runs, and what became of it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    spec: Mapped[dict] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    queue_position: Mapped[int] = mapped_column(Integer, default=0)
+    gpus_requested: Mapped[int] = mapped_column(Integer, default=0)
+    memory_estimate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assigned_gpus: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """CUDA_VISIBLE_DEVICES as given to the engine, e.g. "0,1"."""
+    run_dir: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    process_start_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """With the pid, tells our engine from a later process that reused the pid."""
+    events_offset: Mapped[int] = mapped_column(Integer, default=0)
+    """Bytes of events.jsonl already ingested: a reattach continues from here."""
+    total_steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    failure_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class JobTransitionRow(Base):
+    """Every status change of a job, with when and why."""
+
+    __tablename__ = "job_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobMetricRow(Base):
+    """One value of one metric at one step; (job, kind, step, name) is unique, so a
+    replayed event stores nothing twice."""
+
+    __tablename__ = "job_metrics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    """metric or eval."""
+    step: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    time: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "kind", "step", "name", name="uq_job_metrics_point"),
+        Index("ix_job_metrics_job_name_step", "job_id", "name", "step"),
+    )

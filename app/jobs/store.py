@@ -1,0 +1,212 @@
+"""Jobs in the database: rows in, plain `Job` records out, every transition recorded.
+
+All status changes go through `transition`, which enforces the state machine
+and stores the change with its time and reason in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.sqlite import insert
+
+from app.db.database import Database
+from app.db.models import JobMetricRow, JobRow, JobTransitionRow, utcnow
+from app.jobs.states import FINISHED, JobStatus, check_transition
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    name: str
+    status: JobStatus
+    spec: dict[str, Any]
+    priority: int
+    queue_position: int
+    gpus_requested: int
+    run_dir: str
+    assigned_gpus: str | None
+    pid: int | None
+    last_step: int
+    total_steps: int | None
+    failure_kind: str | None
+    failure_reason: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_status: JobStatus | None
+    to_status: JobStatus
+    at: datetime
+    reason: str
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        row.id,
+        row.name,
+        JobStatus(row.status),
+        row.spec,
+        row.priority,
+        row.queue_position,
+        row.gpus_requested,
+        row.run_dir,
+        row.assigned_gpus,
+        row.pid,
+        row.last_step,
+        row.total_steps,
+        row.failure_kind,
+        row.failure_reason,
+        row.created_at,
+        row.started_at,
+        row.finished_at,
+    )
+
+
+def new_job_id() -> str:
+    return f"job-{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+class JobStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def create(
+        self,
+        spec: dict[str, Any],
+        *,
+        run_dir: str,
+        name: str = "",
+        gpus: int = 0,
+        priority: int = 0,
+        memory_estimate: int | None = None,
+        job_id: str | None = None,
+    ) -> Job:
+        job_id = job_id or new_job_id()
+        with self._db.session() as session:
+            last = session.scalar(select(func.max(JobRow.queue_position))) or 0
+            row = JobRow(
+                id=job_id,
+                name=name or job_id,
+                status=JobStatus.PENDING,
+                spec={**spec, "job_id": job_id},
+                priority=priority,
+                queue_position=last + 1,
+                gpus_requested=gpus,
+                memory_estimate=memory_estimate,
+                run_dir=run_dir,
+                events_offset=0,
+                last_step=0,
+            )
+            session.add(row)
+            session.add(
+                JobTransitionRow(
+                    job_id=job_id, from_status=None, to_status=JobStatus.PENDING, reason="submitted"
+                )
+            )
+            session.flush()
+            return _job(row)
+
+    def get(self, job_id: str) -> Job:
+        with self._db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise KeyError(job_id)
+            return _job(row)
+
+    def list(self, statuses: Iterable[JobStatus] | None = None) -> list[Job]:
+        query = select(JobRow).order_by(JobRow.created_at)
+        if statuses is not None:
+            query = query.where(JobRow.status.in_([str(s) for s in statuses]))
+        with self._db.session() as session:
+            return [_job(row) for row in session.scalars(query)]
+
+    def transition(self, job_id: str, to: JobStatus, reason: str, **fields: Any) -> Job:
+        """Change status (and any other columns given), refusing illegal moves."""
+        with self._db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise KeyError(job_id)
+            check_transition(job_id, row.status, to)
+            session.add(
+                JobTransitionRow(job_id=job_id, from_status=row.status, to_status=to, reason=reason)
+            )
+            row.status = to
+            now = utcnow()
+            if to == JobStatus.RUNNING and row.started_at is None:
+                row.started_at = now
+            if to in FINISHED:
+                row.finished_at = now
+            for name, value in fields.items():
+                setattr(row, name, value)
+            session.flush()
+            return _job(row)
+
+    def history(self, job_id: str) -> list[Transition]:
+        query = (
+            select(JobTransitionRow)
+            .where(JobTransitionRow.job_id == job_id)
+            .order_by(JobTransitionRow.id)
+        )
+        with self._db.session() as session:
+            return [
+                Transition(
+                    JobStatus(r.from_status) if r.from_status else None,
+                    JobStatus(r.to_status),
+                    r.at,
+                    r.reason,
+                )
+                for r in session.scalars(query)
+            ]
+
+    def reorder(self, job_ids: list[str]) -> None:
+        """Queue positions follow the given order (the person dragged the queue)."""
+        with self._db.session() as session:
+            for position, job_id in enumerate(job_ids, start=1):
+                row = session.get(JobRow, job_id)
+                if row is not None:
+                    row.queue_position = position
+
+    def add_metrics(self, job_id: str, events: Iterable[dict[str, Any]]) -> int:
+        """Store metric and eval events in one transaction; a point seen before is skipped."""
+        rows = [
+            {
+                "job_id": job_id,
+                "kind": event["event"],
+                "step": int(event["step"]),
+                "name": name,
+                "value": value,
+                "time": float(event.get("time", 0.0)),
+            }
+            for event in events
+            if event.get("event") in ("metric", "eval")
+            for name, value in event.get("values", {}).items()
+            if value is None or isinstance(value, int | float)
+        ]
+        if not rows:
+            return 0
+        statement = insert(JobMetricRow).on_conflict_do_nothing(
+            index_elements=["job_id", "kind", "step", "name"]
+        )
+        count = select(func.count()).select_from(JobMetricRow).where(JobMetricRow.job_id == job_id)
+        with self._db.session() as session:
+            before = session.scalar(count) or 0
+            session.execute(statement, rows)
+            return (session.scalar(count) or 0) - before
+
+    def metric_series(self, job_id: str, name: str) -> list[tuple[int, float | None]]:
+        query = (
+            select(JobMetricRow.step, JobMetricRow.value)
+            .where(JobMetricRow.job_id == job_id, JobMetricRow.name == name)
+            .order_by(JobMetricRow.step)
+        )
+        with self._db.session() as session:
+            return [(step, value) for step, value in session.execute(query)]

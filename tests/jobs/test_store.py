@@ -1,0 +1,72 @@
+"""The job store on real SQLite: transitions recorded, illegal ones refused, metrics stored
+once however often their events are replayed."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.jobs.states import IllegalTransition, JobStatus
+from app.jobs.store import JobStore
+
+
+@pytest.fixture
+def store(core) -> JobStore:
+    return JobStore(core.database)
+
+
+def test_lifecycle_is_recorded_with_reasons(store, paths) -> None:
+    job = store.create({"recipe": "causal_lm_sft"}, run_dir=str(paths.runs / "a"), name="a")
+    assert job.status is JobStatus.PENDING and job.spec["job_id"] == job.id
+    store.transition(job.id, JobStatus.QUEUED, "queued by the person")
+    running = store.transition(
+        job.id, JobStatus.RUNNING, "started on GPU 0", assigned_gpus="0", pid=1234
+    )
+    assert running.started_at is not None and running.pid == 1234
+    store.transition(job.id, JobStatus.PAUSED, "paused")
+    store.transition(job.id, JobStatus.RUNNING, "resumed")
+    done = store.transition(job.id, JobStatus.COMPLETED, "engine completed", exit_code=0)
+    assert done.finished_at is not None
+    history = store.history(job.id)
+    assert [(t.from_status, t.to_status) for t in history] == [
+        (None, JobStatus.PENDING),
+        (JobStatus.PENDING, JobStatus.QUEUED),
+        (JobStatus.QUEUED, JobStatus.RUNNING),
+        (JobStatus.RUNNING, JobStatus.PAUSED),
+        (JobStatus.PAUSED, JobStatus.RUNNING),
+        (JobStatus.RUNNING, JobStatus.COMPLETED),
+    ]
+    assert history[2].reason == "started on GPU 0"
+
+
+def test_illegal_transitions_are_refused_and_change_nothing(store, paths) -> None:
+    job = store.create({}, run_dir=str(paths.runs / "b"))
+    with pytest.raises(IllegalTransition):
+        store.transition(job.id, JobStatus.RUNNING, "skipping the queue")
+    assert store.get(job.id).status is JobStatus.PENDING
+    assert len(store.history(job.id)) == 1
+
+
+def test_metrics_are_stored_once_even_when_events_are_replayed(store, paths) -> None:
+    job = store.create({}, run_dir=str(paths.runs / "c"))
+    events = [
+        {
+            "event": "metric",
+            "time": float(s),
+            "step": s,
+            "values": {"loss": 1.0 / s, "learning_rate": 1e-3},
+        }
+        for s in range(1, 101)
+    ]
+    events.append({"event": "eval", "time": 100.0, "step": 100, "values": {"eval_loss": 0.5}})
+    assert store.add_metrics(job.id, events) == 201
+    assert store.add_metrics(job.id, events[50:]) == 0  # a reattach replays the tail
+    series = store.metric_series(job.id, "loss")
+    assert len(series) == 100 and series[0] == (1, 1.0)
+    assert store.metric_series(job.id, "eval_loss") == [(100, 0.5)]
+
+
+def test_queue_order_follows_reordering(store, paths) -> None:
+    ids = [store.create({}, run_dir=str(paths.runs / n)).id for n in "xyz"]
+    assert [store.get(i).queue_position for i in ids] == [1, 2, 3]
+    store.reorder([ids[2], ids[0], ids[1]])
+    assert [store.get(i).queue_position for i in ids] == [2, 3, 1]
