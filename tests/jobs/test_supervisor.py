@@ -1,0 +1,127 @@
+"""The engine supervisor with real QProcess engines on a tiny preset."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.jobs import supervisor as supervisor_module
+from app.jobs.supervisor import EngineSupervisor
+from tests.engine.helpers import make_spec, sft_rows, spec_file, write_jsonl
+
+
+@pytest.fixture
+def engine_job(tmp_path: Path):
+    data = write_jsonl(tmp_path / "data.jsonl", sft_rows(32))
+
+    def make(name: str = "job", **hyper) -> tuple[Path, Path]:
+        spec = make_spec(
+            tmp_path / "runs",
+            "causal_lm_sft",
+            data,
+            model="tiny-gpt2",
+            name=name,
+            **{"max_steps": 12, **hyper},
+        )
+        return spec_file(tmp_path, spec), Path(spec["output_dir"]).parent
+
+    return make
+
+
+def _run(qtbot, supervisor: EngineSupervisor, spec: Path, timeout: int = 120_000):
+    events: list[dict] = []
+    supervisor.events_received.connect(events.extend)
+    with qtbot.waitSignal(supervisor.started, timeout=30_000):
+        supervisor.start(spec)
+    return events
+
+
+def test_a_job_runs_to_completion(qtbot, engine_job) -> None:
+    spec, run_dir = engine_job()
+    supervisor = EngineSupervisor(run_dir)
+    events: list[dict] = []
+    supervisor.events_received.connect(events.extend)
+    with qtbot.waitSignal(supervisor.ended, timeout=180_000) as ended:
+        supervisor.start(spec)
+    outcome = ended.args[0]
+    assert outcome.kind == "completed", outcome.message
+    assert supervisor.pid and not psutil.pid_exists(supervisor.pid)
+    names = [e["event"] for e in events]
+    assert names[0] == "started" and names[-1] == "completed"
+    steps = [e["step"] for e in events if e["event"] == "metric"]
+    assert steps == list(range(1, 13))  # every event once, in order
+    assert supervisor.reader.offset == (run_dir / "events.jsonl").stat().st_size
+
+
+def test_stop_checkpoints_and_reports_stopped(qtbot, engine_job) -> None:
+    spec, run_dir = engine_job(max_steps=400)
+    supervisor = EngineSupervisor(run_dir)
+    events = _run(qtbot, supervisor, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
+    with qtbot.waitSignal(supervisor.ended, timeout=120_000) as ended:
+        supervisor.stop()
+    assert ended.args[0].kind == "stopped"
+    assert any(p.name.startswith("checkpoint-") for p in (run_dir / "checkpoints").iterdir())
+
+
+def test_pause_and_resume_through_the_supervisor(qtbot, engine_job) -> None:
+    spec, run_dir = engine_job(max_steps=200)
+    supervisor = EngineSupervisor(run_dir)
+    events = _run(qtbot, supervisor, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
+    supervisor.send("pause")
+    qtbot.waitUntil(lambda: any(e["event"] == "paused" for e in events), timeout=30_000)
+    supervisor.send("resume")
+    qtbot.waitUntil(lambda: any(e["event"] == "resumed" for e in events), timeout=30_000)
+    with qtbot.waitSignal(supervisor.ended, timeout=120_000) as ended:
+        supervisor.stop()
+    assert ended.args[0].kind == "stopped"
+
+
+def test_kill_9_is_reported_as_killed(qtbot, engine_job) -> None:
+    spec, run_dir = engine_job(max_steps=400)
+    supervisor = EngineSupervisor(run_dir)
+    events = _run(qtbot, supervisor, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
+    with qtbot.waitSignal(supervisor.ended, timeout=30_000) as ended:
+        os.kill(supervisor.pid, signal.SIGKILL)
+    assert ended.args[0].kind == "killed"
+
+
+def test_an_invalid_spec_names_the_field(qtbot, tmp_path) -> None:
+    spec = tmp_path / "bad.json"
+    spec.write_text(json.dumps({"recipe": "nonsense"}))
+    supervisor = EngineSupervisor(tmp_path / "runs" / "bad")
+    with qtbot.waitSignal(supervisor.ended, timeout=60_000) as ended:
+        supervisor.start(spec)
+    outcome = ended.args[0]
+    assert outcome.kind == "invalid_spec" and outcome.exit_code == 2
+
+
+def test_a_hung_engine_is_terminated_then_killed_with_its_group(
+    qtbot, engine_job, monkeypatch
+) -> None:
+    monkeypatch.setattr(supervisor_module, "TERM_GRACE_MS", 300)
+    spec, run_dir = engine_job(max_steps=400)
+    supervisor = EngineSupervisor(run_dir)
+    events = _run(qtbot, supervisor, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
+    pid = supervisor.pid
+    assert os.getpgid(pid) == pid  # its own process group
+    os.kill(pid, signal.SIGSTOP)  # hung: it can read no command and handle no SIGTERM
+    with qtbot.waitSignal(supervisor.ended, timeout=30_000) as ended:
+        supervisor.stop(grace_ms=300)
+    assert ended.args[0].kind == "killed"
+    assert not [p for p in psutil.process_iter(["pid"]) if p.info["pid"] == pid or _group(p) == pid]
+
+
+def _group(process: psutil.Process) -> int | None:
+    try:
+        return os.getpgid(process.pid)
+    except (ProcessLookupError, PermissionError):
+        return None
