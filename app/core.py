@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.credentials.service import CredentialService
     from app.db.database import Database
     from app.hardware.monitor import HardwareMonitor
+    from app.jobs.service import JobService
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,17 @@ class AppCore(QObject):
         self._waiting: list[Callable[[Database], None]] = []
         self._hardware: HardwareMonitor | None = None
         self._credentials: CredentialService | None = None
+        self._jobs: JobService | None = None
+
+    @property
+    def jobs(self) -> JobService:
+        """The queue, scheduler and engine supervision; needs the open database."""
+        if self._jobs is None:
+            from app.jobs.service import JobService
+
+            self.database  # noqa: B018 - raises a clear error while the database is not open
+            self._jobs = JobService(self, self)
+        return self._jobs
 
     @property
     def credentials(self) -> CredentialService:
@@ -135,6 +147,8 @@ class AppCore(QObject):
         self.database_ready.emit()
 
     def shutdown(self) -> None:
+        if self._jobs is not None:
+            self._jobs.shutdown()
         if self._hardware is not None:
             self._hardware.stop()
         self.settings.sync()

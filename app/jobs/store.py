@@ -150,6 +150,17 @@ class JobStore:
             session.flush()
             return _job(row)
 
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Columns that are not the status (progress, offsets); status goes via transition."""
+        if "status" in fields:
+            raise ValueError("change the status with transition()")
+        with self._db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise KeyError(job_id)
+            for name, value in fields.items():
+                setattr(row, name, value)
+
     def history(self, job_id: str) -> list[Transition]:
         query = (
             select(JobTransitionRow)
