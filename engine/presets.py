@@ -9,12 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.spec import PRESET_KINDS
 
-PRESETS = {
-    "tiny-gpt2": "causal_lm",
-    "tiny-bert": "sequence_classification",
-    "tiny-vit": "image_classification",
-}
+PRESETS = PRESET_KINDS
 
 
 def byte_tokenizer() -> Any:

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 EVENTS_FILE = "events.jsonl"
 CONTROL_FILE = "control.jsonl"
 ENGINE_LOG = "engine.log"
+CHECKPOINTS_DIR = "checkpoints"
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "started": ("job_id", "pid", "device", "total_steps", "resumed_from_step"),

@@ -17,6 +17,12 @@ METHODS = ("full", "lora")
 SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 MODEL_SOURCES = ("preset", "local", "hub", "architecture")
+PRESET_KINDS = {
+    "tiny-gpt2": "causal_lm",
+    "tiny-bert": "sequence_classification",
+    "tiny-vit": "image_classification",
+}
+"""Models that need no download (engine/presets.py builds them), by what they are."""
 
 
 class SpecError(ValueError):

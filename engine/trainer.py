@@ -22,7 +22,13 @@ import torch
 from engine import checkpoint
 from engine.errors import ConfigError, OutOfMemory
 from engine.models import PICKLE_SUFFIXES
-from engine.protocol import EXIT_COMPLETED, EXIT_STOPPED, ControlReader, EventWriter
+from engine.protocol import (
+    CHECKPOINTS_DIR,
+    EXIT_COMPLETED,
+    EXIT_STOPPED,
+    ControlReader,
+    EventWriter,
+)
 from engine.recipes import create_recipe
 from engine.recipes.base import Batch
 from engine.runtime import (
@@ -67,7 +73,7 @@ class Trainer:
         self.spec, self.events, self.control = spec, events, control
         self.hp = spec.hyperparameters
         self.run_dir = spec.run_dir
-        self.checkpoints = self.run_dir / "checkpoints"
+        self.checkpoints = self.run_dir / CHECKPOINTS_DIR
         self.output = Path(spec.output_dir)
         self.step = 0
         self._stop_signal = False

@@ -7,26 +7,63 @@ frees up outside SparkTrainer).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import UserError
+from app.jobs import validation
+from app.jobs.estimate import MemoryEstimate, estimate_memory, fits
 from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome
 from app.notifications import Level
+from engine.protocol import CHECKPOINTS_DIR
 from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
 
 SCHEDULE_EVERY_MS = 5_000
+CANCEL_GRACE_MS = 5_000
+"""A cancelled job needs no checkpoint: SIGTERM follows the stop command sooner."""
 ENDINGS = {"completed": JobStatus.COMPLETED, "stopped": JobStatus.STOPPED}
+INTERRUPTED = {"killed", "vanished"}
+# Filled in by the service for each job; a template or an export leaves them out.
+RUN_FIELDS = ("job_id", "output_dir", "resume_from")
+
+
+@dataclass
+class Precheck:
+    """What a submission would do: its memory estimate and anything worth a warning."""
+
+    estimate: MemoryEstimate | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def spec_template(spec: dict[str, Any]) -> dict[str, Any]:
+    """A job's spec without what belongs to one run: for export, clone and templates."""
+    return {key: value for key, value in copy.deepcopy(spec).items() if key not in RUN_FIELDS}
+
+
+def apply_changes(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`{"hyperparameters.learning_rate": 1e-4}` → a copy of the spec with that field set."""
+    result = copy.deepcopy(spec)
+    for dotted, value in changes.items():
+        node = result
+        *parents, last = dotted.split(".")
+        for name in parents:
+            node = node.setdefault(name, {})
+            if not isinstance(node, dict):
+                raise UserError(f"{dotted}: {name} is not an object in the spec")
+        node[last] = value
+    return result
 
 
 class JobService(QObject):
@@ -46,31 +83,66 @@ class JobService(QObject):
         self._timer = QTimer(self, interval=SCHEDULE_EVERY_MS)
         self._timer.timeout.connect(self.schedule)
         self._timer.start()
+        self.reattach()
 
     # -- submit ----------------------------------------------------------------------------
 
-    def submit(
-        self, spec: dict[str, Any], *, name: str = "", gpus: int = 0, priority: int = 0
-    ) -> Job:
-        """Validate, give the job its run directory, and queue it; errors name the field."""
-        job_id = new_job_id()
-        run_dir = self._core.paths.runs / job_id
-        full = {**spec, "job_id": job_id, "output_dir": str(run_dir / "output")}
+    def precheck(self, spec: dict[str, Any], gpus: int = 0) -> Precheck:
+        """Validate against the spec rules, the dataset and the model; estimate memory.
+
+        Raises `UserError` naming the field for anything that would make the job fail;
+        returns warnings (the memory will likely not fit) for what merely might.
+        """
         try:
-            TrainingSpec.from_dict(full)
+            parsed = TrainingSpec.from_dict({"output_dir": "-", **spec})
         except SpecError as error:
             raise UserError(
                 f"The job spec is invalid: {error}",
                 f"Fix the field {error.field or 'named'} and submit again.",
             ) from error
-        dataset = Path(full["dataset"]["path"])
-        if not dataset.exists():
-            raise UserError(
-                f"dataset.path: {dataset} does not exist.",
-                "Pick a dataset version that is in the store.",
+        validation.check_dataset(spec)
+        validation.check_model(spec)
+        result = Precheck()
+        shape = validation.model_shape(spec)
+        if shape is not None:
+            hyper = parsed.hyperparameters
+            result.estimate = estimate_memory(
+                shape,
+                method=parsed.method,
+                precision=hyper.precision,
+                batch_size=hyper.batch_size,
+                sequence_length=hyper.max_seq_length,
+                gradient_checkpointing=hyper.gradient_checkpointing,
             )
+        if gpus and result.estimate is not None:
+            free = [g.memory_free for g in self._core.hardware.inventory.gpus()]
+            if len(free) < gpus:
+                result.warnings.append(
+                    f"The job asks for {gpus} GPU(s); {len(free)} found. It waits in the queue."
+                )
+            elif free:
+                best = max((f for f in free if f is not None), default=None)
+                ok, sentence = fits(result.estimate, best)
+                if not ok:
+                    result.warnings.append(sentence)
+        return result
+
+    def submit(
+        self, spec: dict[str, Any], *, name: str = "", gpus: int = 0, priority: int = 0
+    ) -> Job:
+        """Check, give the job its run directory, and queue it; errors name the field."""
+        check = self.precheck(spec_template(spec), gpus)
+        job_id = new_job_id()
+        run_dir = self._core.paths.runs / job_id
+        full = {**spec, "job_id": job_id, "output_dir": str(run_dir / "output")}
         self.store.create(
-            full, run_dir=str(run_dir), name=name, gpus=gpus, priority=priority, job_id=job_id
+            full,
+            run_dir=str(run_dir),
+            name=name,
+            gpus=gpus,
+            priority=priority,
+            job_id=job_id,
+            memory_estimate=check.estimate.total if check.estimate else None,
         )
         self.store.transition(job_id, JobStatus.QUEUED, "submitted")
         self.job_changed.emit(job_id)
@@ -94,7 +166,12 @@ class JobService(QObject):
         ]
         cpu_running = sum(1 for job in active if not job.assigned_gpus)
         result = plan(
-            [QueuedJob(j.id, j.gpus_requested, 0, j.priority, j.queue_position) for j in queued],
+            [
+                QueuedJob(
+                    j.id, j.gpus_requested, j.memory_estimate or 0, j.priority, j.queue_position
+                )
+                for j in queued
+            ],
             gpus,
             cpu_running,
             self.limits,
@@ -108,25 +185,44 @@ class JobService(QObject):
         spec_path = run_dir / "spec.json"
         spec_path.write_text(json.dumps(job.spec, indent=2))
         needed = ["huggingface"] if job.spec.get("model", {}).get("source") == "hub" else []
+        # Secrets reach the engine through its environment only: never argv, files or the DB.
         environment = self._core.credentials.engine_environment(needed) if needed else {}
-        supervisor = EngineSupervisor(run_dir, self)
-        supervisor.events_received.connect(lambda events, j=job.id: self._on_events(j, events))
-        supervisor.ended.connect(lambda outcome, j=job.id: self._on_ended(j, outcome))
-        self._supervisors[job.id] = supervisor
         devices = ",".join(map(str, gpus))
-        supervisor.start(spec_path, environment, devices)
-        if supervisor.pid is None:
-            return  # `ended` already reported the failure to start
         where = f"GPU {devices}" if gpus else "the CPU"
         self.store.transition(
-            job.id,
-            JobStatus.RUNNING,
-            f"started on {where}",
-            pid=supervisor.pid,
-            assigned_gpus=devices or None,
-            process_start_time=psutil.Process(supervisor.pid).create_time(),
+            job.id, JobStatus.RUNNING, f"started on {where}", assigned_gpus=devices or None
         )
+        supervisor = self._follow(job.id, EngineSupervisor(run_dir, self))
+        supervisor.started.connect(lambda pid, j=job.id, s=supervisor: self._on_started(j, s))
+        supervisor.start(spec_path, environment, devices)
         self.job_changed.emit(job.id)
+
+    def _follow(self, job_id: str, supervisor: EngineSupervisor) -> EngineSupervisor:
+        supervisor.events_received.connect(lambda events, j=job_id: self._on_events(j, events))
+        supervisor.ended.connect(lambda outcome, j=job_id: self._on_ended(j, outcome))
+        self._supervisors[job_id] = supervisor
+        return supervisor
+
+    def _on_started(self, job_id: str, supervisor: EngineSupervisor) -> None:
+        """Pid and start time go to the database: what a later app reattaches by."""
+        self.store.update(job_id, pid=supervisor.pid, process_start_time=supervisor.start_time)
+
+    def reattach(self) -> None:
+        """Jobs left RUNNING or PAUSED by an earlier app: follow their engines again, or, if
+        an engine is gone, ingest what it left and record how it ended."""
+        for job in self.store.list(ACTIVE):
+            if job.id in self._supervisors:
+                continue
+            supervisor = self._follow(
+                job.id,
+                EngineSupervisor(Path(job.run_dir), self, events_offset=job.events_offset),
+            )
+            if job.pid is not None and supervisor.attach(job.pid, job.process_start_time):
+                log.info("Reattached job %s (engine pid %s)", job.id, job.pid)
+                self.job_changed.emit(job.id)
+            else:
+                log.info("Job %s: its engine is gone; ingesting what it left", job.id)
+                supervisor.finish_detached()
 
     # -- following -------------------------------------------------------------------------
 
@@ -140,11 +236,15 @@ class JobService(QObject):
             elif kind in ("metric", "checkpoint", "stopped", "completed"):
                 progress["last_step"] = event["step"]
             elif kind == "paused":
-                self.store.transition(job_id, JobStatus.PAUSED, "paused")
+                self._set_status(job_id, JobStatus.PAUSED, "paused")
             elif kind == "resumed":
-                self.store.transition(job_id, JobStatus.RUNNING, "resumed")
+                self._set_status(job_id, JobStatus.RUNNING, "resumed")
         self.store.update(job_id, **progress)
         self.job_changed.emit(job_id)
+
+    def _set_status(self, job_id: str, status: JobStatus, reason: str) -> None:
+        if self.store.get(job_id).status != status:
+            self.store.transition(job_id, status, reason)
 
     def _on_ended(self, job_id: str, outcome: Outcome) -> None:
         self._supervisors.pop(job_id, None)
@@ -155,13 +255,16 @@ class JobService(QObject):
             status = ENDINGS.get(outcome.kind, JobStatus.FAILED)
             reason = outcome.message.splitlines()[0] if outcome.message else outcome.kind
         current = self.store.get(job_id).status
-        if current == JobStatus.QUEUED and status != JobStatus.FAILED:
-            status = JobStatus.FAILED  # never started: it can only have failed
+        if current not in ACTIVE:
+            log.warning("Job %s ended (%s) while %s; status kept", job_id, outcome.kind, current)
+            self.job_changed.emit(job_id)
+            return
         fields = {"exit_code": outcome.exit_code, "pid": None}
         if status == JobStatus.FAILED:
-            fields.update(
-                failure_kind=outcome.failure_kind or outcome.kind, failure_reason=outcome.message
-            )
+            kind = "interrupted" if outcome.kind in INTERRUPTED else outcome.kind
+            fields.update(failure_kind=outcome.failure_kind or kind, failure_reason=outcome.message)
+            if outcome.kind in INTERRUPTED and not reason.startswith("interrupted"):
+                reason = f"interrupted: {reason}"
         self.store.transition(job_id, status, reason, **fields)
         level = {JobStatus.COMPLETED: Level.SUCCESS, JobStatus.FAILED: Level.ERROR}.get(
             status, Level.INFO
@@ -196,7 +299,7 @@ class JobService(QObject):
         job = self.store.get(job_id)
         if job.status in ACTIVE:
             self._cancelling.add(job_id)
-            self._supervisor(job_id).stop()
+            self._supervisor(job_id).stop(grace_ms=CANCEL_GRACE_MS)
         else:
             self.store.transition(job_id, JobStatus.CANCELLED, "cancelled by the person")
             self.job_changed.emit(job_id)
@@ -204,6 +307,11 @@ class JobService(QObject):
     def resume_from_checkpoint(self, job_id: str, checkpoint: str = "latest") -> Job:
         """Queue a stopped or failed job again, to continue from its checkpoint."""
         job = self.store.get(job_id)
+        if checkpoint == "latest" and not self.checkpoints(job_id):
+            raise UserError(
+                f"Job {job.name} has no checkpoint to resume from.",
+                "Retry it instead: it starts again from the beginning.",
+            )
         spec = {**job.spec, "resume_from": checkpoint}
         self.store.transition(
             job_id,
@@ -217,9 +325,76 @@ class JobService(QObject):
         self.schedule()
         return self.store.get(job_id)
 
+    def checkpoints(self, job_id: str) -> list[Path]:
+        """The job's complete checkpoints, oldest first (a partial one is never listed)."""
+        folder = Path(self.store.get(job_id).run_dir) / CHECKPOINTS_DIR
+        found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+        return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+    def clone(self, job_id: str, changes: dict[str, Any] | None = None, *, name: str = "") -> Job:
+        """A new job with this job's spec, some fields changed (dotted paths)."""
+        job = self.store.get(job_id)
+        spec = apply_changes(spec_template(job.spec), changes or {})
+        return self.submit(
+            spec, name=name or f"{job.name} (copy)", gpus=job.gpus_requested, priority=job.priority
+        )
+
+    def retry(self, job_id: str) -> Job:
+        """Run a finished job's spec again from the beginning, as a new job; the old one
+        keeps its curves and history."""
+        job = self.store.get(job_id)
+        if job.status in ACTIVE or job.status == JobStatus.QUEUED:
+            raise UserError(f"Job {job.name} is {job.status}; only a finished job is retried.")
+        return self.clone(job_id, name=f"{job.name} (retry)")
+
+    def delete(self, job_id: str) -> None:
+        """Remove the job, its history, metrics and run directory (the caller confirms)."""
+        job = self.store.get(job_id)
+        if job.status in ACTIVE or job.status == JobStatus.QUEUED:
+            raise UserError(
+                f"Job {job.name} is {job.status}.", "Stop or cancel it before deleting it."
+            )
+        run_dir = Path(job.run_dir)
+        if run_dir.exists():
+            # Renamed first, so a crash halfway never leaves a half-deleted run that looks whole.
+            doomed = run_dir.with_name(f".deleting-{run_dir.name}")
+            run_dir.rename(doomed)
+            self.store.delete(job_id)
+            shutil.rmtree(doomed, ignore_errors=True)
+        else:
+            self.store.delete(job_id)
+        self.job_changed.emit(job_id)
+
+    def export_spec(self, job_id: str) -> dict[str, Any]:
+        """The spec to save as JSON: submit it again anywhere with `job submit`."""
+        return spec_template(self.store.get(job_id).spec)
+
+    @staticmethod
+    def import_spec(path: Path) -> dict[str, Any]:
+        """Read an exported spec (or a template); errors name the file and the field."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise UserError(f"Cannot read {path}: {error.strerror}") from error
+        except ValueError as error:
+            raise UserError(f"{path} is not valid JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise UserError(f"{path}: a spec is a JSON object, not {type(data).__name__}")
+        try:
+            TrainingSpec.from_dict({"output_dir": "-", **spec_template(data)})
+        except SpecError as error:
+            raise UserError(f"{path}: {error}") from error
+        return spec_template(data)
+
+    def running_jobs(self) -> list[Job]:
+        return [self.store.get(job_id) for job_id in self._supervisors]
+
     def shutdown(self, *, stop_jobs: bool = False) -> None:
-        """Leave engines running (they are reattached later) unless asked to stop them."""
+        """Leave engines training (a later app reattaches) or ask them to checkpoint and
+        stop; either way they finish on their own, without this process."""
         self._timer.stop()
         for supervisor in list(self._supervisors.values()):
             if stop_jobs:
-                supervisor.stop()
+                supervisor.send("stop")
+            supervisor.release()
+        self._supervisors.clear()

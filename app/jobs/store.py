@@ -29,9 +29,12 @@ class Job:
     priority: int
     queue_position: int
     gpus_requested: int
+    memory_estimate: int | None
     run_dir: str
     assigned_gpus: str | None
     pid: int | None
+    process_start_time: float | None
+    events_offset: int
     last_step: int
     total_steps: int | None
     failure_kind: str | None
@@ -58,9 +61,12 @@ def _job(row: JobRow) -> Job:
         row.priority,
         row.queue_position,
         row.gpus_requested,
+        row.memory_estimate,
         row.run_dir,
         row.assigned_gpus,
         row.pid,
+        row.process_start_time,
+        row.events_offset,
         row.last_step,
         row.total_steps,
         row.failure_kind,
@@ -161,6 +167,14 @@ class JobStore:
             for name, value in fields.items():
                 setattr(row, name, value)
 
+    def delete(self, job_id: str) -> None:
+        """The job with its transitions and metrics (foreign keys cascade)."""
+        with self._db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise KeyError(job_id)
+            session.delete(row)
+
     def history(self, job_id: str) -> list[Transition]:
         query = (
             select(JobTransitionRow)
@@ -207,11 +221,8 @@ class JobStore:
         statement = insert(JobMetricRow).on_conflict_do_nothing(
             index_elements=["job_id", "kind", "step", "name"]
         )
-        count = select(func.count()).select_from(JobMetricRow).where(JobMetricRow.job_id == job_id)
         with self._db.session() as session:
-            before = session.scalar(count) or 0
-            session.execute(statement, rows)
-            return (session.scalar(count) or 0) - before
+            return session.connection().execute(statement, rows).rowcount
 
     def metric_series(self, job_id: str, name: str) -> list[tuple[int, float | None]]:
         query = (

@@ -6,6 +6,12 @@ whether or not the process is ours: stdout only wakes the reader up. So an
 attached engine and one found again after a restart go through the same parser
 and no event is read twice or missed. Stopping escalates: the stop command,
 then SIGTERM, then SIGKILL of the whole process group (DataLoader workers too).
+
+QProcess kills its child when it is destroyed, and training must outlive the
+window (DESIGN.md §1). So QProcess starts a tiny launcher that opens a new
+session, forks the engine, tells us its pid on stderr and waits for it, exiting
+as the engine did (the same code, or the same signal). When the app goes away
+the launcher dies and the engine trains on; the next app reattaches to it by pid.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from engine.protocol import (
@@ -38,9 +45,33 @@ ROOT = Path(__file__).resolve().parents[2]
 POLL_MS = 100  # events are painted at most ~10 times a second anyway
 STOP_GRACE_MS = 60_000  # a checkpoint of a large model takes a while
 TERM_GRACE_MS = 15_000
-# Puts the engine in its own session (and process group) before it becomes the engine,
-# so a stop can signal the group and the window's terminal signals never reach it.
-LAUNCHER = "import os, sys; os.setsid(); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+ALIVE_CHECK_MS = 1_000
+# Own session and process group (a stop signals the group; the terminal's signals never
+# reach it); SIGTERM is for the engine, the launcher only mirrors how the engine ended.
+LAUNCHER = """
+import os, signal, sys
+os.setsid()
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+os.write(2, b"%d\\n" % pid)
+while True:
+    try:
+        status = os.waitpid(pid, 0)[1]
+        break
+    except ChildProcessError:
+        os._exit(70)
+    except InterruptedError:
+        pass
+if os.WIFSIGNALED(status):
+    number = os.WTERMSIG(status)
+    if number != signal.SIGKILL:
+        signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
+os._exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 @dataclass(frozen=True)
@@ -96,11 +127,24 @@ class EventReader:
         return events
 
 
+def engine_alive(pid: int, start_time: float | None) -> bool:
+    """Whether `pid` is still the process that started at `start_time` (not a reused pid)."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return start_time is None or abs(process.create_time() - start_time) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
 class EngineSupervisor(QObject):
+    """One engine: launched here (`start`) or found again after a restart (`attach`)."""
+
     events_received = Signal(list)
     """A batch of parsed events, in order."""
     started = Signal(int)
-    """The engine's pid."""
+    """The engine's pid, once known."""
     ended = Signal(object)
     """The `Outcome`."""
 
@@ -112,11 +156,19 @@ class EngineSupervisor(QObject):
         self.reader = EventReader(run_dir, events_offset)
         self.process: QProcess | None = None
         self.pid: int | None = None
+        """The engine's pid (the launcher's child)."""
+        self.group: int | None = None
+        """The engine's process group: what a stop escalation signals."""
+        self._start_time: float | None = None
+        self._stderr = b""
         self._last_event: dict[str, Any] | None = None
         self._failed: dict[str, Any] | None = None
         self._stop_requested = False
+        self._ended = False
         self._poll = QTimer(self, interval=POLL_MS)
         self._poll.timeout.connect(self._read_events)
+        self._alive = QTimer(self, interval=ALIVE_CHECK_MS)
+        self._alive.timeout.connect(self._check_alive)
         self._escalation = QTimer(self, singleShot=True)
         self._escalation.timeout.connect(self._escalate)
         self._escalation_step = 0
@@ -129,6 +181,7 @@ class EngineSupervisor(QObject):
         environment: dict[str, str] | None = None,
         cuda_visible_devices: str | None = None,
     ) -> None:
+        """Launch the engine; `started` follows with its pid, or `ended` if it cannot start."""
         process = self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
@@ -140,12 +193,15 @@ class EngineSupervisor(QObject):
         process.setWorkingDirectory(str(ROOT))
         process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         process.readyReadStandardOutput.connect(self._on_stdout)
-        process.readyReadStandardError.connect(lambda: process.readAllStandardError())
+        process.readyReadStandardError.connect(self._on_stderr)
+        process.started.connect(self._on_process_started)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
         process.start(
             sys.executable,
             [
+                "-I",
+                "-S",
                 "-c",
                 LAUNCHER,
                 str(ROOT / "main.py"),
@@ -156,10 +212,44 @@ class EngineSupervisor(QObject):
                 "stdin",
             ],
         )
-        if process.waitForStarted(10_000):
-            self.pid = int(process.processId())
-            self._poll.start()
+
+    def _on_process_started(self) -> None:
+        assert self.process is not None
+        self.group = int(self.process.processId())  # the launcher leads the new session
+        self._poll.start()
+
+    def _on_stderr(self) -> None:
+        assert self.process is not None
+        data = bytes(self.process.readAllStandardError().data())
+        if self.pid is not None:
+            return  # nothing else is expected from the launcher
+        self._stderr += data
+        line, newline, _rest = self._stderr.partition(b"\n")
+        if newline and line.strip().isdigit():
+            self.pid = int(line)
+            with contextlib.suppress(psutil.Error):
+                self._start_time = psutil.Process(self.pid).create_time()
             self.started.emit(self.pid)
+
+    def attach(self, pid: int, start_time: float | None) -> bool:
+        """Follow an engine started by an earlier app; False when it is gone."""
+        if not engine_alive(pid, start_time):
+            return False
+        self.pid, self._start_time = pid, start_time
+        with contextlib.suppress(OSError):
+            self.group = os.getpgid(pid)
+        self._poll.start()
+        self._alive.start()
+        return True
+
+    def finish_detached(self) -> None:
+        """Ingest what a gone engine left, then report how it ended."""
+        self._read_events()
+        self._end(self.classify_detached())
+
+    @property
+    def start_time(self) -> float | None:
+        return self._start_time
 
     # -- events ----------------------------------------------------------------------------
 
@@ -196,12 +286,12 @@ class EngineSupervisor(QObject):
         self._escalation.start(grace_ms)
 
     def _escalate(self) -> None:
-        if self.pid is None or not self.running:
+        if self.group is None or not self.running:
             return
         sig = signal.SIGTERM if self._escalation_step == 0 else signal.SIGKILL
         log.warning("Engine %s did not stop in time: sending %s to its group", self.pid, sig.name)
         try:
-            os.killpg(self.pid, sig)
+            os.killpg(self.group, sig)
         except ProcessLookupError:
             return
         self._escalation_step += 1
@@ -209,20 +299,52 @@ class EngineSupervisor(QObject):
             self._escalation.start(TERM_GRACE_MS)
 
     def kill(self) -> None:
-        if self.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGKILL)
+        """SIGKILL to the whole group: the engine, its workers and the launcher."""
+        if self.group is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.group, signal.SIGKILL)
+
+    def release(self) -> None:
+        """Let the engine train on without us: only the launcher goes (the app is quitting)."""
+        self._poll.stop()
+        self._alive.stop()
+        self._escalation.stop()
+        self._ended = True
+        process, self.process = self.process, None
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.blockSignals(True)  # its ending is not the engine's
+            process.kill()  # the launcher's pid alone, never the group
+            process.waitForFinished(2_000)
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+        if self.process is not None:
+            return self.process.state() != QProcess.ProcessState.NotRunning
+        return self.pid is not None and not self._ended and engine_alive(self.pid, self._start_time)
+
+    @property
+    def attached(self) -> bool:
+        """Found again after a restart: no launcher, no stdin, no exit code."""
+        return self.process is None and self.pid is not None
 
     # -- endings ---------------------------------------------------------------------------
 
+    def _end(self, outcome: Outcome) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._poll.stop()
+        self._alive.stop()
+        self._escalation.stop()
+        self.ended.emit(outcome)
+
+    def _check_alive(self) -> None:
+        if self.pid is not None and not engine_alive(self.pid, self._start_time):
+            self.finish_detached()
+
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self._poll.stop()
-            self.ended.emit(
+            self._end(
                 Outcome(
                     "crashed",
                     None,
@@ -232,10 +354,8 @@ class EngineSupervisor(QObject):
             )
 
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
-        self._poll.stop()
-        self._escalation.stop()
         self._read_events()
-        self.ended.emit(self.classify(exit_code, status))
+        self._end(self.classify(exit_code, status))
 
     def classify(self, exit_code: int, status: QProcess.ExitStatus) -> Outcome:
         last = self._last_event or {}
@@ -270,3 +390,36 @@ class EngineSupervisor(QObject):
             f"the engine exited with code {exit_code} "
             f"without reporting why.\n{log_tail(self.run_dir)}",
         )
+
+    def classify_detached(self) -> Outcome:
+        """No exit code to go by: the last event says how it ended, or that it vanished."""
+        last = self._last_event or self._last_recorded_event()
+        kind = last.get("event")
+        if kind == "completed":
+            return Outcome("completed", None, "completed")
+        if kind == "stopped":
+            return Outcome("stopped", None, f"stopped at step {last.get('step', '?')}")
+        if self._failed is not None or kind == "failed":
+            failed = self._failed or last
+            return Outcome("failed", None, failed.get("error", ""), failed.get("kind", "internal"))
+        return Outcome(
+            "vanished",
+            None,
+            "interrupted: the engine ended while SparkTrainer was not watching, "
+            f"without finishing.\n{log_tail(self.run_dir)}",
+        )
+
+    def _last_recorded_event(self) -> dict[str, Any]:
+        """The file's last event (already ingested before a restart)."""
+        try:
+            with self.reader.path.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(0, size - 65_536))
+                lines = handle.read().splitlines()
+        except OSError:
+            return {}
+        for line in reversed(lines):
+            with contextlib.suppress(ValueError):
+                return parse_event(line.decode("utf-8", "replace"))
+        return {}

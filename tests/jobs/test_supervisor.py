@@ -111,13 +111,14 @@ def test_a_hung_engine_is_terminated_then_killed_with_its_group(
     supervisor = EngineSupervisor(run_dir)
     events = _run(qtbot, supervisor, spec)
     qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
-    pid = supervisor.pid
-    assert os.getpgid(pid) == pid  # its own process group
+    pid, group = supervisor.pid, supervisor.group
+    assert os.getpgid(pid) == group != os.getpgid(0)  # its own process group
     os.kill(pid, signal.SIGSTOP)  # hung: it can read no command and handle no SIGTERM
     with qtbot.waitSignal(supervisor.ended, timeout=30_000) as ended:
         supervisor.stop(grace_ms=300)
     assert ended.args[0].kind == "killed"
-    assert not [p for p in psutil.process_iter(["pid"]) if p.info["pid"] == pid or _group(p) == pid]
+    left = [p for p in psutil.process_iter(["pid"]) if p.info["pid"] == pid or _group(p) == group]
+    assert not [p for p in left if _alive(p.pid)]  # a zombie waits for init, which may be slow
 
 
 def _group(process: psutil.Process) -> int | None:
@@ -125,3 +126,51 @@ def _group(process: psutil.Process) -> int | None:
         return os.getpgid(process.pid)
     except (ProcessLookupError, PermissionError):
         return None
+
+
+def test_a_released_engine_trains_on_and_is_followed_again_by_pid(qtbot, engine_job) -> None:
+    spec, run_dir = engine_job(max_steps=40)
+    first = EngineSupervisor(run_dir)
+    seen = _run(qtbot, first, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in seen), timeout=60_000)
+    pid, start_time, offset = first.pid, first.start_time, first.reader.offset
+    first.release()  # the app quits, keeping the job: only the launcher goes
+    first.deleteLater()
+    assert psutil.Process(pid).is_running()
+
+    again = EngineSupervisor(run_dir, events_offset=offset)
+    later: list[dict] = []
+    again.events_received.connect(later.extend)
+    assert not EngineSupervisor(run_dir).attach(pid, start_time + 5)  # a reused pid is not ours
+    with qtbot.waitSignal(again.ended, timeout=180_000) as ended:
+        assert again.attach(pid, start_time) and again.attached
+        again.send("checkpoint")  # control works without stdin: through control.jsonl
+    assert ended.args[0].kind == "completed", ended.args[0].message
+    steps = [e["step"] for e in seen + later if e["event"] == "metric"]
+    assert steps == list(range(1, 41))  # nothing lost, nothing twice
+    assert any(e["event"] == "checkpoint" for e in later)
+
+
+def test_an_engine_gone_while_nobody_watched_is_classified_from_its_events(
+    qtbot, engine_job
+) -> None:
+    spec, run_dir = engine_job(max_steps=400)
+    first = EngineSupervisor(run_dir)
+    seen = _run(qtbot, first, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in seen), timeout=60_000)
+    pid, start_time = first.pid, first.start_time
+    first.release()
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not psutil.pid_exists(pid) or not _alive(pid), timeout=10_000)
+    again = EngineSupervisor(run_dir)
+    assert not again.attach(pid, start_time)
+    with qtbot.waitSignal(again.ended, timeout=5_000) as ended:
+        again.finish_detached()
+    assert ended.args[0].kind == "vanished" and "interrupted" in ended.args[0].message
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

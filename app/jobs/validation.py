@@ -1,0 +1,281 @@
+"""Checks a spec against its dataset and model before anything is queued.
+
+The engine checks everything again, but a mistake found here costs nothing:
+no queue wait, no model load. Only the header and the first rows are read, so
+a check of a multi-GB dataset is as quick as one of a tiny file.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import UserError
+from app.jobs.estimate import ModelShape
+from engine.spec import PRESET_KINDS
+
+SAMPLE_ROWS = 1_000
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+RECIPE_MODEL_KIND = {
+    "causal_lm_sft": "causal_lm",
+    "text_classification": "sequence_classification",
+    "image_classification": "image_classification",
+}
+# Shapes of the presets (engine/presets.py, counted there), for the memory estimate.
+PRESET_SHAPES = {
+    "tiny-gpt2": ModelShape(parameters=190_208, hidden_size=64, layers=2),
+    "tiny-bert": ModelShape(parameters=161_602, hidden_size=64, layers=2),
+    "tiny-vit": ModelShape(parameters=80_706, hidden_size=64, layers=2),
+}
+
+
+@dataclass(frozen=True)
+class DataSample:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _invalid(field: str, message: str, hint: str = "") -> UserError:
+    return UserError(f"{field}: {message}", hint)
+
+
+# -- dataset ---------------------------------------------------------------------------------
+
+
+def read_sample(path: Path, limit: int = SAMPLE_ROWS) -> DataSample:
+    """Column names and the first `limit` rows of a data file or a folder of Parquet files."""
+    if path.is_dir():
+        parts = sorted(path.rglob("*.parquet"))
+        if not parts:
+            raise _invalid("dataset.path", f"{path} holds no Parquet files")
+        return _parquet_sample(parts[0], limit)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return _jsonl_sample(path, limit)
+    if suffix == ".json":
+        return _json_sample(path, limit)
+    if suffix in (".csv", ".tsv"):
+        return _csv_sample(path, limit)
+    if suffix == ".parquet":
+        return _parquet_sample(path, limit)
+    raise _invalid(
+        "dataset.path",
+        f"{path}: unsupported data file type {suffix or '(none)'}",
+        "Use Parquet, CSV, TSV, JSON or JSONL, or import the file into the dataset store.",
+    )
+
+
+def _jsonl_sample(path: Path, limit: int) -> DataSample:
+    rows: list[dict[str, Any]] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as error:
+                message = f"{path}, line {number}: not JSON ({error})"
+                raise _invalid("dataset.path", message) from None
+            if not isinstance(row, dict):
+                raise _invalid("dataset.path", f"{path}, line {number}: not a JSON object")
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    return DataSample(list(rows[0]) if rows else [], rows)
+
+
+def _json_sample(path: Path, limit: int) -> DataSample:
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError as error:
+        raise _invalid("dataset.path", f"{path}: not valid JSON ({error})") from None
+    if isinstance(data, dict) and all(isinstance(c, list) for c in data.values()):
+        count = min(limit, min((len(c) for c in data.values()), default=0))
+        rows = [{name: column[i] for name, column in data.items()} for i in range(count)]
+        return DataSample(list(data), rows)
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data[:limit]):
+        rows = data[:limit]
+        return DataSample(list(rows[0]) if rows else [], rows)
+    raise _invalid("dataset.path", f"{path}: expected an array of objects or an object of columns")
+
+
+def _csv_sample(path: Path, limit: int) -> DataSample:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        reader = csv.open_csv(
+            path,
+            parse_options=csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            read_options=csv.ReadOptions(block_size=1 << 20),
+        )
+        batch = reader.read_next_batch()
+    except StopIteration:
+        return DataSample([], [])
+    except (pa.ArrowInvalid, OSError) as error:
+        raise _invalid("dataset.path", f"{path}: cannot read: {error}") from None
+    return DataSample(batch.schema.names, batch.slice(0, limit).to_pylist())
+
+
+def _parquet_sample(path: Path, limit: int) -> DataSample:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+        names = file.schema_arrow.names
+        if file.num_row_groups == 0:
+            return DataSample(names, [])
+        table = file.read_row_group(0).slice(0, limit)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise _invalid("dataset.path", f"{path}: cannot read: {error}") from None
+    return DataSample(names, table.to_pylist())
+
+
+def required_columns(spec: dict[str, Any]) -> dict[str, str]:
+    """Spec field → the column it names, for the spec's recipe."""
+    dataset, recipe = spec.get("dataset", {}), spec.get("recipe")
+    if recipe == "causal_lm_sft":
+        if dataset.get("messages_column"):
+            return {"dataset.messages_column": dataset["messages_column"]}
+        if dataset.get("prompt_column"):
+            return {
+                "dataset.prompt_column": dataset["prompt_column"],
+                "dataset.response_column": dataset["response_column"],
+            }
+        return {"dataset.text_column": dataset.get("text_column", "text")}
+    if recipe == "text_classification":
+        return {
+            "dataset.text_column": dataset.get("text_column", "text"),
+            "dataset.label_column": dataset.get("label_column", "label"),
+        }
+    if recipe in ("image_classification", "custom_architecture"):
+        return {"dataset.label_column": dataset.get("label_column", "label")}
+    return {}
+
+
+def check_dataset(spec: dict[str, Any]) -> None:
+    dataset = spec.get("dataset", {})
+    path = Path(dataset.get("path", ""))
+    if not path.exists():
+        raise _invalid(
+            "dataset.path", f"{path} does not exist", "Pick a dataset version that is in the store."
+        )
+    if spec.get("recipe") == "image_classification" and path.is_dir():
+        classes = [d for d in path.iterdir() if d.is_dir()]
+        if not any(path.rglob("*.parquet")):
+            if len(classes) < 2:
+                raise _invalid(
+                    "dataset.path",
+                    f"{path}: an image folder needs a sub-folder per class (found {len(classes)})",
+                )
+            for folder in classes:
+                if not any(f.suffix.lower() in IMAGE_SUFFIXES for f in folder.iterdir()):
+                    raise _invalid("dataset.path", f"{folder}: the class folder holds no images")
+            return
+    sample = read_sample(path)
+    if not sample.rows:
+        raise _invalid("dataset.path", f"{path}: the dataset is empty")
+    for field, column in required_columns(spec).items():
+        if column not in sample.columns:
+            raise _invalid(
+                field,
+                f"{path} has no column {column!r}; its columns are {', '.join(sample.columns)}",
+                f"Set {field} to one of the columns.",
+            )
+        for number, row in enumerate(sample.rows, start=1):
+            if row.get(column) in (None, ""):
+                raise _invalid(field, f"{path}, row {number}: column {column!r} is empty")
+    labels = dataset.get("labels")
+    label_column = dataset.get("label_column", "label")
+    if labels and label_column in sample.columns:
+        for number, row in enumerate(sample.rows, start=1):
+            if str(row[label_column]) not in map(str, labels):
+                raise _invalid(
+                    "dataset.labels",
+                    f"{path}, row {number}: label {row[label_column]!r} is not one of "
+                    f"{', '.join(map(str, labels))}",
+                )
+
+
+# -- model -----------------------------------------------------------------------------------
+
+
+def check_model(spec: dict[str, Any]) -> None:
+    model, recipe = spec.get("model", {}), spec.get("recipe", "")
+    source = model.get("source")
+    if source == "preset":
+        name = model.get("name")
+        if name not in PRESET_KINDS:
+            known = ", ".join(PRESET_KINDS)
+            raise _invalid("model.name", f"unknown preset {name!r}; presets: {known}")
+        wanted = RECIPE_MODEL_KIND.get(recipe)
+        if wanted and PRESET_KINDS[name] != wanted:
+            raise _invalid(
+                "model.name",
+                f"preset {name!r} is a {PRESET_KINDS[name]} model; {recipe} needs a {wanted} model",
+            )
+    elif source == "local":
+        folder = Path(model.get("path", ""))
+        if not (folder / "config.json").is_file():
+            raise _invalid(
+                "model.path",
+                f"{folder} is not a Hugging Face model folder (no config.json)",
+                "Pick the folder that holds config.json and the weights.",
+            )
+        if not list(folder.glob("*.safetensors")):
+            pickles = sorted(p.name for p in folder.glob("*.bin")) + sorted(
+                p.name for p in folder.glob("*.pt")
+            )
+            detail = f" (only {', '.join(pickles)}, which are pickles)" if pickles else ""
+            raise _invalid(
+                "model.path",
+                f"{folder} has no safetensors weights{detail}",
+                "Convert the weights to safetensors; SparkTrainer never unpickles model files.",
+            )
+
+
+def model_shape(spec: dict[str, Any]) -> ModelShape | None:
+    """Parameters, hidden size and layers, read without loading the weights."""
+    model = spec.get("model", {})
+    if model.get("source") == "preset":
+        return PRESET_SHAPES.get(model.get("name", ""))
+    if model.get("source") != "local":
+        return None
+    folder = Path(model.get("path", ""))
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    config = config.get("text_config", config)
+    hidden = config.get("hidden_size") or config.get("n_embd") or config.get("d_model")
+    layers = config.get("num_hidden_layers") or config.get("n_layer") or config.get("num_layers")
+    parameters = sum(_safetensors_parameters(path) for path in folder.glob("*.safetensors"))
+    if not (hidden and layers and parameters):
+        return None
+    return ModelShape(parameters=parameters, hidden_size=int(hidden), layers=int(layers))
+
+
+def _safetensors_parameters(path: Path) -> int:
+    """Element count from the file's JSON header (the first 8 bytes give its length)."""
+    try:
+        with path.open("rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if length > 100_000_000:
+                return 0
+            header = json.loads(handle.read(length))
+    except (OSError, ValueError, struct.error):
+        return 0
+    total = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        count = 1
+        for size in entry.get("shape", []):
+            count *= size
+        total += count
+    return total
