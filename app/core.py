@@ -146,9 +146,16 @@ class AppCore(QObject):
             callback(database)
         self.database_ready.emit()
 
-    def shutdown(self) -> None:
+    @property
+    def has_jobs(self) -> bool:
+        """Whether the job service was started (and may be supervising engines)."""
+        return self._jobs is not None
+
+    def shutdown(self, *, stop_jobs: bool = False) -> None:
+        """`stop_jobs` asks running engines to checkpoint and stop; otherwise they train on
+        and the next start reattaches them."""
         if self._jobs is not None:
-            self._jobs.shutdown()
+            self._jobs.shutdown(stop_jobs=stop_jobs)
         if self._hardware is not None:
             self._hardware.stop()
         self.settings.sync()

@@ -2,8 +2,10 @@
 
 A lock file decides who is first (Qt removes a lock whose owner died), and a
 local socket named after the data directory carries messages from later
-launches to the first: "activate" brings its window to the front, and later
-issues send work through the same channel (DESIGN.md §1).
+launches to the first: "activate" brings its window to the front, and
+`job …` commands hand their work to the scheduler that runs there
+(DESIGN.md §1: one scheduler at a time). A message may get a reply: one JSON
+line back on the same connection.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,8 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 2_000
+REPLY_TIMEOUT_MS = 30_000
+Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 def socket_name(data_root: Path) -> str:
@@ -44,6 +49,30 @@ def send_message(name: str, message: dict[str, Any], timeout_ms: int = CONNECT_T
     return ok
 
 
+def request(
+    name: str, message: dict[str, Any], timeout_ms: int = REPLY_TIMEOUT_MS
+) -> dict[str, Any] | None:
+    """Send one message and wait for its reply; None when no instance runs.
+
+    Raises `TimeoutError` when an instance took the message but did not answer.
+    """
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return None
+    socket.write(QByteArray(json.dumps({**message, "reply": True}).encode() + b"\n"))
+    socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+    data = b""
+    while b"\n" not in data:
+        if not socket.waitForReadyRead(timeout_ms):
+            socket.abort()
+            raise TimeoutError("the running SparkTrainer did not answer")
+        data += bytes(socket.readAll().data())
+    socket.disconnectFromServer()
+    reply = json.loads(data.split(b"\n", 1)[0])
+    return reply if isinstance(reply, dict) else {"ok": False, "error": "malformed reply"}
+
+
 class SingleInstance(QObject):
     """Holds the lock and serves the socket while this process is the primary one."""
 
@@ -56,6 +85,8 @@ class SingleInstance(QObject):
         self._lock.setStaleLockTime(0)  # stale only when the owner pid is gone
         self._server: QLocalServer | None = None
         self._buffers: dict[QLocalSocket, bytes] = {}
+        self.handler: Handler | None = None
+        """Answers messages that ask for a reply (`request`); set by whoever serves them."""
 
     def acquire(self) -> bool:
         """True when this process is now the only instance and listens for others."""
@@ -93,8 +124,23 @@ class SingleInstance(QObject):
             except json.JSONDecodeError:
                 log.warning("Ignored a malformed single-instance message: %r", line[:200])
                 continue
-            if isinstance(message, dict):
+            if not isinstance(message, dict):
+                continue
+            if message.pop("reply", False):
+                self._reply(socket, message)
+            else:
                 self.message_received.emit(message)
+
+    def _reply(self, socket: QLocalSocket, message: dict[str, Any]) -> None:
+        try:
+            reply = self.handler(message) if self.handler is not None else None
+        except Exception as error:  # the asking process reports it; this one carries on
+            log.exception("Handling %s", message.get("command"))
+            reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        if reply is None:
+            reply = {"ok": False, "error": "SparkTrainer is still starting; try again"}
+        socket.write(QByteArray(json.dumps(reply).encode() + b"\n"))
+        socket.flush()
 
     def _on_disconnected(self, socket: QLocalSocket) -> None:
         if socket.bytesAvailable():

@@ -232,3 +232,13 @@ class JobStore:
         )
         with self._db.session() as session:
             return [(step, value) for step, value in session.execute(query)]
+
+    def latest_metric(self, job_id: str, name: str) -> float | None:
+        query = (
+            select(JobMetricRow.value)
+            .where(JobMetricRow.job_id == job_id, JobMetricRow.name == name)
+            .order_by(JobMetricRow.step.desc())
+            .limit(1)
+        )
+        with self._db.session() as session:
+            return session.scalar(query)

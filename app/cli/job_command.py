@@ -1,0 +1,425 @@
+"""`sparktrainer job`: submit, follow and control training from a terminal.
+
+Actions that change the queue go to the running scheduler (the window, or
+another terminal's `job submit --wait`) through the single-instance socket;
+with none running, this process becomes the scheduler for the action and
+leaves its engines training in the background when it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from app.errors import UserError
+from app.paths import DataPaths, data_paths
+
+EXIT_BY_STATUS = {"completed": 0, "stopped": 3}
+POLL_SECONDS = 0.5
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("job", help="submit, follow and control training jobs")
+    actions = parser.add_subparsers(dest="job_action", metavar="ACTION", required=True)
+
+    submit = actions.add_parser("submit", help="queue a job from a spec file")
+    submit.add_argument("spec", type=Path, help="a spec JSON file (see README: engine spec)")
+    submit.add_argument("--name", default="")
+    submit.add_argument("--gpus", type=int, default=0, help="how many GPUs (0: the CPU)")
+    submit.add_argument("--priority", type=int, default=0, help="higher runs first")
+    submit.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow it with a progress bar and exit with its outcome "
+        "(0 completed, 3 stopped, 1 failed or cancelled)",
+    )
+    submit.set_defaults(func=_submit)
+
+    listing = actions.add_parser("list", help="all jobs, newest last")
+    listing.add_argument("--status", help="only jobs with this status")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_list)
+
+    show = actions.add_parser("show", help="one job: spec, history, metrics, checkpoints")
+    show.add_argument("job_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show)
+
+    logs = actions.add_parser("logs", help="the job's events as text")
+    logs.add_argument("job_id")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
+    logs.add_argument("--engine-log", action="store_true", help="print engine.log (stderr)")
+    logs.set_defaults(func=_logs)
+
+    for action, text in (
+        ("pause", "pause between steps"),
+        ("resume", "continue a paused job"),
+        ("stop", "checkpoint and stop (resumable)"),
+        ("cancel", "stop without keeping it resumable, or take it off the queue"),
+        ("retry", "run a finished job's spec again, as a new job"),
+    ):
+        command = actions.add_parser(action, help=text)
+        command.add_argument("job_id")
+        command.set_defaults(func=_control, action=action)
+
+    resume_from = actions.add_parser(
+        "resume-from", help="queue a stopped or failed job again from a checkpoint"
+    )
+    resume_from.add_argument("job_id")
+    resume_from.add_argument("--checkpoint", default="latest", help="a checkpoint folder")
+    resume_from.set_defaults(func=_control, action="resume_from")
+
+    delete = actions.add_parser("delete", help="delete a job and its run directory")
+    delete.add_argument("job_id")
+    delete.add_argument("--yes", action="store_true", help="do not ask")
+    delete.set_defaults(func=_delete)
+
+    export = actions.add_parser("export", help="the job's spec as JSON, to submit again")
+    export.add_argument("job_id")
+    export.add_argument("-o", "--output", type=Path, help="write to a file instead of stdout")
+    export.set_defaults(func=_export)
+
+
+# -- talking to the scheduler ------------------------------------------------------------------
+
+
+def _send(paths: DataPaths, message: dict[str, Any]):
+    """The reply, and the headless scheduler this process became (None if handed over)."""
+    from app.jobs.headless import HeadlessScheduler, ensure_core_application
+    from app.jobs.remote import perform
+    from app.single_instance import request, socket_name
+
+    ensure_core_application()
+    message = {"command": "job", **message}
+    for _attempt in range(3):
+        try:
+            reply = request(socket_name(paths.root), message)
+        except TimeoutError as error:
+            raise UserError(f"The running SparkTrainer did not answer: {error}") from error
+        if reply is not None:
+            return reply, None
+        scheduler = HeadlessScheduler(paths)
+        if scheduler.acquire():
+            return perform(scheduler.start(), message), scheduler
+        time.sleep(0.3)  # another process is starting up: ask it instead
+    raise UserError(
+        f"Another SparkTrainer holds {paths.lock_file} but does not answer.",
+        "If it hangs, end it and try again.",
+    )
+
+
+def _store(paths: DataPaths):
+    from app.db.database import Database
+    from app.jobs.store import JobStore
+
+    if not paths.database.exists():
+        raise UserError("There are no jobs yet.")
+    return JobStore(Database(paths.database))
+
+
+def _get(store, job_id: str):
+    try:
+        return store.get(job_id)
+    except KeyError:
+        raise UserError(f"There is no job {job_id!r}.", "See `job list`.") from None
+
+
+def _guard(action) -> int:
+    try:
+        return action()
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `job logs ID | head`: the reader has seen enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from app.jobs.service import JobService
+
+    def action() -> int:
+        spec = JobService.import_spec(args.spec)
+        paths = data_paths()
+        message = {
+            "action": "submit",
+            "spec": spec,
+            "name": args.name,
+            "gpus": args.gpus,
+            "priority": args.priority,
+        }
+        reply, scheduler = _send(paths, message)
+        if not reply["ok"]:
+            if scheduler is not None:
+                scheduler.close()
+            print(reply["error"], file=sys.stderr)
+            return 2
+        job = reply["job"]
+        where = "the running SparkTrainer" if scheduler is None else "this terminal"
+        print(f"Submitted {job['id']} ({job['name']}): {job['status']}, scheduled by {where}.")
+        if args.wait:
+            return _follow(paths, job["id"], scheduler)
+        if scheduler is not None:
+            scheduler.close()
+            if job["status"] == "queued":
+                print("It waits in the queue: it starts when SparkTrainer opens or a job is ")
+                print("submitted with --wait.")
+            else:
+                print("It trains in the background; SparkTrainer reattaches to it when it opens.")
+        print(f"Follow it with: python main.py job logs {job['id']} --follow")
+        return 0
+
+    return _guard(action)
+
+
+def _follow(paths: DataPaths, job_id: str, scheduler) -> int:
+    """Progress until the job ends; the queue runs here if this process is the scheduler."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from app.jobs.render import ProgressLine
+    from app.jobs.states import ACTIVE, JobStatus
+
+    store = scheduler.jobs.store if scheduler is not None else _store(paths)
+    progress = ProgressLine(sys.stderr, sys.stderr.isatty())
+    interrupts: list[float] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupts.append(time.monotonic()))
+    loop = QEventLoop()
+    result: dict[str, Any] = {}
+    stopping = False
+
+    def tick() -> None:
+        nonlocal stopping
+        job = store.get(job_id)
+        if interrupts and not stopping:
+            stopping = True
+            if scheduler is None:
+                result["code"] = 130
+                loop.quit()
+                return
+            progress.finish(
+                "Stopping with a checkpoint… (Ctrl-C again: leave it training in the background)"
+            )
+            if job.status in ACTIVE:
+                scheduler.jobs.stop(job_id)
+        elif len(interrupts) > 1:
+            result["code"] = 130
+            loop.quit()
+            return
+        if job.status in (JobStatus.PENDING, JobStatus.QUEUED) or job.status in ACTIVE:
+            loss = store.latest_metric(job_id, "loss")
+            progress.update(str(job.status), job.last_step, job.total_steps, loss)
+            return
+        result["job"] = job
+        loop.quit()
+
+    timer = QTimer(interval=int(POLL_SECONDS * 1000))
+    timer.timeout.connect(tick)
+    timer.start()
+    tick()
+    if not result:
+        loop.exec()
+    timer.stop()
+    signal.signal(signal.SIGINT, previous)
+    if scheduler is not None:
+        scheduler.close()
+    if "job" not in result:
+        progress.finish(f"Stopped following {job_id}; it goes on.")
+        return result.get("code", 130)
+    job = result["job"]
+    text = f"{job.id}: {job.status} at step {job.last_step}"
+    if job.failure_reason:
+        text += f"\n{job.failure_reason}"
+    progress.finish(text)
+    return EXIT_BY_STATUS.get(str(job.status), 1)
+
+
+def _control(args: argparse.Namespace) -> int:
+    def action() -> int:
+        message = {"action": args.action, "job_id": args.job_id}
+        if args.action == "resume_from":
+            message["checkpoint"] = args.checkpoint
+        reply, scheduler = _send(data_paths(), message)
+        if scheduler is not None:
+            if args.action == "cancel" and reply["ok"]:
+                _wait_until_finished(scheduler, args.job_id)
+            scheduler.close()
+        if not reply["ok"]:
+            print(reply["error"], file=sys.stderr)
+            return 1
+        job = reply["job"]
+        print(f"{args.action.replace('_', ' ')}: {job['id']} is {job['status']}")
+        return 0
+
+    return _guard(action)
+
+
+def _wait_until_finished(scheduler, job_id: str, timeout_s: float = 60.0) -> None:
+    """A cancel escalates to signals over seconds: see it through before this process exits."""
+    from PySide6.QtCore import QCoreApplication
+
+    from app.jobs.states import ACTIVE
+
+    deadline = time.monotonic() + timeout_s
+    while scheduler.jobs.store.get(job_id).status in ACTIVE and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.05)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    def action() -> int:
+        store = _store(data_paths())
+        job = _get(store, args.job_id)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("Deleting needs --yes when there is no terminal to ask.")
+            answer = input(f"Delete job {job.name} and its run directory {job.run_dir}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return 1
+        reply, scheduler = _send(data_paths(), {"action": "delete", "job_id": job.id})
+        if scheduler is not None:
+            scheduler.close()
+        if not reply["ok"]:
+            print(reply["error"], file=sys.stderr)
+            return 1
+        print(f"Deleted {job.id}.")
+        return 0
+
+    return _guard(action)
+
+
+def _list(args: argparse.Namespace) -> int:
+    def action() -> int:
+        paths = data_paths()
+        jobs = _store(paths).list() if paths.database.exists() else []
+        if args.status:
+            jobs = [j for j in jobs if j.status == args.status]
+        from app.jobs.remote import job_summary
+
+        if args.json:
+            print(json.dumps([job_summary(j) for j in jobs], indent=2))
+            return 0
+        if not jobs:
+            print("No jobs.")
+            return 0
+        print(f"{'ID':<28} {'STATUS':<10} {'STEP':>11}  {'GPU':<5} NAME")
+        for job in jobs:
+            step = f"{job.last_step}/{job.total_steps or '?'}"
+            gpu = job.assigned_gpus or "-"
+            print(f"{job.id:<28} {job.status:<10} {step:>11}  {gpu:<5} {job.name}")
+        return 0
+
+    return _guard(action)
+
+
+def _show(args: argparse.Namespace) -> int:
+    def action() -> int:
+        from app.jobs.remote import job_summary
+
+        store = _store(data_paths())
+        job = _get(store, args.job_id)
+        history = store.history(job.id)
+        checkpoints = sorted(
+            (p.name for p in (Path(job.run_dir) / "checkpoints").glob("checkpoint-*")),
+            key=lambda n: int(n.rsplit("-", 1)[-1]) if n.rsplit("-", 1)[-1].isdigit() else -1,
+        )
+        latest = {
+            name: store.latest_metric(job.id, name)
+            for name in ("loss", "eval_loss", "accuracy", "learning_rate")
+        }
+        latest = {name: value for name, value in latest.items() if value is not None}
+        if args.json:
+            data = {
+                **job_summary(job),
+                "spec": job.spec,
+                "history": [
+                    {
+                        "from": t.from_status,
+                        "to": t.to_status,
+                        "at": t.at.isoformat(),
+                        "reason": t.reason,
+                    }
+                    for t in history
+                ],
+                "latest_metrics": latest,
+                "checkpoints": checkpoints,
+            }
+            print(json.dumps(data, indent=2, default=str))
+            return 0
+        print(f"{job.id}  {job.name}")
+        kind = f" ({job.failure_kind})" if job.failure_kind else ""
+        print(f"  status      {job.status}{kind}")
+        print(f"  progress    step {job.last_step} of {job.total_steps or '?'}")
+        model = json.dumps(job.spec.get("model"))
+        print(f"  recipe      {job.spec.get('recipe')}  ·  model {model}")
+        print(f"  dataset     {job.spec.get('dataset', {}).get('path')}")
+        print(f"  run dir     {job.run_dir}")
+        if latest:
+            print("  latest      " + "  ".join(f"{k} {v:.4g}" for k, v in latest.items()))
+        if checkpoints:
+            print(f"  checkpoints {', '.join(checkpoints)}")
+        if job.failure_reason:
+            print("  failure     " + job.failure_reason.replace("\n", "\n              "))
+        print("  history")
+        for t in history:
+            before = t.from_status or "-"
+            print(f"    {t.at:%Y-%m-%d %H:%M:%S}  {before:>9} → {t.to_status:<9} {t.reason}")
+        return 0
+
+    return _guard(action)
+
+
+def _logs(args: argparse.Namespace) -> int:
+    def action() -> int:
+        from app.jobs.render import format_event
+        from app.jobs.states import ACTIVE, JobStatus
+        from app.jobs.supervisor import EventReader
+
+        store = _store(data_paths())
+        job = _get(store, args.job_id)
+        run_dir = Path(job.run_dir)
+        if args.engine_log:
+            log_file = run_dir / "engine.log"
+            print(log_file.read_text(errors="replace") if log_file.exists() else "(no engine.log)")
+            return 0
+        reader = EventReader(run_dir)
+        waiting = {JobStatus.PENDING, JobStatus.QUEUED, *ACTIVE}
+        try:
+            while True:
+                for event in reader.read():
+                    print(format_event(event), flush=True)
+                if not args.follow or store.get(job.id).status not in waiting:
+                    for event in reader.read():  # what came with the ending
+                        print(format_event(event), flush=True)
+                    return 0
+                time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            return 130
+
+    return _guard(action)
+
+
+def _export(args: argparse.Namespace) -> int:
+    def action() -> int:
+        from app.jobs.service import spec_template
+
+        job = _get(_store(data_paths()), args.job_id)
+        text = json.dumps(spec_template(job.spec), indent=2) + "\n"
+        if args.output:
+            args.output.write_text(text)
+            print(f"Wrote {args.output}")
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    return _guard(action)

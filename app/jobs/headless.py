@@ -1,0 +1,67 @@
+"""The queue without a window: a command-line process becomes the one scheduler.
+
+Used by `job submit` when no SparkTrainer runs (DESIGN.md §1: one scheduler
+at a time). It holds the single-instance lock and answers `job …` requests
+from other terminals exactly as the GUI would; on close its engines train on,
+to be reattached by whichever scheduler starts next.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+from app.core import AppCore
+from app.jobs.remote import handle_message
+from app.jobs.service import JobService
+from app.paths import DataPaths
+from app.single_instance import SingleInstance
+
+FIRST_SAMPLE_TIMEOUT_MS = 3_000
+
+
+def ensure_core_application() -> QCoreApplication:
+    return QCoreApplication.instance() or QCoreApplication(["sparktrainer"])
+
+
+class HeadlessScheduler:
+    def __init__(self, paths: DataPaths) -> None:
+        ensure_core_application()
+        self.paths = paths
+        self.instance = SingleInstance(paths.root)
+        self.core: AppCore | None = None
+
+    def acquire(self) -> bool:
+        """False when another scheduler (the GUI or another terminal) holds the lock."""
+        self.paths.ensure()
+        return self.instance.acquire()
+
+    def start(self) -> JobService:
+        core = self.core = AppCore(self.paths)
+        core.open_database()
+        core.start_hardware()
+        self._wait_for_first_sample(core)
+        jobs = core.jobs  # reattaches engines left running
+        self.instance.handler = lambda message: handle_message(jobs, message)
+        return jobs
+
+    @property
+    def jobs(self) -> JobService:
+        assert self.core is not None
+        return self.core.jobs
+
+    @staticmethod
+    def _wait_for_first_sample(core: AppCore) -> None:
+        """The scheduler places GPU jobs by the GPUs' free memory: read it once first."""
+        loop = QEventLoop()
+        core.hardware.sampled.connect(loop.quit)
+        QTimer.singleShot(FIRST_SAMPLE_TIMEOUT_MS, loop.quit)
+        if core.hardware.latest is None:
+            loop.exec()
+        core.hardware.sampled.disconnect(loop.quit)
+
+    def close(self, *, stop_jobs: bool = False) -> None:
+        if self.core is not None:
+            self.core.shutdown(stop_jobs=stop_jobs)
+            self.core = None
+        self.instance.handler = None
+        self.instance.release()

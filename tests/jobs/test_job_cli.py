@@ -1,0 +1,101 @@
+"""`python main.py job …` in real subprocesses: headless runs, hand-off to a running app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.jobs.headless import HeadlessScheduler
+from app.jobs.states import JobStatus
+from tests.conftest import ROOT, run_main
+from tests.engine.helpers import sft_rows, write_jsonl
+
+
+@pytest.fixture
+def spec_path(tmp_path: Path) -> Path:
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(32))
+    spec = {
+        "recipe": "causal_lm_sft",
+        "model": {"source": "preset", "name": "tiny-gpt2"},
+        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
+        "hyperparameters": {"max_steps": 12, "batch_size": 8, "checkpoint_every": 6},
+    }
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_submit_wait_runs_headless_and_every_read_command_reports_it(spec_path, tmp_path):
+    done = run_main("job", "submit", str(spec_path), "--wait", "--name", "headless", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "scheduled by this terminal" in done.stdout
+    assert "completed at step 12" in done.stderr  # the progress bar's last line
+
+    listed = json.loads(run_main("job", "list", "--json").stdout)
+    assert [(j["name"], j["status"], j["last_step"]) for j in listed] == [
+        ("headless", "completed", 12)
+    ]
+    job_id = listed[0]["id"]
+    shown = run_main("job", "show", job_id).stdout
+    assert "checkpoint-6, checkpoint-12" in shown and "queued → running" in shown
+    logs = run_main("job", "logs", job_id).stdout.splitlines()
+    assert "started on cpu: 12 steps" in logs[0]
+    assert sum(" step " in line and "loss" in line for line in logs) >= 12
+    exported = tmp_path / "again.json"
+    assert run_main("job", "export", job_id, "-o", str(exported)).returncode == 0
+    assert json.loads(exported.read_text()) == json.loads(spec_path.read_text())
+
+    deleted = run_main("job", "delete", job_id, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(run_main("job", "list", "--json").stdout) == []
+
+
+def test_a_bad_spec_is_refused_naming_the_field_and_nothing_is_queued(spec_path):
+    spec = json.loads(spec_path.read_text())
+    spec["hyperparameters"]["batch_size"] = 0
+    spec_path.write_text(json.dumps(spec))
+    refused = run_main("job", "submit", str(spec_path))
+    assert refused.returncode == 1
+    assert "hyperparameters.batch_size: must be at least 1" in refused.stderr
+    spec_path.write_text("{not json")
+    assert "is not valid JSON" in run_main("job", "submit", str(spec_path)).stderr
+    assert run_main("job", "list").stdout.strip() == "No jobs."
+    assert "There is no job 'nope'" in run_main("job", "pause", "nope").stderr
+
+
+def test_while_an_app_runs_the_command_line_hands_the_job_to_it(qapp, qtbot, paths, spec_path):
+    # This test process plays the running app: it holds the lock and the queue.
+    app = HeadlessScheduler(paths)
+    assert app.acquire()
+    jobs = app.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "job", "submit", str(spec_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        qtbot.waitUntil(lambda: process.poll() is not None, timeout=60_000)
+        out, err = process.communicate()
+        assert process.returncode == 0, err
+        assert "scheduled by the running SparkTrainer" in out
+        (job,) = jobs.store.list()
+        qtbot.waitUntil(
+            lambda: jobs.store.get(job.id).status == JobStatus.COMPLETED, timeout=180_000
+        )
+        cancel = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "job", "cancel", job.id],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        qtbot.waitUntil(lambda: cancel.poll() is not None, timeout=60_000)
+        assert "cannot go from completed to cancelled" in cancel.communicate()[1]
+    finally:
+        app.close()
