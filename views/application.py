@@ -80,6 +80,8 @@ class GuiSession(QObject):
         self.instance.message_received.connect(self._on_instance_message)
         core.database_failed.connect(self._on_database_failed)
         core.database_ready.connect(self.notifications.reload)
+        core.database_ready.connect(self._start_jobs)
+        self.instance.handler = self._answer
         core.database_ready.connect(
             lambda: window.status_label.setText(f"Ready · data in {self.paths.root}")
         )
@@ -93,16 +95,31 @@ class GuiSession(QObject):
         window.show()
         return True
 
+    def _start_jobs(self) -> None:
+        """The queue runs from the start (and engines left running are reattached)."""
+        if self.core is not None:  # None: the session closed while the database opened
+            self.core.jobs  # noqa: B018 - built on first use
+
+    def _answer(self, message: dict) -> dict | None:
+        """`job …` from a terminal: the window's scheduler does it (DESIGN.md §1)."""
+        from app.jobs.remote import handle_message
+
+        core = self.core
+        return handle_message(core.jobs if core is not None and core.has_jobs else None, message)
+
     def close(self) -> None:
+        stop_jobs = False
         if self.window is not None:
+            self.window.stop_jobs_on_quit_decided = True  # asked already, or not asked at all
             self.window.close()
+            stop_jobs = self.window.stop_jobs_on_quit
             self.window.deleteLater()
             self.window = None
         if self.core is not None:
             from app.tasks import wait_for_all
 
             wait_for_all()
-            self.core.shutdown()
+            self.core.shutdown(stop_jobs=stop_jobs)
             self.core = None
         crash.set_presenter(None)
         self.instance.release()

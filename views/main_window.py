@@ -40,6 +40,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setObjectName("main-window")
         self._panes: dict[str, QWidget] = {}
+        self.stop_jobs_on_quit = False
+        """What the person chose when quitting with jobs running (read by the session)."""
+        self.stop_jobs_on_quit_decided = False
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -166,5 +169,15 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        running = self.core.jobs.running_jobs() if self.core.has_jobs else []
+        if running and not self.stop_jobs_on_quit_decided:
+            from views.jobs.quit_dialog import QuitChoice, ask_about_running_jobs
+
+            choice = ask_about_running_jobs(self, running)
+            if choice is QuitChoice.CANCEL:
+                event.ignore()
+                return
+            self.stop_jobs_on_quit = choice is QuitChoice.STOP
+            self.stop_jobs_on_quit_decided = True
         self.save_state()
         super().closeEvent(event)
