@@ -21,6 +21,7 @@ from app.tasks import run_task
 
 if TYPE_CHECKING:
     from app.credentials.service import CredentialService
+    from app.datasets.store import DatasetStore
     from app.db.database import Database
     from app.hardware.monitor import HardwareMonitor
     from app.jobs.service import JobService
@@ -42,6 +43,17 @@ class AppCore(QObject):
         self._hardware: HardwareMonitor | None = None
         self._credentials: CredentialService | None = None
         self._jobs: JobService | None = None
+        self._datasets: DatasetStore | None = None
+
+    @property
+    def datasets(self) -> DatasetStore:
+        """The dataset store; needs the open database. Removes imports a crash cut short."""
+        if self._datasets is None:
+            from app.datasets.store import DatasetStore
+
+            self._datasets = DatasetStore(self.database, self.paths.datasets)
+            self._datasets.remove_partial()
+        return self._datasets
 
     @property
     def jobs(self) -> JobService:

@@ -38,9 +38,10 @@ class Progress:
 class TaskState:
     """Shared between the caller and the worker: progress out, cancellation in."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: Callable[[Progress], None] | None = None) -> None:
         self._cancelled = threading.Event()
-        self._report: Callable[[Progress], None] | None = None
+        self._report = report
+        """Called from the worker thread; `run_task` sets one that queues to the caller."""
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -50,5 +50,11 @@ def test_start_up_migration_is_idempotent(paths) -> None:
     Database(paths.database).close()
     database = Database(paths.database)
     with database.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        current = MigrationContext.configure(connection).get_current_revision()
+    from alembic.script import ScriptDirectory
+
+    from app.db.database import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(database.engine)).get_current_head()
+    assert current == head and head == max(p.stem[:4] for p in MIGRATIONS.glob("versions/0*.py"))
     database.close()

@@ -10,9 +10,23 @@ from __future__ import annotations
 import argparse
 
 from app import APP_NAME, __version__
-from app.cli import db_command, hardware_command, info_command, job_command, secret_command
+from app.cli import (
+    dataset_command,
+    db_command,
+    hardware_command,
+    info_command,
+    job_command,
+    secret_command,
+)
 
-_COMMANDS = (info_command, db_command, hardware_command, secret_command, job_command)
+_COMMANDS = (
+    info_command,
+    db_command,
+    hardware_command,
+    secret_command,
+    job_command,
+    dataset_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,3 +116,43 @@ class JobMetricRow(Base):
         UniqueConstraint("job_id", "kind", "step", "name", name="uq_job_metrics_point"),
         Index("ix_job_metrics_job_name_step", "job_id", "name", "step"),
     )
+
+
+class DatasetRow(Base):
+    """A named dataset; its data lives in immutable versions."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    current_version: Mapped[int] = mapped_column(Integer)
+    """The version jobs and the panes use unless told otherwise."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When a job last trained on one of its versions."""
+
+
+class DatasetVersionRow(Base):
+    """One immutable version: where its files are, their checksum, schema and statistics."""
+
+    __tablename__ = "dataset_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The version number this one was made from (None for an import)."""
+    operation: Mapped[dict] = mapped_column(JSON)
+    """What made it: {"kind": "import" | "filter" | "split" | "labels", …}."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """table | images."""
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    schema: Mapped[list] = mapped_column(JSON)
+    """[[column, arrow type], …]."""
+    stats: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("dataset_id", "number", name="uq_dataset_versions_number"),)

@@ -1,0 +1,1 @@
+"""The dataset store: imports, immutable versions, statistics and version operations."""

@@ -1,0 +1,429 @@
+"""Datasets as immutable versions on disk, indexed in the database.
+
+A version is written into `DATA/datasets/.tmp-…`, checksummed, then renamed
+into `DATA/datasets/ID/vN/`; only then does its row appear, so a cancel or a
+crash at any moment leaves no dataset, folder or row behind (leftover
+temporary folders are removed at start). Nothing ever changes a version:
+filters, splits and label edits write a new one that names its parent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from app.datasets import statistics
+from app.datasets.importer import DATA_FILE, IMAGES_DIR, ROW_GROUP_ROWS, materialize
+from app.db.database import Database
+from app.db.models import DatasetRow, DatasetVersionRow, JobRow
+from app.errors import UserError
+from app.tasks import TaskState
+
+TEMP_PREFIX = ".tmp-"
+HASH_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    dataset_id: str
+    dataset_name: str
+    number: int
+    parent: int | None
+    operation: dict[str, Any]
+    kind: str
+    path: Path
+    sha256: str
+    rows: int
+    bytes: int
+    schema: list[list[str]]
+    stats: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def data_file(self) -> Path:
+        """What a job's spec points at (`dataset.path`)."""
+        return self.path / DATA_FILE
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name, _type in self.schema]
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.operation.get("notes", []))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    current_version: int
+    versions: int
+    created_at: datetime
+    last_used_at: datetime | None
+    current: DatasetVersion
+
+
+def _version(row: DatasetVersionRow, name: str) -> DatasetVersion:
+    return DatasetVersion(
+        row.dataset_id,
+        name,
+        row.number,
+        row.parent,
+        row.operation,
+        row.kind,
+        Path(row.path),
+        row.sha256,
+        row.rows,
+        row.bytes,
+        row.schema,
+        row.stats,
+        row.created_at,
+    )
+
+
+def folder_checksum(folder: Path) -> tuple[str, int]:
+    """SHA-256 over every file's relative path and content, in a fixed order; total bytes."""
+    digest, total = hashlib.sha256(), 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            while chunk := handle.read(HASH_CHUNK):
+                digest.update(chunk)
+                total += len(chunk)
+    return digest.hexdigest(), total
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS)
+
+
+class DatasetStore:
+    def __init__(self, database: Database, root: Path) -> None:
+        self._db = database
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def remove_partial(self) -> int:
+        """Temporary folders left by a crash or kill mid-import; they never had a row."""
+        leftovers = [p for p in self.root.glob(f"{TEMP_PREFIX}*") if p.is_dir()]
+        for folder in leftovers:
+            shutil.rmtree(folder, ignore_errors=True)
+        return len(leftovers)
+
+    def _scratch(self) -> Path:
+        folder = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+        return folder
+
+    # -- import ----------------------------------------------------------------------------
+
+    def import_path(
+        self,
+        source: Path,
+        name: str = "",
+        state: TaskState | None = None,
+        *,
+        skip_bad_lines: bool = False,
+    ) -> DatasetVersion:
+        """Copy `source` into the store as version 1 of a new dataset."""
+        source = Path(source)
+        name = self._unique_name(name.strip() or _default_name(source))
+        scratch = self._scratch()
+        try:
+            version_dir = scratch / "v1"
+            version_dir.mkdir()
+            result = materialize(
+                source, version_dir, scratch / "work", state, skip_bad_lines=skip_bad_lines
+            )
+            operation = {"kind": "import", "source": str(source.resolve()), "notes": result.notes}
+            return self._commit(
+                scratch, version_dir, result.table, result.kind, name, None, operation, state
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _commit(
+        self,
+        scratch: Path,
+        version_dir: Path,
+        table: pa.Table,
+        kind: str,
+        name: str,
+        dataset_id: str | None,
+        operation: dict[str, Any],
+        state: TaskState | None,
+        parent: int | None = None,
+    ) -> DatasetVersion:
+        """Write data, checksum and statistics, rename into place, then add the row."""
+        if state is not None:
+            state.progress(0, None, "Writing Parquet")
+        write_table(table, version_dir / DATA_FILE)
+        if state is not None:
+            state.progress(0, None, "Computing statistics")
+        stats = statistics.compute(table)
+        sha256, size = folder_checksum(version_dir)
+        if state is not None:
+            state.raise_if_cancelled()
+        new_dataset = dataset_id is None
+        dataset_id = dataset_id or f"ds-{uuid.uuid4().hex[:10]}"
+        number = 1 if new_dataset else self._next_number(dataset_id)
+        final = self.root / dataset_id / f"v{number}"
+        final.parent.mkdir(exist_ok=True)
+        version_dir.rename(final)
+        try:
+            with self._db.session() as session:
+                if new_dataset:
+                    session.add(DatasetRow(id=dataset_id, name=name, current_version=number))
+                else:
+                    session.get(DatasetRow, dataset_id).current_version = number
+                row = DatasetVersionRow(
+                    dataset_id=dataset_id,
+                    number=number,
+                    parent=parent,
+                    operation=operation,
+                    kind=kind,
+                    path=str(final),
+                    sha256=sha256,
+                    rows=table.num_rows,
+                    bytes=size,
+                    schema=[[f.name, str(f.type)] for f in table.schema],
+                    stats=stats,
+                )
+                session.add(row)
+                session.flush()
+                return _version(row, name)
+        except Exception:
+            shutil.rmtree(final, ignore_errors=True)
+            if new_dataset:
+                shutil.rmtree(final.parent, ignore_errors=True)
+            raise
+
+    def _next_number(self, dataset_id: str) -> int:
+        with self._db.session() as session:
+            last = session.scalar(
+                select(func.max(DatasetVersionRow.number)).where(
+                    DatasetVersionRow.dataset_id == dataset_id
+                )
+            )
+        return (last or 0) + 1
+
+    def _unique_name(self, name: str) -> str:
+        with self._db.session() as session:
+            taken = set(session.scalars(select(DatasetRow.name)))
+        if name not in taken:
+            return name
+        number = 2
+        while f"{name} ({number})" in taken:
+            number += 1
+        return f"{name} ({number})"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list(self) -> list[Dataset]:
+        with self._db.session() as session:
+            rows = session.scalars(select(DatasetRow).order_by(DatasetRow.name)).all()
+            return [self._dataset(session, row) for row in rows]
+
+    def _dataset(self, session, row: DatasetRow) -> Dataset:
+        current = session.scalar(
+            select(DatasetVersionRow).where(
+                DatasetVersionRow.dataset_id == row.id,
+                DatasetVersionRow.number == row.current_version,
+            )
+        )
+        count = session.scalar(select(func.count()).where(DatasetVersionRow.dataset_id == row.id))
+        return Dataset(
+            row.id,
+            row.name,
+            row.current_version,
+            count or 0,
+            row.created_at,
+            row.last_used_at,
+            _version(current, row.name),
+        )
+
+    def get(self, name: str) -> Dataset:
+        """By name or id; the error lists what exists."""
+        with self._db.session() as session:
+            row = session.scalar(
+                select(DatasetRow).where((DatasetRow.name == name) | (DatasetRow.id == name))
+            )
+            if row is None:
+                names = ", ".join(session.scalars(select(DatasetRow.name))) or "none yet"
+                raise UserError(f"There is no dataset {name!r}.", f"Datasets: {names}.")
+            return self._dataset(session, row)
+
+    def versions(self, name: str) -> list[DatasetVersion]:
+        dataset = self.get(name)
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == dataset.id)
+                .order_by(DatasetVersionRow.number)
+            )
+            return [_version(row, dataset.name) for row in rows]
+
+    def version(self, name: str, number: int | None = None) -> DatasetVersion:
+        dataset = self.get(name)
+        if number is None:
+            return dataset.current
+        for version in self.versions(name):
+            if version.number == number:
+                return version
+        raise UserError(
+            f"{dataset.name} has no version {number}.",
+            f"Its versions are 1 to {dataset.versions}.",
+        )
+
+    def read(self, version: DatasetVersion, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(version.data_file, columns=columns)
+
+    # -- new versions ----------------------------------------------------------------------
+
+    def derive(
+        self,
+        name: str,
+        table: pa.Table,
+        operation: dict[str, Any],
+        state: TaskState | None = None,
+        *,
+        base: int | None = None,
+    ) -> DatasetVersion:
+        """A new version made from `base` (the current one by default) by `operation`."""
+        parent = self.version(name, base)
+        scratch = self._scratch()
+        try:
+            version_dir = scratch / "v"
+            version_dir.mkdir()
+            if parent.kind == "images":
+                _link_images(parent.path / IMAGES_DIR, version_dir / IMAGES_DIR)
+            return self._commit(
+                scratch,
+                version_dir,
+                table,
+                parent.kind,
+                parent.dataset_name,
+                parent.dataset_id,
+                operation,
+                state,
+                parent=parent.number,
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def set_current(self, name: str, number: int) -> Dataset:
+        version = self.version(name, number)
+        with self._db.session() as session:
+            session.get(DatasetRow, version.dataset_id).current_version = number
+        return self.get(name)
+
+    def jobs_using(self, name: str) -> list[str]:
+        """Queued or running jobs whose spec points into this dataset's folder."""
+        dataset = self.get(name)
+        folder = str(self.root / dataset.id)
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(JobRow).where(JobRow.status.in_(["queued", "running", "paused"]))
+            )
+            return [
+                row.name
+                for row in rows
+                if str(row.spec.get("dataset", {}).get("path", "")).startswith(folder)
+            ]
+
+    def delete(self, name: str) -> None:
+        """Every version and its files (the caller has asked for confirmation)."""
+        dataset = self.get(name)
+        using = self.jobs_using(name)
+        if using:
+            raise UserError(
+                f"{dataset.name} is used by {len(using)} queued or running job(s): "
+                f"{', '.join(using[:5])}.",
+                "Cancel those jobs or wait for them to finish, then delete it.",
+            )
+        folder = self.root / dataset.id
+        doomed = self.root / f"{TEMP_PREFIX}deleting-{dataset.id}"
+        if folder.exists():
+            folder.rename(doomed)  # gone from view at once; a crash here is cleaned up at start
+        with self._db.session() as session:
+            session.delete(session.get(DatasetRow, dataset.id))
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def mark_used(self, dataset_path: str) -> None:
+        """A job was submitted on a file of this store: remember when."""
+        from app.db.models import utcnow
+
+        try:
+            relative = Path(dataset_path).resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return
+        with self._db.session() as session:
+            row = session.get(DatasetRow, relative.parts[0])
+            if row is not None:
+                row.last_used_at = utcnow()
+
+    # -- export ----------------------------------------------------------------------------
+
+    def export(self, name: str, destination: Path, fmt: str, number: int | None = None) -> Path:
+        version = self.version(name, number)
+        table = self.read(version)
+        destination = Path(destination)
+        if destination.is_dir():
+            destination = destination / f"{_slug(version.dataset_name)}-v{version.number}.{fmt}"
+        partial = destination.with_name(f".{destination.name}.partial")
+        try:
+            if fmt == "parquet":
+                pq.write_table(table, partial)
+            elif fmt == "csv":
+                from pyarrow import csv
+
+                csv.write_csv(table, partial)
+            elif fmt == "jsonl":
+                with partial.open("w", encoding="utf-8") as out:
+                    for batch in table.to_batches(10_000):
+                        for row in batch.to_pylist():
+                            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            else:
+                raise UserError(f"Unknown export format {fmt!r}.", "Use csv, jsonl or parquet.")
+            partial.replace(destination)
+        finally:
+            partial.unlink(missing_ok=True)
+        return destination
+
+
+def _link_images(source: Path, target: Path) -> None:
+    """Versions share image files: hard links where the filesystem allows, else copies."""
+    for path in source.rglob("*"):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                destination.hardlink_to(path)
+            except OSError:
+                shutil.copyfile(path, destination)
+
+
+def _default_name(source: Path) -> str:
+    name = source.name
+    for suffix in (".tar.gz", ".tar.bz2", ".tar.xz"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return source.stem if source.is_file() else source.name
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "dataset"

@@ -1,0 +1,221 @@
+"""Imports into the dataset store: every format, and broken files that must leave nothing."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from app.datasets.store import DatasetStore
+from app.db.database import Database
+from app.errors import TaskCancelled, UserError
+from app.tasks import TaskState
+
+
+@pytest.fixture
+def store(paths) -> DatasetStore:
+    paths.ensure()
+    return DatasetStore(Database(paths.database), paths.datasets)
+
+
+def _nothing_left(store: DatasetStore) -> None:
+    assert store.list() == []
+    assert list(store.root.iterdir()) == []
+
+
+def _image(path: Path, size=(8, 6), fmt="PNG", orientation: int | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.new("RGB", size, (200, 30, 30))
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        image.save(path, format=fmt, exif=exif)
+    else:
+        image.save(path, format=fmt)
+    return path
+
+
+# -- formats that import -----------------------------------------------------------------------
+
+
+def test_csv_with_bom_quoted_newlines_and_sniffed_delimiter(store, tmp_path):
+    source = tmp_path / "reviews.csv"
+    source.write_bytes(codecs.BOM_UTF8 + b'text;label\n"two\nlines";pos\nplain;neg\n')
+    version = store.import_path(source)
+    assert (version.dataset_name, version.number, version.rows) == ("reviews", 1, 2)
+    assert store.read(version).to_pylist()[0] == {"text": "two\nlines", "label": "pos"}
+    assert any("';'" in note for note in version.notes)
+    assert version.stats["labels"] == [["pos", 1], ["neg", 1]] or version.stats["labels"] == [
+        ["neg", 1],
+        ["pos", 1],
+    ]
+    assert len(version.sha256) == 64 and version.data_file.exists()
+
+
+def test_utf16_tsv_and_a_reported_latin1_fallback(store, tmp_path):
+    tsv = tmp_path / "words.tsv"
+    tsv.write_bytes("word\tcount\ncafé\t3\n".encode("utf-16"))
+    assert store.read(store.import_path(tsv)).to_pylist() == [{"word": "café", "count": 3}]
+    latin = tmp_path / "old.csv"
+    latin.write_bytes("word,count\ncafé,3\n".encode("latin-1"))
+    version = store.import_path(latin)
+    assert store.read(version).to_pylist() == [{"word": "café", "count": 3}]
+    assert any("latin-1" in note for note in version.notes)
+
+
+def test_json_array_json_columns_jsonl_parquet_and_text(store, tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps([{"x": 1}, {"x": 2}]))
+    (tmp_path / "c.json").write_text(json.dumps({"x": [1, 2, 3], "y": ["a", "b", "c"]}))
+    (tmp_path / "l.jsonl").write_text('{"x": 1}\n\n{"x": 2}\n')
+    pq.write_table(pa.table({"x": [1, 2, 3, 4]}), tmp_path / "p.parquet")
+    (tmp_path / "t.txt").write_text("first line\n\nsecond line\n")
+    rows = {
+        name: store.import_path(tmp_path / name).rows
+        for name in ("a.json", "c.json", "l.jsonl", "p.parquet", "t.txt")
+    }
+    assert rows == {"a.json": 2, "c.json": 3, "l.jsonl": 2, "p.parquet": 4, "t.txt": 2}
+    assert [d.name for d in store.list()] == ["a", "c", "l", "p", "t"]
+    again = store.import_path(tmp_path / "a.json")
+    assert again.dataset_name == "a (2)"
+
+
+def test_image_folder_labels_from_subfolders_and_exif_rotation(store, tmp_path):
+    folder = tmp_path / "pets"
+    _image(folder / "cat" / "1.png")
+    _image(folder / "cat" / "2.jpg", size=(8, 6), fmt="JPEG", orientation=6)  # rotated 90°
+    _image(folder / "dog" / "1.webp", fmt="WEBP")
+    _image(folder / "dog" / "2.bmp", fmt="BMP")
+    version = store.import_path(folder)
+    assert version.kind == "images" and version.rows == 4
+    rows = {r["image"]: r for r in store.read(version).to_pylist()}
+    assert rows["images/cat/2.jpg"]["width"] == 6 and rows["images/cat/2.jpg"]["height"] == 8
+    assert {r["label"] for r in rows.values()} == {"cat", "dog"}
+    assert all((version.path / image).exists() for image in rows)
+    assert version.stats["images"]["width"]["max"] == 8
+    assert any("rotated" in note for note in version.notes)
+
+
+def test_zip_of_a_csv_and_tar_of_an_image_folder(store, tmp_path):
+    archive = tmp_path / "data.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("inner/data.csv", "a,b\n1,2\n3,4\n")
+    assert store.import_path(archive).rows == 2
+    folder = tmp_path / "shapes"
+    _image(folder / "red" / "1.png")
+    _image(folder / "blue" / "1.png")
+    tar_path = tmp_path / "shapes.tar.gz"
+    with tarfile.open(tar_path, "w:gz") as bundle:
+        bundle.add(folder, arcname="shapes")
+    version = store.import_path(tar_path)
+    assert version.kind == "images" and version.rows == 2 and version.dataset_name == "shapes"
+
+
+def test_a_cancelled_import_leaves_nothing(store, tmp_path):
+    source = tmp_path / "big.csv"
+    source.write_text("a,b\n" + "1,2\n" * 200_000)
+    state = TaskState()
+    state.cancel()
+    with pytest.raises(TaskCancelled):
+        store.import_path(source, state=state)
+    _nothing_left(store)
+
+
+# -- broken input ------------------------------------------------------------------------------
+
+
+def _refused(store: DatasetStore, path: Path, *patterns: str, **options) -> str:
+    with pytest.raises(UserError) as caught:
+        store.import_path(path, **options)
+    message = str(caught.value)
+    for pattern in patterns:
+        assert pattern in message, message
+    _nothing_left(store)
+    return message
+
+
+def test_broken_tabular_files_are_named_with_their_line(store, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    _refused(store, empty, "empty.csv is empty")
+    truncated = tmp_path / "cut.json"
+    truncated.write_text('[{"a": 1},\n {"a": 2')
+    _refused(store, truncated, "cut.json, line 2", "not valid JSON")
+    jsonl = tmp_path / "lines.jsonl"
+    jsonl.write_text('{"a": 1}\n{"a": 2\n{"a": 3}\n[4]\n')
+    _refused(store, jsonl, "lines.jsonl, line 2", "not valid JSON", "skip bad lines")
+    version = store.import_path(jsonl, skip_bad_lines=True)
+    assert version.rows == 2 and "skipped 2 bad line(s): 2, 4" in version.notes[0]
+    store.delete(version.dataset_name)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5\n6,7\n")
+    _refused(store, ragged, "ragged.csv, line 3", "expected 2 fields", "found 3")
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(bytes(range(256)) * 40)
+    _refused(store, garbage, "garbage.csv", "binary, not CSV")
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("a,b\n1,2\n")
+    _refused(store, fake, "fake.parquet", "not a Parquet file")
+
+
+def test_corrupt_and_zero_byte_images_are_named(store, tmp_path):
+    folder = tmp_path / "pics"
+    _image(folder / "ok" / "1.png")
+    (folder / "ok" / "zero.png").write_bytes(b"")
+    _refused(store, folder, "zero.png", "empty (0 bytes)")
+    (folder / "ok" / "zero.png").unlink()
+    good = _image(tmp_path / "x.png", size=(64, 64)).read_bytes()
+    (folder / "ok" / "cut.png").write_bytes(good[: len(good) // 2])
+    _refused(store, folder, "cut.png", "damaged or unreadable")
+    (folder / "ok" / "cut.png").write_bytes(b"GIF89a not a png at all")
+    _refused(store, folder, "cut.png", "not a png image")
+
+
+def test_zip_slip_absolute_paths_bombs_and_links_are_refused(store, tmp_path):
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as bundle:
+        bundle.writestr("../../evil.csv", "a\n1\n")
+    _refused(store, slip, "slip.zip", "'../../evil.csv'", "outside")
+    assert not (store.root.parent / "evil.csv").exists()
+    absolute = tmp_path / "abs.tar"
+    with tarfile.open(absolute, "w") as bundle:
+        data = b"a\n1\n"
+        info = tarfile.TarInfo("/tmp/evil.csv")
+        info.size = len(data)
+        bundle.addfile(info, io.BytesIO(data))
+    _refused(store, absolute, "abs.tar", "absolute path")
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("zeros.csv", b"0" * (300 * 1024 * 1024))
+    _refused(store, bomb, "bomb.zip", "zip bomb")
+    linked = tmp_path / "link.tar"
+    with tarfile.open(linked, "w") as bundle:
+        info = tarfile.TarInfo("data.csv")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        bundle.addfile(info)
+    _refused(store, linked, "link.tar", "'data.csv' is a link", "/etc/passwd")
+    zipped_link = tmp_path / "link.zip"
+    with zipfile.ZipFile(zipped_link, "w") as bundle:
+        info = zipfile.ZipInfo("data.csv")
+        info.external_attr = 0o120777 << 16  # a symlink
+        bundle.writestr(info, "/etc/passwd")
+    _refused(store, zipped_link, "link.zip", "symbolic link")
+    renamed = tmp_path / "notzip.zip"
+    renamed.write_text("hello")
+    _refused(store, renamed, "notzip.zip", "not a zip")
+
+
+def test_a_crash_mid_import_is_cleaned_up_at_the_next_start(store, tmp_path):
+    leftover = store.root / ".tmp-crashed"
+    (leftover / "v1").mkdir(parents=True)
+    (leftover / "v1" / "data.parquet").write_bytes(b"partial")
+    assert store.remove_partial() == 1
+    _nothing_left(store)
