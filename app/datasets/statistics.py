@@ -33,20 +33,23 @@ def column_summary(column: pa.ChunkedArray) -> dict[str, Any]:
     }
     if pa.types.is_nested(column.type) or pa.types.is_binary(column.type):
         return summary
-    summary["distinct"] = pc.count_distinct(column).as_py()
     if (
         pa.types.is_integer(column.type)
         or pa.types.is_floating(column.type)
         or pa.types.is_temporal(column.type)
     ):
+        summary["distinct"] = pc.count_distinct(column).as_py()
         bounds = pc.min_max(column).as_py()
         summary["min"], summary["max"] = _plain(bounds["min"]), _plain(bounds["max"])
         if not pa.types.is_temporal(column.type):
             summary["mean"] = pc.mean(column).as_py()
     else:
-        counts = pc.value_counts(column)
-        order = pc.sort_indices(counts.field("counts"), sort_keys=[("", "descending")])
-        top = counts.take(order[:TOP_VALUES]).to_pylist()
+        counts = pc.value_counts(column)  # one hash pass gives the distinct count and the top
+        summary["distinct"] = len(counts) - (1 if column.null_count else 0)
+        order = pc.select_k_unstable(
+            pa.table({"counts": counts.field("counts")}), TOP_VALUES, [("counts", "descending")]
+        )
+        top = counts.take(order).to_pylist()
         summary["top"] = [[_plain(item["values"]), item["counts"]] for item in top]
     return summary
 

@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -170,11 +171,12 @@ class DatasetStore:
     ) -> DatasetVersion:
         """Write data, checksum and statistics, rename into place, then add the row."""
         if state is not None:
-            state.progress(0, None, "Writing Parquet")
-        write_table(table, version_dir / DATA_FILE)
-        if state is not None:
-            state.progress(0, None, "Computing statistics")
-        stats = statistics.compute(table)
+            state.progress(0, None, "Writing Parquet and computing statistics")
+        # Arrow releases the GIL: writing and statistics run side by side.
+        with ThreadPoolExecutor(1, thread_name_prefix="parquet-writer") as pool:
+            written = pool.submit(write_table, table, version_dir / DATA_FILE)
+            stats = statistics.compute(table)
+            written.result()
         sha256, size = folder_checksum(version_dir)
         if state is not None:
             state.raise_if_cancelled()
