@@ -34,7 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     from app.credentials import redaction
 
     redaction.install()
-    return args.func(args)
+    from app.errors import UserError
+
+    try:
+        return args.func(args)
+    except UserError as error:  # a problem the person can fix: said plainly, no traceback
+        print(error, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `… | head` has read enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -89,17 +89,6 @@ def _store():
     return store
 
 
-def _guard(action) -> int:
-    try:
-        return action()
-    except UserError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nCancelled; nothing was kept.", file=sys.stderr)
-        return 130
-
-
 def _size(count: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
@@ -139,7 +128,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"  {note}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -176,7 +165,7 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{d.name:<30} {version:>7} {d.current.rows:>12,} {size:>10}  {used}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -225,7 +214,7 @@ def _show(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _versions(args: argparse.Namespace) -> int:
@@ -244,7 +233,7 @@ def _versions(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -253,7 +242,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"Wrote {path}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _split(args: argparse.Namespace) -> int:
@@ -275,7 +264,7 @@ def _split(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _filter(args: argparse.Namespace) -> int:
@@ -298,7 +287,7 @@ def _filter(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -321,7 +310,7 @@ def _diff(args: argparse.Namespace) -> int:
                 print(f"  {label}: {', '.join(columns)}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _use(args: argparse.Namespace) -> int:
@@ -330,7 +319,7 @@ def _use(args: argparse.Namespace) -> int:
         print(f"{dataset.name}: version {dataset.current_version} is current.")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _delete(args: argparse.Namespace) -> int:
@@ -348,4 +337,4 @@ def _delete(args: argparse.Namespace) -> int:
         print(f"Deleted {dataset.name}.")
         return 0
 
-    return _guard(action)
+    return action()

@@ -129,19 +129,6 @@ def _get(store, job_id: str):
         raise UserError(f"There is no job {job_id!r}.", "See `job list`.") from None
 
 
-def _guard(action) -> int:
-    try:
-        return action()
-    except UserError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `job logs ID | head`: the reader has seen enough
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
 # -- actions -----------------------------------------------------------------------------------
 
 
@@ -179,7 +166,7 @@ def _submit(args: argparse.Namespace) -> int:
         print(f"Follow it with: python main.py job logs {job['id']} --follow")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _follow(paths: DataPaths, job_id: str, scheduler) -> int:
@@ -260,7 +247,7 @@ def _control(args: argparse.Namespace) -> int:
         print(f"{args.action.replace('_', ' ')}: {job['id']} is {job['status']}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _wait_until_finished(scheduler, job_id: str, timeout_s: float = 60.0) -> None:
@@ -295,7 +282,7 @@ def _delete(args: argparse.Namespace) -> int:
         print(f"Deleted {job.id}.")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -319,20 +306,18 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{job.id:<28} {job.status:<10} {step:>11}  {gpu:<5} {job.name}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _show(args: argparse.Namespace) -> int:
     def action() -> int:
         from app.jobs.remote import job_summary
+        from app.jobs.service import checkpoint_folders
 
         store = _store(data_paths())
         job = _get(store, args.job_id)
         history = store.history(job.id)
-        checkpoints = sorted(
-            (p.name for p in (Path(job.run_dir) / "checkpoints").glob("checkpoint-*")),
-            key=lambda n: int(n.rsplit("-", 1)[-1]) if n.rsplit("-", 1)[-1].isdigit() else -1,
-        )
+        checkpoints = [p.name for p in checkpoint_folders(Path(job.run_dir))]
         latest = {
             name: store.latest_metric(job.id, name)
             for name in ("loss", "eval_loss", "accuracy", "learning_rate")
@@ -376,7 +361,7 @@ def _show(args: argparse.Namespace) -> int:
             print(f"    {t.at:%Y-%m-%d %H:%M:%S}  {before:>9} → {t.to_status:<9} {t.reason}")
         return 0
 
-    return _guard(action)
+    return action()
 
 
 def _logs(args: argparse.Namespace) -> int:
@@ -406,7 +391,7 @@ def _logs(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return 130
 
-    return _guard(action)
+    return action()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -422,4 +407,4 @@ def _export(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         return 0
 
-    return _guard(action)
+    return action()

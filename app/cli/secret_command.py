@@ -10,7 +10,6 @@ import argparse
 import getpass
 import sys
 
-from app.errors import UserError
 from app.paths import data_paths
 
 
@@ -42,14 +41,6 @@ def _service():
     return service
 
 
-def _run(action) -> int:
-    try:
-        return action()
-    except UserError as error:
-        print(error, file=sys.stderr)
-        return 1
-
-
 def _store(_args: argparse.Namespace) -> int:
     from app.credentials.service import CredentialService
 
@@ -65,7 +56,7 @@ def _list(_args: argparse.Namespace) -> int:
             print(name)
         return 0
 
-    return _run(action)
+    return action()
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -80,7 +71,7 @@ def _set(args: argparse.Namespace) -> int:
         print(f"Saved {args.name} in {service.store_description}.")
         return 0
 
-    return _run(action)
+    return action()
 
 
 def _delete(args: argparse.Namespace) -> int:
@@ -89,4 +80,4 @@ def _delete(args: argparse.Namespace) -> int:
         print(f"Deleted {args.name}.")
         return 0
 
-    return _run(action)
+    return action()

@@ -47,6 +47,13 @@ class Precheck:
     warnings: list[str] = field(default_factory=list)
 
 
+def checkpoint_folders(run_dir: Path) -> list[Path]:
+    """A run's complete checkpoints, oldest first (a partial one is never listed)."""
+    folder = run_dir / CHECKPOINTS_DIR
+    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
 def spec_template(spec: dict[str, Any]) -> dict[str, Any]:
     """A job's spec without what belongs to one run: for export, clone and templates."""
     return {key: value for key, value in copy.deepcopy(spec).items() if key not in RUN_FIELDS}
@@ -326,10 +333,7 @@ class JobService(QObject):
         return self.store.get(job_id)
 
     def checkpoints(self, job_id: str) -> list[Path]:
-        """The job's complete checkpoints, oldest first (a partial one is never listed)."""
-        folder = Path(self.store.get(job_id).run_dir) / CHECKPOINTS_DIR
-        found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-        return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+        return checkpoint_folders(Path(self.store.get(job_id).run_dir))
 
     def clone(self, job_id: str, changes: dict[str, Any] | None = None, *, name: str = "") -> Job:
         """A new job with this job's spec, some fields changed (dotted paths)."""

@@ -130,10 +130,10 @@ def _parquet_sample(path: Path, limit: int) -> DataSample:
         names = file.schema_arrow.names
         if file.num_row_groups == 0:
             return DataSample(names, [])
-        table = file.read_row_group(0).slice(0, limit)
+        batch = next(file.iter_batches(batch_size=limit))  # the first rows, not a row group
     except (pa.ArrowInvalid, OSError) as error:
         raise _invalid("dataset.path", f"{path}: cannot read: {error}") from None
-    return DataSample(names, table.to_pylist())
+    return DataSample(names, batch.to_pylist())
 
 
 def required_columns(spec: dict[str, Any]) -> dict[str, str]:
