@@ -53,6 +53,11 @@ class DataPaths:
         return self.root / "models"
 
     @property
+    def cache(self) -> Path:
+        """Things that can be made again (thumbnails); safe to delete."""
+        return self.root / "cache"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / "instance.lock"
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -66,6 +74,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE.width() - SIDEBAR_WIDTH])
         self.setCentralWidget(self.splitter)
 
+        self.setAcceptDrops(True)
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         self._build_menus()
@@ -102,10 +111,26 @@ class MainWindow(QMainWindow):
         self.core.settings.set(LAST_PANE, key)
         self.pane_changed.emit(key)
 
+    # -- dropping datasets anywhere -------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Files dropped on any pane become datasets: switch to Datasets and import them."""
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.show_pane("datasets").import_paths(paths)
+
     # -- menus ---------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        import_action = file_menu.addAction("&Import dataset…")
+        import_action.setShortcut(QKeySequence("Ctrl+I"))
+        import_action.triggered.connect(lambda: self.show_pane("datasets").choose_import())
         open_data = file_menu.addAction("Open &data folder")
         open_data.triggered.connect(lambda: self._open_folder(self.core.paths.root))
         file_menu.addSeparator()

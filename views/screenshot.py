@@ -23,12 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--size", default="1280x800")
     parser.add_argument(
+        "--home", type=Path, help="an existing data folder to show (default: a new, empty one)"
+    )
+    parser.add_argument(
         "--wait", type=float, default=0.0, help="seconds to let live panes gather readings first"
     )
     args = parser.parse_args(argv)
 
     app = ensure_application()
-    paths = DataPaths(Path(tempfile.mkdtemp(prefix="sparktrainer-shot-"))).ensure()
+    home = args.home or Path(tempfile.mkdtemp(prefix="sparktrainer-shot-"))
+    paths = DataPaths(home).ensure()
     session = GuiSession(app, paths)
     if not session.start():
         return 1

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.datasets.samples import SAMPLES
 from app.errors import UserError
 from app.paths import data_paths
 
@@ -22,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--skip-bad-lines", action="store_true", help="JSONL: skip unreadable lines, and say which"
     )
     imp.set_defaults(func=_import)
+
+    sample = actions.add_parser("sample", help="import a sample dataset made by SparkTrainer")
+    sample.add_argument("key", choices=[item.key for item in SAMPLES])
+    sample.set_defaults(func=_sample)
 
     listing = actions.add_parser("list", help="every dataset with its current version")
     listing.add_argument("--json", action="store_true")
@@ -129,6 +134,14 @@ def _import(args: argparse.Namespace) -> int:
         return 0
 
     return action()
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from app.datasets.samples import import_sample
+
+    version = import_sample(_store(), args.key)
+    print(f"Imported {version.dataset_name}: {version.rows:,} rows")
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -246,17 +259,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from app.datasets import operations
 
     def action() -> int:
-        store = _store()
-        base = store.version(args.name)
         fractions = {"train": args.train, "validation": args.validation, "test": args.test}
-        table = operations.split(
-            store.read(base), fractions, seed=args.seed, stratify=args.stratify
-        )
-        operation = {"kind": "split", **fractions, "seed": args.seed, "stratify": args.stratify}
-        version = store.derive(args.name, table, operation)
+        version = _store().split(args.name, fractions, seed=args.seed, stratify=args.stratify)
         counts = {name: count for name, count in version.stats["columns"]["split"]["top"]}
         print(
             f"{version.dataset_name} v{version.number}: "
@@ -280,8 +286,7 @@ def _filter(args: argparse.Namespace) -> int:
             min_length=args.min_length,
             max_length=args.max_length,
         )
-        table = operations.apply_filters(store.read(base), options)
-        version = store.derive(args.name, table, {"kind": "filter", **options.describe()})
+        version = store.filter(args.name, options, base=base.number)
         print(
             f"{version.dataset_name} v{version.number}: kept {version.rows:,} of {base.rows:,} rows"
         )
@@ -291,14 +296,11 @@ def _filter(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from app.datasets import operations
 
     def action() -> int:
-        store = _store()
-        old, new = store.version(args.name, args.old), store.version(args.name, args.new)
-        result = operations.diff(store.read(old), store.read(new))
+        result = _store().diff(args.name, args.old, args.new)
         print(
-            f"v{old.number} → v{new.number}: {result.added:,} rows added, "
+            f"v{args.old} → v{args.new}: {result.added:,} rows added, "
             f"{result.removed:,} removed, {result.changed:,} changed in place"
         )
         for label, columns in (

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from app.datasets import statistics
+from app.datasets import operations, statistics
 from app.datasets.importer import DATA_FILE, IMAGES_DIR, ROW_GROUP_ROWS, materialize
+from app.datasets.operations import FilterOptions
 from app.db.database import Database
 from app.db.models import DatasetRow, DatasetVersionRow, JobRow
 from app.errors import UserError
@@ -139,8 +140,12 @@ class DatasetStore:
         state: TaskState | None = None,
         *,
         skip_bad_lines: bool = False,
+        origin: str | None = None,
     ) -> DatasetVersion:
-        """Copy `source` into the store as version 1 of a new dataset."""
+        """Copy `source` into the store as version 1 of a new dataset.
+
+        `origin` replaces the source path in the version's history (a sample's
+        temporary folder means nothing to anyone later)."""
         source = Path(source)
         name = self._unique_name(name.strip() or _default_name(source))
         scratch = self._scratch()
@@ -150,7 +155,11 @@ class DatasetStore:
             result = materialize(
                 source, version_dir, scratch / "work", state, skip_bad_lines=skip_bad_lines
             )
-            operation = {"kind": "import", "source": str(source.resolve()), "notes": result.notes}
+            operation = {
+                "kind": "import",
+                "source": origin or str(source.resolve()),
+                "notes": result.notes,
+            }
             return self._commit(
                 scratch, version_dir, result.table, result.kind, name, None, operation, state
             )
@@ -326,6 +335,42 @@ class DatasetStore:
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def filter(
+        self,
+        name: str,
+        options: FilterOptions,
+        state: TaskState | None = None,
+        *,
+        base: int | None = None,
+    ) -> DatasetVersion:
+        """A new version keeping the rows `options` keeps."""
+        parent = self.version(name, base)
+        table = operations.apply_filters(self.read(parent), options)
+        return self.derive(
+            name, table, {"kind": "filter", **options.describe()}, state, base=parent.number
+        )
+
+    def split(
+        self,
+        name: str,
+        fractions: dict[str, float],
+        state: TaskState | None = None,
+        *,
+        seed: int = 42,
+        stratify: str | None = None,
+        base: int | None = None,
+    ) -> DatasetVersion:
+        """A new version with a `split` column (train / validation / test)."""
+        parent = self.version(name, base)
+        table = operations.split(self.read(parent), fractions, seed=seed, stratify=stratify)
+        operation = {"kind": "split", **fractions, "seed": seed, "stratify": stratify}
+        return self.derive(name, table, operation, state, base=parent.number)
+
+    def diff(self, name: str, old: int, new: int) -> operations.Diff:
+        return operations.diff(
+            self.read(self.version(name, old)), self.read(self.version(name, new))
+        )
 
     def set_current(self, name: str, number: int) -> Dataset:
         version = self.version(name, number)
