@@ -152,6 +152,9 @@ class JobService(QObject):
             memory_estimate=check.estimate.total if check.estimate else None,
         )
         self.store.transition(job_id, JobStatus.QUEUED, "submitted")
+        dataset_path = spec.get("dataset", {}).get("path")
+        if dataset_path:
+            self._core.datasets.mark_used(str(dataset_path))
         self.job_changed.emit(job_id)
         self.schedule()
         return self.store.get(job_id)
