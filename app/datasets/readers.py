@@ -21,7 +21,10 @@ from app.datasets.sniff import Encoding, detect_encoding
 from app.errors import UserError
 from app.tasks import TaskState
 
-READ_BLOCK = 1 << 24
+READ_BLOCK = 1 << 20
+"""Arrow parses blocks of this size in parallel; bigger blocks only cost parallelism."""
+HEAD_CHECK = 1 << 20
+"""CSV: bytes checked for UTF-8 before Arrow reads (and checks) the rest."""
 MAX_REPORTED_LINES = 20
 
 
@@ -71,12 +74,18 @@ def read_table(
     total = total or path.stat().st_size
     if kind == "parquet":
         return ReadResult(_read_parquet(path))
-    encoding = detect_encoding(path)
+    encoding = detect_encoding(path, HEAD_CHECK if kind in ("csv", "tsv") else None)
     notes = []
     if encoding.fallback:
         notes.append(f"{path.name} is not valid UTF-8: it was read as latin-1 (ISO-8859-1).")
     if kind in ("csv", "tsv"):
         result = _read_csv(path, kind, encoding, state, offset, total)
+        binary = any(pa.types.is_binary(t) for t in result.table.schema.types)
+        if encoding.name == "utf-8" and binary:
+            # Arrow gives text that is not UTF-8 a binary column: read it all as latin-1.
+            encoding = Encoding("latin-1", fallback=True)
+            notes.append(f"{path.name} is not valid UTF-8: it was read as latin-1 (ISO-8859-1).")
+            result = _read_csv(path, kind, encoding, state, offset, total)
     elif kind == "jsonl":
         result = _read_jsonl(path, encoding, state, offset, total, skip_bad_lines)
     elif kind == "json":
@@ -115,7 +124,10 @@ def _read_csv(
         encoding="utf8" if encoding.name in ("utf-8", "utf-8-sig") else encoding.name,
         block_size=READ_BLOCK,
     )
-    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    # Line breaks inside quoted values make Arrow find row ends the slow way
+    # (and a fast read across such a break can go wrong without an error), so
+    # only a file without a single quote character takes the fast way.
+    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=_has_quotes(path))
     try:
         with _stream(path, state, offset, total) as stream:
             table = pa_csv.read_csv(stream, read_options=read_options, parse_options=parse_options)
@@ -125,6 +137,16 @@ def _read_csv(
     if delimiter not in ",\t":
         notes.append(f"{path.name}: fields are separated by {delimiter!r}.")
     return ReadResult(table, notes)
+
+
+def _has_quotes(path: Path) -> bool:
+    """One memchr over the mapped file (about 10 GB/s); most files with quotes stop early."""
+    import mmap
+
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0
 
 
 def _csv_error(path: Path, encoding: Encoding, delimiter: str, error: Exception) -> UserError:

@@ -112,8 +112,11 @@ def _looks_binary(head: bytes) -> bool:
     return controls > len(head) * 0.05
 
 
-def detect_encoding(path: Path) -> Encoding:
-    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise latin-1, reported."""
+def detect_encoding(path: Path, limit: int | None = None) -> Encoding:
+    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise latin-1, reported.
+
+    `limit` checks only the first bytes, for readers that validate UTF-8
+    themselves and can fall back later (Arrow's CSV reader does)."""
     with path.open("rb") as handle:
         head = handle.read(4)
         if head.startswith(codecs.BOM_UTF8):
@@ -122,10 +125,16 @@ def detect_encoding(path: Path) -> Encoding:
             return Encoding("utf-16")
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
+        remaining = limit
         try:
-            while chunk := handle.read(1 << 20):
+            while chunk := handle.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+                if remaining is not None:
+                    remaining -= len(chunk)
+                    if remaining <= 0:
+                        break  # a character cut at the limit is held back, not an error
+            else:
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return Encoding("latin-1", fallback=True)
     return Encoding("utf-8")

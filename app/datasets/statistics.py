@@ -1,7 +1,10 @@
-"""Statistics of a table, computed with Arrow kernels (a million rows in well under a second).
+"""Statistics of a table, computed with Arrow kernels (a million rows in about 0.1 s).
 
 Stored with each version, so the statistics tab opens at once and never
-recomputes what cannot change.
+recomputes what cannot change. Counting the distinct values of a column of a
+million unique strings costs more than reading the file, so a large column is
+first looked at through a fixed sample: with few distinct values it is counted
+exactly, with many its distinct count is estimated and marked `estimated`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ TOP_VALUES = 10
 HISTOGRAM_BINS = 20
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y")
 MAX_LABELS = 1_000
+SAMPLE_ROWS = 100_000
+"""Tables above twice this many rows have high-cardinality columns summarised from a sample."""
+MANY_DISTINCT = 5_000
+"""More distinct values than this in the sample makes the column high-cardinality."""
 
 
 def _plain(value: Any) -> Any:
@@ -25,7 +32,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def column_summary(column: pa.ChunkedArray) -> dict[str, Any]:
+def _sample_indices(rows: int) -> pa.Array | None:
+    """A fixed random sample of row positions (without repeats) for tables too big to hash."""
+    if rows <= SAMPLE_ROWS * 2:
+        return None
+    import numpy as np
+
+    chosen = np.random.default_rng(0).choice(rows, SAMPLE_ROWS, replace=False)
+    chosen.sort()  # reading in order is kinder to the caches
+    return pa.array(chosen)
+
+
+def _estimate_distinct(counts: pa.StructArray, rows: int, sampled: int) -> int:
+    """Distinct values in the whole column from a sample without repeats (Haas et al.'s Duj1).
+
+    n·d / (n − f1 + f1·n/N), with f1 the values seen once: a sample of all
+    different values gives N, one with no singletons gives d. Good to a small
+    factor in between, which is what "≈ 940,000 distinct" needs to say.
+    """
+    distinct = len(counts)
+    singletons = pc.sum(pc.equal(counts.field("counts"), 1)).as_py() or 0
+    denominator = sampled - singletons + singletons * sampled / rows
+    return min(rows, round(sampled * distinct / denominator)) if denominator else rows
+
+
+def column_summary(column: pa.ChunkedArray, sample: pa.Array | None = None) -> dict[str, Any]:
+    """Type, nulls, min/max/mean (exact); distinct and top values, exact unless the
+    column is large and has many distinct values, then estimated from `sample`."""
     kind = str(column.type)
     summary: dict[str, Any] = {
         "type": kind,
@@ -33,25 +66,38 @@ def column_summary(column: pa.ChunkedArray) -> dict[str, Any]:
     }
     if pa.types.is_nested(column.type) or pa.types.is_binary(column.type):
         return summary
-    if (
-        pa.types.is_integer(column.type)
-        or pa.types.is_floating(column.type)
-        or pa.types.is_temporal(column.type)
-    ):
-        summary["distinct"] = pc.count_distinct(column).as_py()
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if numeric or pa.types.is_temporal(column.type):
         bounds = pc.min_max(column).as_py()
         summary["min"], summary["max"] = _plain(bounds["min"]), _plain(bounds["max"])
-        if not pa.types.is_temporal(column.type):
+        if numeric:
             summary["mean"] = pc.mean(column).as_py()
-    else:
-        counts = pc.value_counts(column)  # one hash pass gives the distinct count and the top
-        summary["distinct"] = len(counts) - (1 if column.null_count else 0)
-        order = pc.select_k_unstable(
-            pa.table({"counts": counts.field("counts")}), TOP_VALUES, [("counts", "descending")]
-        )
-        top = counts.take(order).to_pylist()
-        summary["top"] = [[_plain(item["values"]), item["counts"]] for item in top]
+    if sample is not None:
+        part = pc.drop_null(column.take(sample))
+        counts = pc.value_counts(part)
+        if len(counts) > MANY_DISTINCT:
+            summary["distinct"] = _estimate_distinct(counts, len(column), len(sample))
+            summary["estimated"] = True
+            if not numeric:
+                summary["top"] = _top(counts, scale=len(column) / len(sample))
+            return summary
+    counts = pc.value_counts(column)  # one hash pass gives the distinct count and the top
+    summary["distinct"] = len(counts) - (1 if column.null_count else 0)
+    if not (numeric or pa.types.is_temporal(column.type)):
+        summary["top"] = _top(counts)
     return summary
+
+
+def _top(counts: pa.StructArray, scale: float = 1.0) -> list[list[Any]]:
+    order = pc.select_k_unstable(
+        pa.table({"counts": counts.field("counts")}), TOP_VALUES, [("counts", "descending")]
+    )
+    top = counts.take(order).to_pylist()
+    return [
+        [_plain(item["values"]), round(item["counts"] * scale)]
+        for item in top
+        if item["values"] is not None
+    ]
 
 
 def label_column(table: pa.Table) -> str | None:
@@ -61,11 +107,11 @@ def label_column(table: pa.Table) -> str | None:
     return None
 
 
-def text_column(table: pa.Table) -> str | None:
+def text_column(table: pa.Table, sample: pa.Array | None = None) -> str | None:
     """The string column with the longest values on average: what the model reads."""
     best, best_length = None, 0.0
     for name in table.column_names:
-        column = table[name]
+        column = table[name] if sample is None else table[name].take(sample)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             length = pc.mean(pc.utf8_length(column)).as_py() or 0.0
             if length > best_length:
@@ -91,13 +137,14 @@ def length_histogram(column: pa.ChunkedArray) -> dict[str, Any]:
 
 
 def compute(table: pa.Table, *, labels: str | None = None, text: str | None = None) -> dict:
+    sample = _sample_indices(table.num_rows)
     labels = labels or label_column(table)
-    text = text or text_column(table)
+    text = text or text_column(table, sample)
     stats: dict[str, Any] = {
         "rows": table.num_rows,
-        "columns": {name: column_summary(table[name]) for name in table.column_names},
+        "columns": {name: column_summary(table[name], sample) for name in table.column_names},
     }
-    if labels and labels in table.column_names:
+    if labels and labels in table.column_names and not stats["columns"][labels].get("estimated"):
         counts = pc.value_counts(table[labels]).to_pylist()
         if len(counts) <= MAX_LABELS:
             counts.sort(key=lambda item: -item["counts"])

@@ -71,6 +71,69 @@ def test_utf16_tsv_and_a_reported_latin1_fallback(store, tmp_path):
     assert any("latin-1" in note for note in version.notes)
 
 
+def test_quoted_line_breaks_across_read_blocks_are_read_whole(store, tmp_path):
+    # Arrow reads 1 MiB blocks; values with line breaks straddle many boundaries.
+    import csv
+
+    source = tmp_path / "notes.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "note"])
+        for i in range(60_000):
+            writer.writerow([i, f"first line {i}\nsecond line, with a comma\n\nfourth"])
+    assert source.stat().st_size > 3 << 20
+    table = store.read(store.import_path(source))
+    assert table.num_rows == 60_000
+    assert table["note"][59_999].as_py() == "first line 59999\nsecond line, with a comma\n\nfourth"
+    assert table["id"].to_pylist() == list(range(60_000))
+
+
+def test_a_non_utf8_byte_far_into_a_csv_still_falls_back_to_latin1(store, tmp_path):
+    # Only the head is checked before Arrow reads; Arrow's own check catches the rest.
+    source = tmp_path / "late.csv"
+    good = "".join(f"row {i},{i}\n" for i in range(200_000)).encode()
+    assert len(good) > 1 << 20
+    source.write_bytes(b"word,count\n" + good + "naïve,1\n".encode("latin-1"))
+    version = store.import_path(source)
+    table = store.read(version)
+    assert table.schema.field("word").type == pa.string()
+    assert table["word"][-1].as_py() == "naïve"
+    assert any("latin-1" in note for note in version.notes)
+
+
+def test_statistics_of_a_large_table_count_few_values_exactly_and_estimate_many(store, tmp_path):
+    rows = 400_000
+    source = tmp_path / "big.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "text": [f"sentence number {i}" for i in range(rows)],
+                "label": [["a", "b", "c", "d"][i % 4] for i in range(rows)],
+                "n": list(range(rows)),
+            }
+        ),
+        source,
+    )
+    version = store.import_path(source)
+    columns = version.stats["columns"]
+    assert columns["label"]["distinct"] == 4 and "estimated" not in columns["label"]
+    assert columns["label"]["top"][0][1] == rows // 4
+    assert version.stats["labels"] == [
+        ["a", 100_000],
+        ["b", 100_000],
+        ["c", 100_000],
+        ["d", 100_000],
+    ]
+    for name in ("text", "n"):
+        assert columns[name]["estimated"] is True
+        assert rows / 2 < columns[name]["distinct"] <= rows  # unique: GEE is within a factor
+    assert (columns["n"]["min"], columns["n"]["max"]) == (0, rows - 1)  # bounds stay exact
+    # The checksum taken while writing is the one a fresh read of the folder gives.
+    from app.datasets.store import folder_checksum
+
+    assert folder_checksum(version.path) == (version.sha256, version.bytes)
+
+
 def test_json_array_json_columns_jsonl_parquet_and_text(store, tmp_path):
     (tmp_path / "a.json").write_text(json.dumps([{"x": 1}, {"x": 2}]))
     (tmp_path / "c.json").write_text(json.dumps({"x": [1, 2, 3], "y": ["a", "b", "c"]}))
