@@ -14,7 +14,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -26,10 +33,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
     QTabWidget,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -73,6 +82,8 @@ class TaskStrip(QWidget):
         super().__init__(parent)
         self.setObjectName("task-strip")
         self.message = QLabel()
+        # A long file name must not make the window wider.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(320)
         self.cancel_button = QPushButton("Cancel")
@@ -124,38 +135,50 @@ class DatasetsPane(PaneFrame):
         self._version: DatasetVersion | None = None
         self._thumbs = ThumbnailCache(core.paths.cache / "thumbnails", self)
 
-        self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("Import a file or a folder (Ctrl+I)")
-        self.import_button.clicked.connect(self.choose_import)
-        self.sample_button = QToolButton()
-        self.sample_button.setText("Try a sample")
-        self.sample_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.sample_button.setMenu(self._sample_menu())
-        self.filter_button = QPushButton("Clean up…")
-        self.filter_button.setToolTip(
-            "Drop empty, duplicate, too short or too long rows, or labels"
-        )
-        self.filter_button.clicked.connect(self.open_filter)
-        self.split_button = QPushButton("Split…")
-        self.split_button.setToolTip("Add a train / validation / test split column")
-        self.split_button.clicked.connect(self.open_split)
-        self.export_button = QPushButton("Export…")
-        self.export_button.clicked.connect(self.choose_export)
-        self.delete_button = QPushButton("Delete…")
-        self.delete_button.setToolTip("Delete the dataset and all its versions (Del)")
-        self.delete_button.clicked.connect(self.confirm_delete)
-        toolbar = QHBoxLayout()
-        for button in (self.import_button, self.sample_button):
-            toolbar.addWidget(button)
-        toolbar.addStretch(1)
-        for button in (
-            self.filter_button,
-            self.split_button,
-            self.export_button,
-            self.delete_button,
-        ):
-            toolbar.addWidget(button)
-        self.body.addLayout(toolbar)
+        # A tool bar, not a row of buttons: in a narrow window it folds into "»".
+        toolbar = QToolBar()
+        toolbar.setObjectName("datasets-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.import_action = QAction("Import…", self)
+        self.import_action.setToolTip("Import files (Ctrl+I); the arrow imports a folder")
+        self.import_action.triggered.connect(self.choose_import)
+        self.import_folder_action = QAction("Import a folder…", self)
+        self.import_folder_action.triggered.connect(self.choose_folder)
+        import_menu = QMenu(self)
+        import_menu.addAction(self.import_action)
+        import_menu.addAction(self.import_folder_action)
+        self.import_action.setMenu(import_menu)
+        self.sample_action = QAction("Try a sample", self)
+        self.sample_action.setMenu(self._sample_menu())
+        self.filter_action = QAction("Clean up…", self)
+        self.filter_action.triggered.connect(self.open_filter)
+        self.split_action = QAction("Split…", self)
+        self.split_action.setToolTip("Add a train / validation / test split column")
+        self.split_action.triggered.connect(self.open_split)
+        self.export_action = QAction("Export…", self)
+        self.export_action.setToolTip("Write the shown version as CSV, JSON Lines or Parquet")
+        self.export_action.triggered.connect(self.choose_export)
+        self.delete_action = QAction("Delete…", self)
+        self.delete_action.setToolTip("Delete the dataset and all its versions (Del)")
+        self.delete_action.triggered.connect(self.confirm_delete)
+        toolbar.addAction(self.import_action)
+        toolbar.addAction(self.sample_action)
+        for action in (self.import_action, self.sample_action):
+            button = toolbar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setPopupMode(
+                    QToolButton.ToolButtonPopupMode.MenuButtonPopup
+                    if action is self.import_action
+                    else QToolButton.ToolButtonPopupMode.InstantPopup
+                )
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        for action in (self.filter_action, self.split_action, self.export_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.delete_action)
+        self.body.addWidget(toolbar)
 
         self.strip = TaskStrip()
         self.strip.cancel_button.clicked.connect(self.cancel_task)
@@ -199,17 +222,13 @@ class DatasetsPane(PaneFrame):
         text.setWordWrap(True)
         layout.addWidget(headline)
         layout.addWidget(text)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
         self.sample_buttons: dict[str, QPushButton] = {}
         for item in SAMPLES:
             button = QPushButton(f"Try a sample: {item.name}")
             button.setToolTip(item.description)
             button.clicked.connect(lambda _c=False, key=item.key: self.import_sample(key))
             self.sample_buttons[item.key] = button
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
         return widget
 
@@ -451,16 +470,17 @@ class DatasetsPane(PaneFrame):
         idle = has_store and not self.busy
         dataset = self.selected_dataset()
         selected = idle and dataset is not None and self.stack.currentIndex() == 1
-        self.import_button.setEnabled(idle)
-        self.sample_button.setEnabled(idle)
+        self.import_action.setEnabled(idle)
+        self.import_folder_action.setEnabled(idle)
+        self.sample_action.setEnabled(idle)
         for button in getattr(self, "sample_buttons", {}).values():
             button.setEnabled(idle)
-        for button in (self.export_button, self.delete_button):
-            button.setEnabled(selected)
+        for action in (self.export_action, self.delete_action):
+            action.setEnabled(selected)
         tabular = selected and dataset is not None and dataset.current.kind == "table"
-        self.filter_button.setEnabled(bool(selected))
-        self.split_button.setEnabled(bool(selected))
-        self.filter_button.setToolTip(
+        self.filter_action.setEnabled(bool(selected))
+        self.split_action.setEnabled(bool(selected))
+        self.filter_action.setToolTip(
             "Drop empty, duplicate, too short or too long rows, or labels"
             if tabular
             else "Drop duplicate rows or labels"
@@ -534,8 +554,6 @@ class DatasetsPane(PaneFrame):
         dialog = QFileDialog(self, "Import a dataset")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilter(IMPORT_FILTER)
-        folder_button = QPushButton("Import a folder…")
-        folder_button.clicked.connect(lambda: (dialog.reject(), self.choose_folder()))
         dialog.filesSelected.connect(lambda files: self.import_paths([Path(f) for f in files]))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
