@@ -32,8 +32,9 @@ def test_second_launch_brings_the_first_to_front_and_exits(start_session, paths,
     out, err = second.communicate()
     assert second.returncode == 0, err
     assert "already running" in out
-    assert received == [{"command": "activate"}]
-    assert not session.window.isMinimized()
+    # The launcher may exit before this event loop has read what it sent.
+    qtbot.waitUntil(lambda: received == [{"command": "activate"}], timeout=10_000)
+    qtbot.waitUntil(lambda: not session.window.isMinimized(), timeout=10_000)
 
 
 def test_lock_of_a_dead_instance_does_not_block(paths, qapp) -> None:
