@@ -124,3 +124,22 @@ def test_status_bar_says_when_the_database_is_ready(start_session, paths, qtbot)
     qtbot.waitUntil(lambda: label.text().startswith("Ready"), timeout=30_000)
     assert str(paths.root) in label.text()
     assert session.core.database_is_open
+
+
+def test_sidebar_items_keep_their_styled_height_when_the_theme_was_saved(
+    start_session, paths, qtbot
+) -> None:
+    # Regression: with a theme already saved, the sidebar was laid out before the style
+    # sheet polished it, and its items overlapped at the unstyled height.
+    from app.settings import Settings
+
+    paths.ensure()
+    saved = Settings(paths.settings_file)
+    saved.set(THEME, "dark")
+    saved.sync()
+    window = start_session(paths).window
+    qtbot.waitExposed(window)
+    first = window.sidebar.visualItemRect(window.sidebar.item(0))
+    second = window.sidebar.visualItemRect(window.sidebar.item(1))
+    assert first.height() >= window.sidebar.iconSize().height() + 16  # 8 px padding each side
+    assert second.top() >= first.bottom()

@@ -56,6 +56,9 @@ class MainWindow(QMainWindow):
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Item heights come from the style sheet: polish before the first layout, or a
+        # start with the theme already chosen lays the items out at the unstyled height.
+        self.sidebar.ensurePolished()
         self.stack = QStackedWidget()
         for number, info in enumerate(PANES, start=1):
             item = QListWidgetItem(icon(info.key), info.title)
