@@ -23,6 +23,8 @@ PRESET_KINDS = {
     "tiny-vit": "image_classification",
 }
 """Models that need no download (engine/presets.py builds them), by what they are."""
+PLAIN_TEMPLATE = "### Prompt:\n{prompt}\n\n### Response:\n"
+"""Causal-LM SFT prompt for a tokenizer without a chat template (the wizard shows it too)."""
 
 
 class SpecError(ValueError):

@@ -19,6 +19,7 @@ from app.single_instance import SingleInstance, send_message
 from views.crash_dialog import ErrorPresenter, show_user_error
 from views.first_frame import FirstFrameWatcher, process_start_time
 from views.icons import app_icon
+from views.jobs.tray import RunningJobsMenu
 from views.main_window import MainWindow
 from views.notifications import NotificationPresenter
 from views.panes import PANE_KEYS
@@ -73,6 +74,11 @@ class GuiSession(QObject):
         tray_menu = QMenu(window)
         tray_menu.addAction(f"Show {APP_NAME}", window.bring_to_front)
         tray_menu.addAction("Quit", window.close)
+        self.tray_jobs = RunningJobsMenu(
+            tray_menu,
+            lambda: core.jobs.running_jobs() if core.has_jobs else [],
+            self._open_job,
+        )
         self.notifications = NotificationPresenter(
             window, core.notifications, core.settings, tray_menu
         )
@@ -99,6 +105,14 @@ class GuiSession(QObject):
         """The queue runs from the start (and engines left running are reattached)."""
         if self.core is not None:  # None: the session closed while the database opened
             self.core.jobs  # noqa: B018 - built on first use
+
+    def _open_job(self, job_id: str) -> None:
+        """From the tray: bring the window up on the job."""
+        if self.window is None:
+            return
+        self.window.bring_to_front()
+        pane = self.window.show_pane("jobs")
+        pane.select_job(job_id)
 
     def _answer(self, message: dict) -> dict | None:
         """`job …` from a terminal: the window's scheduler does it (DESIGN.md §1)."""

@@ -25,7 +25,7 @@ from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome
 from app.notifications import Level
-from engine.protocol import CHECKPOINTS_DIR
+from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE
 from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,24 @@ def checkpoint_folders(run_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
+def last_event(path: Path, kind: str) -> dict[str, Any] | None:
+    """The last event of `kind` in an events file, or None."""
+    found = None
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if f'"{kind}"' in line:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if event.get("event") == kind:
+                        found = event
+    except OSError:
+        return None
+    return found
+
+
 def spec_template(spec: dict[str, Any]) -> dict[str, Any]:
     """A job's spec without what belongs to one run: for export, clone and templates."""
     return {key: value for key, value in copy.deepcopy(spec).items() if key not in RUN_FIELDS}
@@ -77,6 +95,8 @@ class JobService(QObject):
     job_changed = Signal(str)
     job_finished = Signal(str, object)
     """Job id and its `Outcome`."""
+    events_arrived = Signal(str, list)
+    """Job id and a batch of engine events, as parsed (curves and logs follow these live)."""
 
     def __init__(
         self, core: Any, parent: QObject | None = None, limits: Limits | None = None
@@ -87,6 +107,7 @@ class JobService(QObject):
         self.limits = limits or Limits()
         self._supervisors: dict[str, EngineSupervisor] = {}
         self._cancelling: set[str] = set()
+        self._samples: dict[str, dict[str, Any]] = {}
         self._timer = QTimer(self, interval=SCHEDULE_EVERY_MS)
         self._timer.timeout.connect(self.schedule)
         self._timer.start()
@@ -249,8 +270,11 @@ class JobService(QObject):
                 self._set_status(job_id, JobStatus.PAUSED, "paused")
             elif kind == "resumed":
                 self._set_status(job_id, JobStatus.RUNNING, "resumed")
+            elif kind == "sample":
+                self._samples[job_id] = event
         self.store.update(job_id, **progress)
         self.job_changed.emit(job_id)
+        self.events_arrived.emit(job_id, events)
 
     def _set_status(self, job_id: str, status: JobStatus, reason: str) -> None:
         if self.store.get(job_id).status != status:
@@ -334,6 +358,30 @@ class JobService(QObject):
         self.job_changed.emit(job_id)
         self.schedule()
         return self.store.get(job_id)
+
+    def move_in_queue(self, job_id: str, before: str | None) -> list[str]:
+        """Put a queued job just before another queued job (None: at the end); returns the
+        new queue order. Priority still comes first when the scheduler picks."""
+        queued = sorted(self.store.list([JobStatus.QUEUED]), key=lambda j: j.queue_position)
+        order = [job.id for job in queued]
+        if job_id not in order:
+            raise UserError("Only a queued job can be moved in the queue.")
+        order.remove(job_id)
+        order.insert(order.index(before) if before in order else len(order), job_id)
+        self.store.reorder(order)
+        for moved in order:
+            self.job_changed.emit(moved)
+        return order
+
+    def first_batch(self, job_id: str) -> dict[str, Any] | None:
+        """The engine's `sample` event (the first batch, decoded); reads events.jsonl when
+        the job ran before this process started, so call it off the GUI thread."""
+        if job_id in self._samples:
+            return self._samples[job_id]
+        sample = last_event(Path(self.store.get(job_id).run_dir) / EVENTS_FILE, "sample")
+        if sample is not None:
+            self._samples[job_id] = sample
+        return sample
 
     def checkpoints(self, job_id: str) -> list[Path]:
         return checkpoint_folders(Path(self.store.get(job_id).run_dir))

@@ -45,6 +45,18 @@ class Job:
 
 
 @dataclass(frozen=True)
+class MetricSeries:
+    """One metric's points as float64 arrays (NaN where the engine sent null)."""
+
+    name: str
+    kind: str
+    """metric or eval."""
+    steps: Any
+    values: Any
+    times: Any
+
+
+@dataclass(frozen=True)
 class Transition:
     from_status: JobStatus | None
     to_status: JobStatus
@@ -232,6 +244,38 @@ class JobStore:
         )
         with self._db.session() as session:
             return [(step, value) for step, value in session.execute(query)]
+
+    def metric_arrays(self, job_id: str) -> dict[str, MetricSeries]:
+        """Every metric of a job as float64 arrays, for plotting.
+
+        Straight through the driver (no ORM objects) and into numpy with
+        `fromiter`: a million points load in a fraction of a second. Eval
+        metrics keep their `eval_` names; a bare eval name gets the prefix.
+        """
+        import itertools
+
+        import numpy as np
+
+        with self._db.session() as session:
+            cursor = session.connection().connection.driver_connection.cursor()
+            names = cursor.execute(
+                "SELECT DISTINCT kind, name FROM job_metrics WHERE job_id = ?", (job_id,)
+            ).fetchall()
+            series: dict[str, MetricSeries] = {}
+            for kind, name in sorted(names):
+                rows = cursor.execute(
+                    "SELECT step, COALESCE(value, 0.0), value IS NULL, time FROM job_metrics "
+                    "WHERE job_id = ? AND name = ? AND kind = ? ORDER BY step",
+                    (job_id, name, kind),
+                ).fetchall()
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * 4
+                ).reshape(-1, 4)
+                values = flat[:, 1].copy()
+                values[flat[:, 2] != 0] = np.nan
+                key = name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
+                series[key] = MetricSeries(key, kind, flat[:, 0].copy(), values, flat[:, 3].copy())
+        return series
 
     def latest_metric(self, job_id: str, name: str) -> float | None:
         query = (

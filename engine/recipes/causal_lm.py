@@ -16,8 +16,8 @@ from engine.data import require_columns
 from engine.errors import DataError
 from engine.models import load_causal_lm
 from engine.recipes.base import Batch, Recipe, pad_right
+from engine.spec import PLAIN_TEMPLATE
 
-PLAIN_TEMPLATE = "### Prompt:\n{prompt}\n\n### Response:\n"
 IGNORE = -100
 
 

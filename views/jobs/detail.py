@@ -1,0 +1,347 @@
+"""One job in full: curves, logs, its first batch, checkpoints, and where it came from.
+
+Opening a job loads its stored metrics in a worker (arrays, not rows) and
+then follows `JobService.events_arrived` for the live part, so a restart
+shows the same curves a running window did.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs.states import ACTIVE, JobStatus
+from app.jobs.store import Job, MetricSeries, Transition
+from app.tasks import run_task
+from views.jobs.log_view import LogView
+from views.jobs.metrics_plot import MetricsPlot, panel_order
+from views.jobs.models import dataset_name, model_name
+from views.widgets.table_model import Index, RowTableModel
+
+CURRENT = "current"
+"""The run key of the single job shown in the detail plot."""
+
+
+class SampleModel(RowTableModel[dict[str, Any]]):
+    """The decoded first batch: one row per example, one column per field the recipe sent."""
+
+    def set_sample(self, rows: list[dict[str, Any]]) -> None:
+        keys: list[str] = []
+        for row in rows:
+            keys += [key for key in row if key not in keys]
+        self.beginResetModel()
+        self.HEADERS = tuple(keys)  # type: ignore[misc] - per instance, from the data
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row(index)
+        if row is None or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        value = row.get(self.HEADERS[index.column()])
+        text = value if isinstance(value, str) else json.dumps(value)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return text.replace("\n", " ⏎ ")
+        return text if len(text) > 60 else None
+
+
+class HistoryModel(RowTableModel[Transition]):
+    HEADERS = ("When", "From", "To", "Why")
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        item = self.row(index)
+        if item is None or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        from datetime import UTC
+
+        moment = item.at if item.at.tzinfo else item.at.replace(tzinfo=UTC)
+        return (
+            moment.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            str(item.from_status or ""),
+            str(item.to_status),
+            item.reason,
+        )[index.column()]
+
+
+class JobDetail(QWidget):
+    resume_requested = Signal(str, str)
+    """Job id and checkpoint folder: "resume from here"."""
+    loaded = Signal(str)
+    """The job's stored metrics are in the plot."""
+
+    def __init__(self, core, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._core = core
+        self._job: Job | None = None
+        self._generation = 0
+        self.dataset_names: dict[str, str] = {}
+        """Dataset folder → name, from the jobs table, for the title."""
+        self.title = QLabel("Choose a job to see its curves, logs and checkpoints.")
+        self.title.setObjectName("job-title")
+        self.title.setWordWrap(True)
+        self.tabs = QTabWidget()
+        self.plot = MetricsPlot()
+        self.logs = LogView()
+        self.tabs.addTab(self.plot, "Metrics")
+        self.tabs.addTab(self.logs, "Logs")
+        self.tabs.addTab(self._data_tab(), "Data")
+        self.tabs.addTab(self._checkpoints_tab(), "Checkpoints")
+        self.tabs.addTab(self._overview_tab(), "Overview")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs, 1)
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_tab())
+        core.jobs.events_arrived.connect(self._on_events)
+
+    # -- tabs ------------------------------------------------------------------------------
+
+    def _data_tab(self) -> QWidget:
+        self.sample = SampleModel(self)
+        self.sample_view = QTableView()
+        self.sample_view.setObjectName("first-batch")
+        self.sample_view.setModel(self.sample)
+        self.sample_view.setWordWrap(False)
+        self.sample_view.horizontalHeader().setStretchLastSection(True)
+        self.sample_view.horizontalHeader().setDefaultSectionSize(260)
+        self.sample_caption = QLabel(
+            "The first batch exactly as the model sees it, decoded: check the template and "
+            "the labels before hours are spent."
+        )
+        self.sample_caption.setWordWrap(True)
+        self.sample_caption.setProperty("role", "muted")
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.sample_caption)
+        layout.addWidget(self.sample_view, 1)
+        return widget
+
+    def _checkpoints_tab(self) -> QWidget:
+        self.checkpoints = QListWidget()
+        self.checkpoints.setObjectName("checkpoints")
+        self.checkpoints.itemSelectionChanged.connect(self._update_checkpoint_buttons)
+        self.resume_here = QPushButton("Resume from here")
+        self.resume_here.setToolTip("Queue the job again, continuing from this checkpoint")
+        self.resume_here.clicked.connect(self._on_resume_here)
+        self.open_checkpoint = QPushButton("Open")
+        self.open_checkpoint.clicked.connect(self._on_open_checkpoint)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_checkpoint)
+        buttons.addWidget(self.resume_here)
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.checkpoints, 1)
+        layout.addLayout(buttons)
+        self._update_checkpoint_buttons()
+        return widget
+
+    def _overview_tab(self) -> QWidget:
+        self.lineage = QFormLayout()
+        self.lineage_labels: dict[str, QLabel] = {}
+        for key in ("Recipe", "Method", "Dataset", "Model", "Output", "Failure"):
+            label = QLabel()
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.lineage_labels[key] = label
+            self.lineage.addRow(f"{key}:", label)
+        self.spec_text = QPlainTextEdit()
+        self.spec_text.setObjectName("job-spec")
+        self.spec_text.setReadOnly(True)
+        self.history = HistoryModel(self)
+        history_view = QTableView()
+        history_view.setModel(self.history)
+        history_view.verticalHeader().hide()
+        history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = history_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 6, 0, 0)
+        left_layout.addLayout(self.lineage)
+        left_layout.addWidget(QLabel("State history"))
+        left_layout.addWidget(history_view, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 6, 0, 0)
+        right_layout.addWidget(QLabel("Spec"))
+        right_layout.addWidget(self.spec_text, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        return splitter
+
+    # -- showing a job ---------------------------------------------------------------------
+
+    @property
+    def job(self) -> Job | None:
+        return self._job
+
+    def show_job(self, job: Job | None) -> None:
+        same = job is not None and self._job is not None and job.id == self._job.id
+        self._job = job
+        if job is None:
+            self._generation += 1
+            self.title.setText("Choose a job to see its curves, logs and checkpoints.")
+            self.plot.clear()
+            self.logs.follow(None, live=False)
+            self.sample.set_sample([])
+            self.checkpoints.clear()
+            return
+        total = f" of {job.total_steps:,}" if job.total_steps else ""
+        self.title.setText(
+            f"<b>{job.name}</b> · {job.status} · step {job.last_step:,}{total} · "
+            f"{model_name(job.spec)} on {dataset_name(job.spec, self.dataset_names)}"
+        )
+        live = job.status in ACTIVE
+        self.logs.follow(Path(job.run_dir), live=live)
+        if not same:
+            self._load_metrics(job)
+            self._load_sample(job)
+        self._refresh_tab()
+
+    def _load_metrics(self, job: Job) -> None:
+        self._generation += 1
+        generation, store = self._generation, self._core.jobs.store
+        self.plot.clear()
+
+        def arrived(series: dict[str, MetricSeries]) -> None:
+            if generation != self._generation:
+                return
+            for name in sorted(series, key=panel_order):
+                data = series[name]
+                self.plot.set_series(CURRENT, name, data.steps, data.values)
+            self.plot.redraw()
+            self.loaded.emit(job.id)
+
+        run_task(lambda _s: store.metric_arrays(job.id), on_done=arrived, context=self)
+
+    def _load_sample(self, job: Job) -> None:
+        service = self._core.jobs
+        generation = self._generation
+
+        def arrived(event: dict[str, Any] | None) -> None:
+            if generation == self._generation:
+                self.sample.set_sample((event or {}).get("rows") or [])
+
+        run_task(lambda _s: service.first_batch(job.id), on_done=arrived, context=self)
+
+    def _refresh_tab(self) -> None:
+        job = self._job
+        if job is None:
+            return
+        current = self.tabs.currentIndex()
+        if current == 3:
+            self._load_checkpoints(job)
+        elif current == 4:
+            self._load_overview(job)
+
+    def _load_checkpoints(self, job: Job) -> None:
+        service = self._core.jobs
+
+        def arrived(folders: list[Path]) -> None:
+            if self._job is None or self._job.id != job.id:
+                return
+            self.checkpoints.clear()
+            for folder in reversed(folders):
+                item = QListWidgetItem(folder.name.replace("checkpoint-", "Step "))
+                item.setData(Qt.ItemDataRole.UserRole, str(folder))
+                item.setToolTip(str(folder))
+                self.checkpoints.addItem(item)
+            if not folders:
+                item = QListWidgetItem("No checkpoints yet")
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                self.checkpoints.addItem(item)
+            self._update_checkpoint_buttons()
+
+        run_task(lambda _s: service.checkpoints(job.id), on_done=arrived, context=self)
+
+    def _load_overview(self, job: Job) -> None:
+        store = self._core.jobs.store
+        spec = job.spec
+        self.lineage_labels["Recipe"].setText(str(spec.get("recipe", "")))
+        method = spec.get("method", "full")
+        if method == "lora":
+            lora = spec.get("lora") or {}
+            method += f" (r {lora.get('r', 8)}, alpha {lora.get('alpha', 16)})"
+        self.lineage_labels["Method"].setText(method)
+        self.lineage_labels["Dataset"].setText(str(spec.get("dataset", {}).get("path", "")))
+        self.lineage_labels["Model"].setText(json.dumps(spec.get("model", {})))
+        self.lineage_labels["Output"].setText(str(spec.get("output_dir", "")))
+        self.lineage_labels["Failure"].setText(
+            f"{job.failure_kind}: {job.failure_reason}" if job.failure_kind else "—"
+        )
+        self.spec_text.setPlainText(json.dumps(spec, indent=2))
+        run_task(
+            lambda _s: store.history(job.id),
+            on_done=lambda rows: self.history.set_rows(rows),
+            context=self,
+        )
+
+    def _update_checkpoint_buttons(self) -> None:
+        item = self.checkpoints.currentItem()
+        chosen = item is not None and item.data(Qt.ItemDataRole.UserRole) is not None
+        job = self._job
+        resumable = job is not None and job.status in (JobStatus.STOPPED, JobStatus.FAILED)
+        self.resume_here.setEnabled(chosen and resumable)
+        self.open_checkpoint.setEnabled(chosen)
+
+    def _on_resume_here(self) -> None:
+        item = self.checkpoints.currentItem()
+        if item is not None and self._job is not None:
+            self.resume_requested.emit(self._job.id, item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_open_checkpoint(self) -> None:
+        item = self.checkpoints.currentItem()
+        if item is not None and item.data(Qt.ItemDataRole.UserRole):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(item.data(Qt.ItemDataRole.UserRole)))
+
+    # -- live ------------------------------------------------------------------------------
+
+    def _on_events(self, job_id: str, events: list[dict[str, Any]]) -> None:
+        if self._job is None or job_id != self._job.id:
+            return
+        points: dict[str, tuple[list[float], list[float]]] = {}
+        for event in events:
+            kind = event.get("event")
+            if kind in ("metric", "eval"):
+                step = float(event["step"])
+                for name, value in (event.get("values") or {}).items():
+                    if value is None or isinstance(value, int | float):
+                        key = (
+                            name
+                            if kind == "metric" or name.startswith("eval")
+                            else (f"eval_{name}")
+                        )
+                        xs, ys = points.setdefault(key, ([], []))
+                        xs.append(step)
+                        ys.append(float("nan") if value is None else float(value))
+            elif kind == "log":
+                self.logs.add_event(event)
+            elif kind == "sample":
+                self.sample.set_sample(event.get("rows") or [])
+        for name, (xs, ys) in points.items():
+            self.plot.append(CURRENT, name, xs, ys)

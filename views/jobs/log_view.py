@@ -1,0 +1,183 @@
+"""A live tail of a job's engine.log: level filter, search, copy, open the run folder.
+
+New bytes are read by a worker every half second from where the last read
+ended, so a log of any size costs only what was appended. Lines keep the level
+of the log record they belong to (a traceback's lines are ERROR with it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.tasks import run_task
+from engine.protocol import ENGINE_LOG
+
+TAIL_MS = 500
+MAX_LINES = 20_000
+"""Kept in the view; the file keeps everything."""
+FIRST_READ = 2 << 20
+"""On opening, only the last 2 MiB of a long log are shown."""
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+LEVEL_AT = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+CHOICES = (("All", 0), ("Info and above", 20), ("Warnings and errors", 30), ("Errors", 40))
+
+
+def read_from(path: Path, offset: int) -> tuple[int, str]:
+    """(new offset, text) of what follows `offset`; a shorter file starts again at 0."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return offset, ""
+    if size < offset:
+        offset = 0
+    if offset == 0 and size > FIRST_READ:
+        offset = size - FIRST_READ
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read(size - offset)
+    cut = data.rfind(b"\n") + 1  # a half-written last line waits for the next read
+    return offset + cut, data[:cut].decode("utf-8", errors="replace")
+
+
+class LogView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("job-log")
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(MAX_LINES)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = self.text.font()
+        font.setFamily("monospace")
+        self.text.setFont(font)
+        self.level = QComboBox()
+        for label, value in CHOICES:
+            self.level.addItem(label, value)
+        self.level.currentIndexChanged.connect(self._refilter)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search (Enter: next, Shift+Enter: previous)")
+        self.search.setClearButtonEnabled(True)
+        self.search.returnPressed.connect(self.find_next)
+        QShortcut(QKeySequence("Shift+Return"), self.search, lambda: self.find_next(back=True))
+        QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the selection, or the whole log shown")
+        self.copy_button.clicked.connect(self.copy)
+        self.open_button = QPushButton("Open run folder")
+        self.open_button.clicked.connect(self.open_folder)
+        bar = QHBoxLayout()
+        bar.addWidget(self.level)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.text, 1)
+
+        self._run_dir: Path | None = None
+        self._offset = 0
+        self._lines: list[tuple[int, str]] = []
+        self._last_level = 20
+        self._reading = False
+        self._timer = QTimer(self, interval=TAIL_MS)
+        self._timer.timeout.connect(self._poll)
+
+    def follow(self, run_dir: Path | None, live: bool) -> None:
+        """Show this run's log; keep reading while `live`."""
+        if run_dir != self._run_dir:
+            self._run_dir, self._offset, self._lines = run_dir, 0, []
+            self._last_level = 20
+            self.text.clear()
+        self.open_button.setEnabled(run_dir is not None)
+        self._poll()
+        if live:
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def add_event(self, event: dict) -> None:
+        """A `log` event from the engine, shown among the file's lines."""
+        level = str(event.get("level", "info")).upper()
+        self._add([f"engine {level} event: {event.get('message', '')}"])
+
+    def _poll(self) -> None:
+        if self._run_dir is None or self._reading:
+            return
+        self._reading = True
+        path, offset, run_dir = self._run_dir / ENGINE_LOG, self._offset, self._run_dir
+
+        def arrived(result: tuple[int, str]) -> None:
+            self._reading = False
+            if run_dir != self._run_dir:
+                return
+            self._offset, text = result
+            if text:
+                self._add(text.splitlines())
+
+        def failed(_error: BaseException, _text: str) -> None:
+            self._reading = False
+
+        run_task(lambda _s: read_from(path, offset), on_done=arrived, on_error=failed, context=self)
+
+    def _add(self, lines: list[str]) -> None:
+        minimum = self.level.currentData()
+        shown = []
+        for line in lines:
+            match = LEVEL_AT.match(line) or re.match(r"^engine (\w+) event", line)
+            if match:
+                self._last_level = LEVELS.get(match.group(1), 20)
+            self._lines.append((self._last_level, line))
+            if self._last_level >= minimum:
+                shown.append(line)
+        del self._lines[:-MAX_LINES]
+        if shown:
+            bar = self.text.verticalScrollBar()
+            at_end = bar.value() >= bar.maximum() - 2
+            self.text.appendPlainText("\n".join(shown))
+            if at_end:
+                bar.setValue(bar.maximum())
+
+    def _refilter(self) -> None:
+        minimum = self.level.currentData()
+        self.text.setPlainText("\n".join(line for level, line in self._lines if level >= minimum))
+        self.text.moveCursor(QTextCursor.MoveOperation.End)
+
+    def shown_text(self) -> str:
+        return self.text.toPlainText()
+
+    def find_next(self, back: bool = False) -> bool:
+        needle = self.search.text()
+        if not needle:
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if back else QTextDocument.FindFlag(0)
+        if self.text.find(needle, flags):
+            return True
+        cursor = self.text.textCursor()  # wrap around once
+        cursor.movePosition(
+            QTextCursor.MoveOperation.End if back else QTextCursor.MoveOperation.Start
+        )
+        self.text.setTextCursor(cursor)
+        return self.text.find(needle, flags)
+
+    def copy(self) -> None:
+        selected = self.text.textCursor().selectedText().replace("\u2029", "\n")
+        QApplication.clipboard().setText(selected or self.shown_text())
+
+    def open_folder(self) -> None:
+        if self._run_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._run_dir)))

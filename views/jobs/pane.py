@@ -1,0 +1,525 @@
+"""The Jobs pane: the queue and every run, one job's detail, and the actions its state allows.
+
+The table follows `JobService.job_changed`, batched: a running job changes
+with every batch of events, so changed ids are collected and re-read (in a
+worker) at most five times a second. Durations and ETAs tick once a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import AppCore
+from app.errors import UserError
+from app.jobs.states import JobStatus, actions_for
+from app.jobs.store import Job
+from app.tasks import run_task
+from views.crash_dialog import show_user_error
+from views.jobs.comparison import MAX_JOBS, ComparisonDialog
+from views.jobs.detail import JobDetail
+from views.jobs.models import JobFilterModel, JobRole, JobTableModel, ProgressRole
+from views.jobs.wizard import NewJobWizard
+from views.widgets.pane_frame import PaneFrame
+
+REFRESH_MS = 200
+TICK_MS = 1000
+ACTION_TEXT = {
+    "pause": "Pause",
+    "resume": "Resume",
+    "stop": "Stop with checkpoint",
+    "cancel": "Cancel",
+    "resume_from": "Resume from checkpoint",
+    "retry": "Retry",
+    "clone": "Clone and change…",
+    "export": "Export spec…",
+    "delete": "Delete…",
+}
+STATUS_FILTERS = (
+    ("All jobs", None),
+    ("Running and paused", {JobStatus.RUNNING, JobStatus.PAUSED}),
+    ("Queued", {JobStatus.QUEUED, JobStatus.PENDING}),
+    ("Completed", {JobStatus.COMPLETED}),
+    ("Failed", {JobStatus.FAILED}),
+    ("Stopped and cancelled", {JobStatus.STOPPED, JobStatus.CANCELLED}),
+)
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints the progress column as a bar."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        fraction = index.data(ProgressRole)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(4, 5, -4, -5))
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(fraction * 1000)
+        bar.text = f"{fraction:.0%}"
+        bar.textVisible = True
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return QSize(110, super().sizeHint(option, index).height())
+
+
+class JobTableView(QTableView):
+    """Queued jobs are dragged to a new place in the queue."""
+
+    moved = Signal(str, object)
+    """The dragged job's id and the id of the job it now comes before (None: last)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+
+    def _job_at(self, index: QModelIndex) -> Job | None:
+        return index.data(JobRole) if index.isValid() else None
+
+    def dragMoveEvent(self, event) -> None:
+        event.setDropAction(Qt.DropAction.MoveAction)
+        event.accept()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        dragged = self._job_at(self.currentIndex())
+        event.setDropAction(Qt.DropAction.IgnoreAction)  # the model is not asked to move rows
+        event.accept()
+        if dragged is None or dragged.status != JobStatus.QUEUED:
+            return
+        target = self._job_at(self.indexAt(event.position().toPoint()))
+        self.moved.emit(dragged.id, target.id if target is not None else None)
+
+
+class JobsPane(PaneFrame):
+    def __init__(self, core: AppCore, parent: QWidget | None = None) -> None:
+        super().__init__(
+            "Jobs",
+            "Configure training runs, queue them on your GPUs, watch their curves live and "
+            "compare them.",
+            parent,
+        )
+        self._core = core
+        self._service = None
+        self._changed: set[str] = set()
+        self._refreshing = False
+        self._wizard: NewJobWizard | None = None
+
+        toolbar = QToolBar()
+        toolbar.setObjectName("jobs-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.new_action = QAction("New job…", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.new_action.setToolTip("Set up a training run (Ctrl+N)")
+        self.new_action.triggered.connect(self.open_wizard)
+        toolbar.addAction(self.new_action)
+        toolbar.addSeparator()
+        self.actions_by_key: dict[str, QAction] = {}
+        for key in ("pause", "resume", "stop", "cancel", "resume_from", "retry"):
+            action = QAction(ACTION_TEXT[key], self)
+            action.triggered.connect(lambda _c=False, k=key: self.perform(k))
+            toolbar.addAction(action)
+            self.actions_by_key[key] = action
+        self.compare_action = QAction("Compare", self)
+        self.compare_action.setToolTip(f"Select 2 to {MAX_JOBS} jobs to compare their curves")
+        self.compare_action.triggered.connect(self.open_comparison)
+        toolbar.addAction(self.compare_action)
+        for key in ("clone", "export", "delete"):
+            action = QAction(ACTION_TEXT[key], self)
+            action.triggered.connect(lambda _c=False, k=key: self.perform(k))
+            self.actions_by_key[key] = action
+        self.addActions(list(self.actions_by_key.values()))
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        self.status_filter = QComboBox()
+        self.status_filter.setObjectName("status-filter")
+        for label, _statuses in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        self.search = QLineEdit()
+        self.search.setObjectName("job-search")
+        self.search.setPlaceholderText("Search jobs")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(220)
+        toolbar.addWidget(self.status_filter)
+        toolbar.addWidget(self.search)
+        self.body.addWidget(toolbar)
+
+        self.jobs = JobTableModel(self)
+        self.filtered = JobFilterModel(self)
+        self.filtered.setSourceModel(self.jobs)
+        self.status_filter.currentIndexChanged.connect(
+            lambda i: self.filtered.set_statuses(STATUS_FILTERS[i][1])
+        )
+        self.search.textChanged.connect(self.filtered.set_search)
+        self.table = JobTableView()
+        self.table.setObjectName("job-table")
+        self.table.setModel(self.filtered)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(8, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setItemDelegateForColumn(JobTableModel.PROGRESS_COLUMN, ProgressDelegate(self))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.moved.connect(self._on_moved)
+        self.table.doubleClicked.connect(lambda _i: self.detail.tabs.setCurrentIndex(0))
+
+        self.detail_holder = QVBoxLayout()
+        self.detail: JobDetail | None = None
+        detail_widget = QWidget()
+        detail_widget.setLayout(self.detail_holder)
+        self.detail_holder.setContentsMargins(0, 0, 0, 0)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail_widget)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([200, 520])
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._empty_state())
+        self.stack.addWidget(splitter)
+        self.body.addWidget(self.stack, 1)
+
+        self._refresh_timer = QTimer(self, interval=REFRESH_MS, singleShot=True)
+        self._refresh_timer.timeout.connect(self._refresh_changed)
+        self._tick = QTimer(self, interval=TICK_MS)
+        self._tick.timeout.connect(self.jobs.tick)
+        self._tick.start()
+        self._update_actions()
+        core.when_database_ready(lambda _db: self._on_database())
+
+    def _empty_state(self) -> QWidget:
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.addStretch(1)
+        headline = QLabel("No jobs yet")
+        headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        headline.setFont(font)
+        text = QLabel(
+            "Set up a training run: pick a recipe, a dataset version and a model, and watch "
+            "the curves as it trains. The presets train in seconds on the CPU."
+        )
+        text.setProperty("role", "muted")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        self.empty_new_button = QPushButton("New job…")
+        self.empty_new_button.clicked.connect(self.open_wizard)
+        layout.addWidget(headline)
+        layout.addWidget(text)
+        layout.addWidget(self.empty_new_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        return widget
+
+    # -- data ------------------------------------------------------------------------------
+
+    @property
+    def service(self):
+        return self._service
+
+    def _on_database(self) -> None:
+        self._service = self._core.jobs
+        self.detail = JobDetail(self._core)
+        self.detail.resume_requested.connect(self._resume_from)
+        self.detail_holder.addWidget(self.detail)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self._service.job_changed.connect(self._on_job_changed)
+        self.reload()
+
+    def reload(self) -> None:
+        service, datasets = self._service, self._core.datasets
+        if service is None:
+            return
+
+        def load() -> tuple[list[Job], dict[str, str]]:
+            names = {str(datasets.root / d.id): d.name for d in datasets.list()}
+            return service.store.list(), names
+
+        run_task(lambda _s: load(), on_done=self._show_jobs, context=self)
+
+    def _show_jobs(self, result: tuple[list[Job], dict[str, str]]) -> None:
+        jobs, names = result
+        selected = self.selected_jobs()
+        self.jobs.dataset_names = names
+        if self.detail is not None:
+            self.detail.dataset_names = names
+        self.jobs.set_rows(jobs)
+        self.stack.setCurrentIndex(1 if jobs else 0)
+        if selected:
+            self.select_job(selected[0].id)
+        elif jobs:
+            self.table.selectRow(0)
+        self._update_actions()
+
+    def _on_job_changed(self, job_id: str) -> None:
+        self._changed.add(job_id)
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_changed(self) -> None:
+        if self._service is None or self._refreshing:
+            self._refresh_timer.start()
+            return
+        ids, self._changed = self._changed, set()
+        store = self._service.store
+        self._refreshing = True
+
+        def load() -> tuple[list[Job], list[str]]:
+            found, gone = [], []
+            for job_id in ids:
+                try:
+                    found.append(store.get(job_id))
+                except UserError:
+                    gone.append(job_id)
+            return found, gone
+
+        def arrived(result: tuple[list[Job], list[str]]) -> None:
+            self._refreshing = False
+            found, gone = result
+            for job in found:
+                self.jobs.update_job(job)
+            for job_id in gone:
+                self.jobs.remove_job(job_id)
+            self.stack.setCurrentIndex(1 if self.jobs.rowCount() else 0)
+            current = self.detail.job if self.detail else None
+            for job in found:
+                if current is not None and job.id == current.id:
+                    self.detail.show_job(job)
+            if current is not None and current.id in gone:
+                self.detail.show_job(None)
+            if not self.selected_jobs() and self.jobs.rowCount():
+                self.table.selectRow(0)
+            self._update_actions()
+
+        def failed(_error: BaseException, _text: str) -> None:
+            self._refreshing = False
+
+        run_task(lambda _s: load(), on_done=arrived, on_error=failed, context=self)
+
+    # -- selection -------------------------------------------------------------------------
+
+    def selected_jobs(self) -> list[Job]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.filtered.index(r, 0).data(JobRole) for r in rows]
+
+    def select_job(self, job_id: str) -> None:
+        row = self.jobs.find(job_id)
+        if row >= 0:
+            index = self.filtered.mapFromSource(self.jobs.index(row, 0))
+            if index.isValid():
+                self.table.selectRow(index.row())
+                self.table.scrollTo(index)
+
+    def _on_selection(self) -> None:
+        jobs = self.selected_jobs()
+        if self.detail is not None:
+            self.detail.show_job(jobs[0] if len(jobs) == 1 else (self.detail.job if jobs else None))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        jobs = self.selected_jobs() if self.detail is not None else []
+        allowed = set(actions_for(jobs[0].status)) if len(jobs) == 1 else set()
+        for key, action in self.actions_by_key.items():
+            action.setEnabled(key in allowed)
+        self.compare_action.setEnabled(2 <= len(jobs) <= MAX_JOBS)
+        self.new_action.setEnabled(self._service is not None)
+        self.empty_new_button.setEnabled(self._service is not None)
+
+    def _context_menu(self, position) -> None:
+        jobs = self.selected_jobs()
+        if not jobs:
+            return
+        menu = QMenu(self)
+        if len(jobs) == 1:
+            for key in actions_for(jobs[0].status):
+                menu.addAction(self.actions_by_key[key])
+            menu.addSeparator()
+            menu.addAction("Open run folder", lambda: self._open_folder(jobs[0]))
+        if 2 <= len(jobs) <= MAX_JOBS:
+            menu.addAction(self.compare_action)
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
+    @staticmethod
+    def _open_folder(job: Job) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(job.run_dir))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def perform(self, key: str) -> Any:
+        jobs = self.selected_jobs()
+        if len(jobs) != 1 or self._service is None:
+            return None
+        job, service = jobs[0], self._service
+        try:
+            if key == "pause":
+                service.pause(job.id)
+            elif key == "resume":
+                service.resume(job.id)
+            elif key == "stop":
+                service.stop(job.id)
+            elif key == "cancel":
+                return self._confirm_cancel(job)
+            elif key == "resume_from":
+                service.resume_from_checkpoint(job.id)
+            elif key == "retry":
+                new = service.retry(job.id)
+                self._on_job_changed(new.id)
+            elif key == "clone":
+                return self.open_wizard(job)
+            elif key == "export":
+                return self._export(job)
+            elif key == "delete":
+                return self._confirm_delete(job)
+        except UserError as error:
+            show_user_error(self, error)
+        return None
+
+    def _confirm_cancel(self, job: Job) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Cancel job",
+            f"Cancel {job.name}?",
+            QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText(
+            "A running job is asked to stop and is killed after five seconds; it is not "
+            "resumable unless it has a checkpoint. Use Stop to keep a checkpoint."
+        )
+        yes = box.addButton("Cancel job", QMessageBox.ButtonRole.DestructiveRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda button: (
+                self._guarded(lambda: self._service.cancel(job.id)) if button is yes else None
+            )
+        )
+        box.open()
+        return box
+
+    def _confirm_delete(self, job: Job) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Delete job",
+            f"Delete {job.name}, its curves, logs, checkpoints and output?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(f"Its run folder {job.run_dir} is removed. This cannot be undone.")
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        service = self._service
+
+        def go() -> None:
+            run_task(
+                lambda _s: service.delete(job.id),
+                on_error=lambda error, _t: show_user_error(self, error),
+                context=self,
+            )
+
+        box.buttonClicked.connect(lambda button: go() if button is delete else None)
+        box.open()
+        return box
+
+    def _guarded(self, action) -> None:
+        try:
+            action()
+        except UserError as error:
+            show_user_error(self, error)
+
+    def _export(self, job: Job) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export the spec of {job.name}", f"{job.name}.json", "JSON (*.json)"
+        )
+        if path:
+            self.export_spec(job.id, Path(path))
+
+    def export_spec(self, job_id: str, path: Path) -> None:
+        assert self._service is not None
+        spec = self._service.export_spec(job_id)
+        path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+
+    def _resume_from(self, job_id: str, checkpoint: str) -> None:
+        self._guarded(lambda: self._service.resume_from_checkpoint(job_id, checkpoint))
+
+    def _on_moved(self, job_id: str, before: str | None) -> None:
+        self._guarded(lambda: self._service.move_in_queue(job_id, before))
+
+    def open_wizard(self, template: Job | None = None) -> NewJobWizard | None:
+        if self._service is None:
+            return None
+        if isinstance(template, Job):
+            wizard = NewJobWizard(
+                self._core,
+                template.spec,
+                self,
+                name=f"{template.name} (copy)",
+                gpus=template.gpus_requested,
+                priority=template.priority,
+            )
+        else:
+            wizard = NewJobWizard(self._core, None, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.submitted.connect(
+            lambda job: (self._on_job_changed(job.id), self._select_later(job))
+        )
+        self._wizard = wizard
+        wizard.open()
+        return wizard
+
+    def _select_later(self, job: Job) -> None:
+        QTimer.singleShot(REFRESH_MS + 300, lambda: self.select_job(job.id))
+
+    def open_comparison(self) -> ComparisonDialog | None:
+        jobs = self.selected_jobs()
+        if not 2 <= len(jobs) <= MAX_JOBS:
+            return None
+        dialog = ComparisonDialog(self._core, jobs, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
