@@ -7,6 +7,7 @@ of the log record they belong to (a traceback's lines are ERROR with it).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.tasks import run_task
-from engine.protocol import ENGINE_LOG
+from engine.protocol import ENGINE_LOG, EVENTS_FILE
 
 TAIL_MS = 500
 MAX_LINES = 20_000
@@ -34,6 +35,30 @@ FIRST_READ = 2 << 20
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_AT = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 CHOICES = (("All", 0), ("Info and above", 20), ("Warnings and errors", 30), ("Errors", 40))
+
+
+def log_events(events_file: Path) -> list[str]:
+    """The engine's `log` events so far, as lines (a finished job shows them too)."""
+    lines = []
+    try:
+        with events_file.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if '"log"' not in line:
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "log":
+                    lines.append(event_line(event))
+    except OSError:
+        pass
+    return lines
+
+
+def event_line(event: dict) -> str:
+    level = str(event.get("level", "info")).upper()
+    return f"engine {level} event: {event.get('message', '')}"
 
 
 def read_from(path: Path, offset: int) -> tuple[int, str]:
@@ -103,6 +128,13 @@ class LogView(QWidget):
             self._run_dir, self._offset, self._lines = run_dir, 0, []
             self._last_level = 20
             self.text.clear()
+            if run_dir is not None:
+                events = run_dir / EVENTS_FILE
+                run_task(
+                    lambda _s: log_events(events),
+                    on_done=lambda lines: self._add(lines) if run_dir == self._run_dir else None,
+                    context=self,
+                )
         self.open_button.setEnabled(run_dir is not None)
         self._poll()
         if live:
@@ -112,8 +144,7 @@ class LogView(QWidget):
 
     def add_event(self, event: dict) -> None:
         """A `log` event from the engine, shown among the file's lines."""
-        level = str(event.get("level", "info")).upper()
-        self._add([f"engine {level} event: {event.get('message', '')}"])
+        self._add([event_line(event)])
 
     def _poll(self) -> None:
         if self._run_dir is None or self._reading:

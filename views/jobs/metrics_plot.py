@@ -326,7 +326,8 @@ class MetricsPlot(QWidget):
 
     def shown_points(self) -> int:
         """Points handed to pyqtgraph now (bounded, whatever the series hold)."""
-        return sum(len(curve.items[0].xData or []) for curve in self._curves.values())
+        counts = (curve.items[0].xData for curve in self._curves.values())
+        return sum(0 if data is None else len(data) for data in counts)
 
     def _apply_log(self, on: bool) -> None:
         for plot in self._plots.values():

@@ -186,6 +186,8 @@ class SpecPage(QWizardPage):
         self.load(self.wizard_spec())
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+        if not self.isComplete():  # next() called directly skips the disabled button
+            return False
         self.store(self.wizard_spec())
         return True
 
