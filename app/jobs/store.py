@@ -245,17 +245,21 @@ class JobStore:
         with self._db.session() as session:
             return [(step, value) for step, value in session.execute(query)]
 
-    def metric_arrays(self, job_id: str) -> dict[str, MetricSeries]:
+    def metric_arrays(self, job_id: str, *, with_times: bool = True) -> dict[str, MetricSeries]:
         """Every metric of a job as float64 arrays, for plotting.
 
-        Straight through the driver (no ORM objects) and into numpy with
-        `fromiter`: a million points load in a fraction of a second. Eval
-        metrics keep their `eval_` names; a bare eval name gets the prefix.
+        Straight from the driver's cursor into numpy (`fromiter` over the rows as
+        they come, no list of tuples, no ORM objects), so ten million points cost
+        their arrays and nothing more. Without `with_times` the times are not
+        read (the detail view plots by step). Eval metrics keep their `eval_`
+        names; a bare eval name gets the prefix.
         """
         import itertools
 
         import numpy as np
 
+        columns = "step, COALESCE(value, 0.0), value IS NULL" + (", time" if with_times else "")
+        width = 4 if with_times else 3
         with self._db.session() as session:
             cursor = session.connection().connection.driver_connection.cursor()
             names = cursor.execute(
@@ -264,18 +268,64 @@ class JobStore:
             series: dict[str, MetricSeries] = {}
             for kind, name in sorted(names):
                 rows = cursor.execute(
-                    "SELECT step, COALESCE(value, 0.0), value IS NULL, time FROM job_metrics "
+                    f"SELECT {columns} FROM job_metrics "
                     "WHERE job_id = ? AND name = ? AND kind = ? ORDER BY step",
                     (job_id, name, kind),
-                ).fetchall()
-                flat = np.fromiter(
-                    itertools.chain.from_iterable(rows), dtype=np.float64, count=len(rows) * 4
-                ).reshape(-1, 4)
-                values = flat[:, 1].copy()
-                values[flat[:, 2] != 0] = np.nan
+                )
+                flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64)
+                table = flat.reshape(-1, width)
+                values = table[:, 1].copy()
+                nulls = table[:, 2] != 0
+                if nulls.any():
+                    values[nulls] = np.nan
+                times = table[:, 3].copy() if with_times else np.empty(0)
                 key = name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
-                series[key] = MetricSeries(key, kind, flat[:, 0].copy(), values, flat[:, 3].copy())
+                series[key] = MetricSeries(key, kind, table[:, 0].copy(), values, times)
+                del flat, table
         return series
+
+    def metric_overview(
+        self, job_id: str, buckets: int = 2_000
+    ) -> tuple[dict[str, MetricSeries], bool]:
+        """Every metric cut to at most 2 × `buckets` points (each bucket's lowest and
+        highest value) by SQLite itself, for a first paint that does not wait for a
+        million rows to cross into Python. Also says whether anything was cut (then the
+        caller loads `metric_arrays` for zooming in)."""
+        import numpy as np
+
+        series: dict[str, MetricSeries] = {}
+        cut = False
+        with self._db.session() as session:
+            cursor = session.connection().connection.driver_connection.cursor()
+            names = cursor.execute(
+                "SELECT kind, name, MIN(step), MAX(step), COUNT(*) FROM job_metrics "
+                "WHERE job_id = ? GROUP BY kind, name",
+                (job_id,),
+            ).fetchall()
+            for kind, name, low, high, count in sorted(names):
+                where = "WHERE job_id = ? AND name = ? AND kind = ?"
+                if count <= 2 * buckets:
+                    rows = cursor.execute(
+                        f"SELECT step, value FROM job_metrics {where} ORDER BY step",
+                        (job_id, name, kind),
+                    ).fetchall()
+                    points = [(step, np.nan if v is None else v) for step, v in rows]
+                else:
+                    cut = True
+                    rows = cursor.execute(
+                        "SELECT (step - ?) * ? / (? - ? + 1) AS bucket, MIN(step), MAX(step), "
+                        f"MIN(value), MAX(value) FROM job_metrics {where} "
+                        "GROUP BY bucket ORDER BY bucket",
+                        (low, buckets, high, low, job_id, name, kind),
+                    ).fetchall()
+                    points = []
+                    for _bucket, first, last, smallest, largest in rows:
+                        points.append((first, np.nan if smallest is None else smallest))
+                        points.append((last, np.nan if largest is None else largest))
+                table = np.array(points, dtype=np.float64).reshape(-1, 2)
+                key = name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
+                series[key] = MetricSeries(key, kind, table[:, 0], table[:, 1], np.empty(0))
+        return series, cut
 
     def latest_metric(self, job_id: str, name: str) -> float | None:
         query = (

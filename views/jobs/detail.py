@@ -87,13 +87,16 @@ class JobDetail(QWidget):
     resume_requested = Signal(str, str)
     """Job id and checkpoint folder: "resume from here"."""
     loaded = Signal(str)
-    """The job's stored metrics are in the plot."""
+    """The job's stored metrics are in the plot (cut to the screen for a long run)."""
+    detailed = Signal(str)
+    """Every stored point of a long run is in the plot too (for zooming in)."""
 
     def __init__(self, core, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._core = core
         self._job: Job | None = None
         self._generation = 0
+        self._arrived_meanwhile: list[tuple[str, list[float], list[float]]] | None = None
         self.dataset_names: dict[str, str] = {}
         """Dataset folder → name, from the jobs table, for the title."""
         self.title = QLabel("Choose a job to see its curves, logs and checkpoints.")
@@ -224,20 +227,47 @@ class JobDetail(QWidget):
         self._refresh_tab()
 
     def _load_metrics(self, job: Job) -> None:
+        """An overview SQLite cuts to the screen first, then, for long runs, every point
+        (for zooming in) in the background; live points that arrive meanwhile are kept."""
         self._generation += 1
         generation, store = self._generation, self._core.jobs.store
         self.plot.clear()
+        self._arrived_meanwhile: list[tuple[str, list[float], list[float]]] | None = None
 
-        def arrived(series: dict[str, MetricSeries]) -> None:
-            if generation != self._generation:
-                return
+        def show(series: dict[str, MetricSeries]) -> None:
             for name in sorted(series, key=panel_order):
                 data = series[name]
                 self.plot.set_series(CURRENT, name, data.steps, data.values)
             self.plot.redraw()
-            self.loaded.emit(job.id)
 
-        run_task(lambda _s: store.metric_arrays(job.id), on_done=arrived, context=self)
+        def overview(result: tuple[dict[str, MetricSeries], bool]) -> None:
+            if generation != self._generation:
+                return
+            series, cut = result
+            show(series)
+            self.loaded.emit(job.id)
+            if cut:
+                self._arrived_meanwhile = []
+                run_task(
+                    lambda _s: store.metric_arrays(job.id, with_times=False),
+                    on_done=everything,
+                    context=self,
+                )
+
+        def everything(series: dict[str, MetricSeries]) -> None:
+            if generation != self._generation:
+                return
+            meanwhile, self._arrived_meanwhile = self._arrived_meanwhile or [], None
+            show(series)
+            for name, xs, ys in meanwhile:
+                curve = self.plot.curves.get((CURRENT, name))
+                last = curve.series.x[-1] if curve is not None and curve.series.size else -1
+                kept = [(x, y) for x, y in zip(xs, ys, strict=True) if x > last]
+                if kept:
+                    self.plot.append(CURRENT, name, [x for x, _ in kept], [y for _, y in kept])
+            self.detailed.emit(job.id)
+
+        run_task(lambda _s: store.metric_overview(job.id), on_done=overview, context=self)
 
     def _load_sample(self, job: Job) -> None:
         service = self._core.jobs
@@ -345,3 +375,5 @@ class JobDetail(QWidget):
                 self.sample.set_sample(event.get("rows") or [])
         for name, (xs, ys) in points.items():
             self.plot.append(CURRENT, name, xs, ys)
+            if self._arrived_meanwhile is not None:
+                self._arrived_meanwhile.append((name, xs, ys))
