@@ -327,6 +327,26 @@ class JobStore:
                 series[key] = MetricSeries(key, kind, table[:, 0], table[:, 1], np.empty(0))
         return series, cut
 
+    def step_clock(self, job_id: str, points: int = 500) -> tuple[list[float], list[float]]:
+        """(times, steps) at up to `points` moments of the run, from its loss events: maps
+        wall-clock readings (GPU samples) onto the step axis."""
+        with self._db.session() as session:
+            cursor = session.connection().connection.driver_connection.cursor()
+            low, high = cursor.execute(
+                "SELECT MIN(step), MAX(step) FROM job_metrics "
+                "WHERE job_id = ? AND name = 'loss' AND kind = 'metric'",
+                (job_id,),
+            ).fetchone()
+            if low is None:
+                return [], []
+            rows = cursor.execute(
+                "SELECT (step - ?) * ? / (? - ? + 1) AS bucket, MIN(step), MIN(time) "
+                "FROM job_metrics WHERE job_id = ? AND name = 'loss' AND kind = 'metric' "
+                "GROUP BY bucket ORDER BY bucket",
+                (low, points, high, low, job_id),
+            ).fetchall()
+        return [row[2] for row in rows], [float(row[1]) for row in rows]
+
     def latest_metric(self, job_id: str, name: str) -> float | None:
         query = (
             select(JobMetricRow.value)

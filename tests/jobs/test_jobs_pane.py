@@ -288,3 +288,24 @@ def test_the_tray_section_is_rebuilt_each_time(qapp):
     assert [a.text() for a in first if not a.isSeparator()] == ["No job is running"]
     section.rebuild()
     assert [a.text() for a in menu.actions()].count("No job is running") == 1
+
+
+def test_gpu_readings_land_on_the_step_axis_of_the_job():
+    # The hardware history is real data structures; the readings are made up here because
+    # this machine has no GPU (the NVML path itself is covered by tests/hardware).
+    from app.hardware.history import HistoryPoint
+    from views.jobs.detail import gpu_curves
+
+    def point(t, util):
+        return HistoryPoint(t, 0.0, 0.0, 0.0, (util, 10.0), (0.5, 0.1), (70.0, 40.0), (100.0, 50.0))
+
+    points = [point(t, float(t)) for t in range(0, 20)]
+    times, steps = [5.0, 10.0, 15.0], [0.0, 100.0, 200.0]  # step 100 happened at t=10
+    curves = gpu_curves(points, [0], times, steps)
+    x, utilisation = curves["gpu_utilization"]
+    assert list(x) == [float(s) for s in range(0, 220, 20)]  # t = 5..15 only
+    assert list(utilisation) == [float(t) for t in range(5, 16)]
+    assert set(curves["gpu_memory"][1]) == {50.0} and set(curves["gpu_temperature"][1]) == {70.0}
+    both = gpu_curves(points, [0, 1], times, steps)
+    assert both["gpu_temperature"][1][0] == 55.0  # the mean of the job's two GPUs
+    assert gpu_curves(points, [0], [], []) == {}

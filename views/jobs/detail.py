@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,8 +39,39 @@ from views.jobs.metrics_plot import MetricsPlot, panel_order
 from views.jobs.models import dataset_name, model_name
 from views.widgets.table_model import Index, RowTableModel
 
+GPU_REFRESH_MS = 5_000
 CURRENT = "current"
 """The run key of the single job shown in the detail plot."""
+
+
+def gpu_curves(
+    points: list, gpus: list[int], times: list[float], steps: list[float]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The hardware history of the job's GPUs on the job's step axis (wall-clock times
+    mapped through when each step happened); readings outside the run are left out.
+    With several GPUs the values are their mean."""
+    if not points or not gpus or len(times) < 2:
+        return {}
+    clock = np.array([p.time for p in points])
+    inside = (clock >= times[0]) & (clock <= times[-1])
+    if not inside.any():
+        return {}
+    x = np.interp(clock[inside], times, steps)
+    chosen = [p for p, keep in zip(points, inside, strict=True) if keep]
+
+    def mean(field: str, scale: float = 1.0) -> np.ndarray:
+        rows = [
+            [getattr(p, field)[i] * scale if i < len(getattr(p, field)) else np.nan for i in gpus]
+            for p in chosen
+        ]
+        return np.nanmean(np.array(rows, dtype=float), axis=1)
+
+    with np.errstate(all="ignore"):
+        return {
+            "gpu_utilization": (x, mean("gpu_utilization")),
+            "gpu_memory": (x, mean("gpu_memory_fraction", 100.0)),
+            "gpu_temperature": (x, mean("gpu_temperature")),
+        }
 
 
 class SampleModel(RowTableModel[dict[str, Any]]):
@@ -116,6 +148,8 @@ class JobDetail(QWidget):
         layout.addWidget(self.tabs, 1)
         self.tabs.currentChanged.connect(lambda _i: self._refresh_tab())
         core.jobs.events_arrived.connect(self._on_events)
+        self._gpu_timer = QTimer(self, interval=GPU_REFRESH_MS)
+        self._gpu_timer.timeout.connect(self._load_gpu)
 
     # -- tabs ------------------------------------------------------------------------------
 
@@ -224,6 +258,10 @@ class JobDetail(QWidget):
         if not same:
             self._load_metrics(job)
             self._load_sample(job)
+        if job.assigned_gpus and live:
+            self._gpu_timer.start()
+        else:
+            self._gpu_timer.stop()
         self._refresh_tab()
 
     def _load_metrics(self, job: Job) -> None:
@@ -245,6 +283,7 @@ class JobDetail(QWidget):
                 return
             series, cut = result
             show(series)
+            self._load_gpu()
             self.loaded.emit(job.id)
             if cut:
                 self._arrived_meanwhile = []
@@ -268,6 +307,27 @@ class JobDetail(QWidget):
             self.detailed.emit(job.id)
 
         run_task(lambda _s: store.metric_overview(job.id), on_done=overview, context=self)
+
+    def _load_gpu(self) -> None:
+        """The job's GPUs from the hardware history (the last hour, kept in memory)."""
+        job = self._job
+        if job is None or not job.assigned_gpus:
+            return
+        gpus = [int(i) for i in job.assigned_gpus.split(",") if i.strip()]
+        points = self._core.hardware.history.points()
+        store, generation = self._core.jobs.store, self._generation
+
+        def arrived(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+            if generation != self._generation:
+                return
+            for name, (x, y) in curves.items():
+                self.plot.set_series(CURRENT, name, x, y)
+
+        run_task(
+            lambda _s: gpu_curves(points, gpus, *store.step_clock(job.id)),
+            on_done=arrived,
+            context=self,
+        )
 
     def _load_sample(self, job: Job) -> None:
         service = self._core.jobs

@@ -7,7 +7,6 @@ of the log record they belong to (a traceback's lines are ERROR with it).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -24,58 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.run_files import ENGINE_LOG, EVENTS_FILE, event_line, log_events, read_from
 from app.tasks import run_task
-from engine.protocol import ENGINE_LOG, EVENTS_FILE
 
 TAIL_MS = 500
 MAX_LINES = 20_000
 """Kept in the view; the file keeps everything."""
-FIRST_READ = 2 << 20
-"""On opening, only the last 2 MiB of a long log are shown."""
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_AT = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 CHOICES = (("All", 0), ("Info and above", 20), ("Warnings and errors", 30), ("Errors", 40))
-
-
-def log_events(events_file: Path) -> list[str]:
-    """The engine's `log` events so far, as lines (a finished job shows them too)."""
-    lines = []
-    try:
-        with events_file.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if '"log"' not in line:
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if event.get("event") == "log":
-                    lines.append(event_line(event))
-    except OSError:
-        pass
-    return lines
-
-
-def event_line(event: dict) -> str:
-    level = str(event.get("level", "info")).upper()
-    return f"engine {level} event: {event.get('message', '')}"
-
-
-def read_from(path: Path, offset: int) -> tuple[int, str]:
-    """(new offset, text) of what follows `offset`; a shorter file starts again at 0."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return offset, ""
-    if size < offset:
-        offset = 0
-    if offset == 0 and size > FIRST_READ:
-        offset = size - FIRST_READ
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        data = handle.read(size - offset)
-    cut = data.rfind(b"\n") + 1  # a half-written last line waits for the next read
-    return offset + cut, data[:cut].decode("utf-8", errors="replace")
 
 
 class LogView(QWidget):

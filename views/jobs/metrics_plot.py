@@ -41,6 +41,7 @@ PANELS = (
     ("grad_norm", "Gradient norm"),
     ("samples", "Samples / s"),
     ("tokens", "Tokens / s"),
+    ("gpu", "GPU: utilisation %, memory %, temperature °C"),
     ("other", "Other"),
 )
 PANEL_ORDER = [key for key, _title in PANELS]
@@ -51,6 +52,8 @@ def panel_of(name: str) -> str:
         return "loss"
     if name.startswith("eval"):
         return "evaluation"
+    if name.startswith("gpu_"):
+        return "gpu"
     if name == "tokens_per_second":
         return "tokens"
     if name.endswith("_per_second"):

@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
 from app.datasets.store import Dataset
 from app.errors import UserError
 from app.jobs.service import spec_template
+from app.jobs.spec_choices import PLAIN_TEMPLATE, PRECISIONS, PRESET_KINDS, SCHEDULERS
 from app.jobs.validation import RECIPE_MODEL_KIND, read_sample
 from app.tasks import run_task
-from engine.spec import PLAIN_TEMPLATE, PRECISIONS, PRESET_KINDS, SCHEDULERS
 
 RECIPES = (
     ("text_classification", "Text classification", "Sort text into labels (sentiment, topic)."),
