@@ -299,17 +299,9 @@ def _diff(args: argparse.Namespace) -> int:
 
     def action() -> int:
         result = _store().diff(args.name, args.old, args.new)
-        print(
-            f"v{args.old} → v{args.new}: {result.added:,} rows added, "
-            f"{result.removed:,} removed, {result.changed:,} changed in place"
-        )
-        for label, columns in (
-            ("columns added", result.columns_added),
-            ("columns removed", result.columns_removed),
-            ("columns retyped", result.columns_retyped),
-        ):
-            if columns:
-                print(f"  {label}: {', '.join(columns)}")
+        print(result.summary(args.old, args.new))
+        for label, columns in result.column_changes():
+            print(f"  {label}: {', '.join(columns)}")
         return 0
 
     return action()

@@ -143,6 +143,24 @@ class Diff:
     columns_removed: list[str]
     columns_retyped: list[str]
 
+    def summary(self, old: int, new: int) -> str:
+        return (
+            f"v{old} → v{new}: {self.added:,} rows added, {self.removed:,} removed, "
+            f"{self.changed:,} changed in place"
+        )
+
+    def column_changes(self) -> list[tuple[str, list[str]]]:
+        """("columns added", [...]) and the like, only those that happened."""
+        return [
+            (label, columns)
+            for label, columns in (
+                ("columns added", self.columns_added),
+                ("columns removed", self.columns_removed),
+                ("columns retyped", self.columns_retyped),
+            )
+            if columns
+        ]
+
 
 def diff(old: pa.Table, new: pa.Table) -> Diff:
     old_types = {f.name: str(f.type) for f in old.schema}

@@ -56,7 +56,7 @@ from views.datasets.models import DatasetListModel, SortRole, VersionModel, huma
 from views.datasets.preview_table import PreviewTable
 from views.datasets.statistics_view import StatisticsView
 from views.datasets.thumbnails import THUMB_SIZE, ThumbnailCache, ThumbnailModel
-from views.widgets.pane_frame import PaneFrame
+from views.widgets.pane_frame import EmptyState, PaneFrame
 
 log = logging.getLogger(__name__)
 
@@ -204,32 +204,18 @@ class DatasetsPane(PaneFrame):
         return menu
 
     def _empty_state(self) -> QWidget:
-        widget = QWidget()
-        widget.setObjectName("datasets-empty")
-        layout = QVBoxLayout(widget)
-        layout.addStretch(1)
-        headline = QLabel("No datasets yet")
-        headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        headline.setFont(font)
-        text = QLabel(
+        widget = EmptyState(
+            "No datasets yet",
             "Drop a file or a folder here, or choose Import…. Or start with a sample made "
-            "for trying things out:"
+            "for trying things out:",
         )
-        text.setProperty("role", "muted")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        layout.addWidget(headline)
-        layout.addWidget(text)
+        widget.setObjectName("datasets-empty")
         self.sample_buttons: dict[str, QPushButton] = {}
         for item in SAMPLES:
             button = QPushButton(f"Try a sample: {item.name}")
             button.setToolTip(item.description)
             button.clicked.connect(lambda _c=False, key=item.key: self.import_sample(key))
-            self.sample_buttons[item.key] = button
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+            self.sample_buttons[item.key] = widget.add_action(button)
         return widget
 
     def _content(self) -> QWidget:
@@ -777,17 +763,9 @@ class DatasetsPane(PaneFrame):
         name = new.dataset_id
 
         def shown(result) -> None:
-            lines = [
-                f"v{old_number} → v{new.number}: {result.added:,} rows added, "
-                f"{result.removed:,} removed, {result.changed:,} changed in place."
-            ]
-            for label, columns in (
-                ("Columns added", result.columns_added),
-                ("Columns removed", result.columns_removed),
-                ("Columns retyped", result.columns_retyped),
-            ):
-                if columns:
-                    lines.append(f"{label}: {', '.join(columns)}.")
+            lines = [result.summary(old_number, new.number) + "."]
+            for label, columns in result.column_changes():
+                lines.append(f"{label.capitalize()}: {', '.join(columns)}.")
             self.diff_result.setText(" ".join(lines))
 
         self._run(

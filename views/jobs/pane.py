@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
@@ -47,7 +46,7 @@ from views.jobs.comparison import MAX_JOBS, ComparisonDialog
 from views.jobs.detail import JobDetail
 from views.jobs.models import JobFilterModel, JobRole, JobTableModel, ProgressRole
 from views.jobs.wizard import NewJobWizard
-from views.widgets.pane_frame import PaneFrame
+from views.widgets.pane_frame import EmptyState, PaneFrame
 
 REFRESH_MS = 200
 TICK_MS = 1000
@@ -230,27 +229,13 @@ class JobsPane(PaneFrame):
         core.when_database_ready(lambda _db: self._on_database())
 
     def _empty_state(self) -> QWidget:
-        widget = QWidget()
-        layout = QVBoxLayout(widget)
-        layout.addStretch(1)
-        headline = QLabel("No jobs yet")
-        headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        headline.setFont(font)
-        text = QLabel(
+        widget = EmptyState(
+            "No jobs yet",
             "Set up a training run: pick a recipe, a dataset version and a model, and watch "
-            "the curves as it trains. The presets train in seconds on the CPU."
+            "the curves as it trains. The presets train in seconds on the CPU.",
         )
-        text.setProperty("role", "muted")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        self.empty_new_button = QPushButton("New job…")
+        self.empty_new_button = widget.add_action(QPushButton("New job…"))
         self.empty_new_button.clicked.connect(self.open_wizard)
-        layout.addWidget(headline)
-        layout.addWidget(text)
-        layout.addWidget(self.empty_new_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
         return widget
 
     # -- data ------------------------------------------------------------------------------

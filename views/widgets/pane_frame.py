@@ -50,4 +50,11 @@ class EmptyState(QWidget):
                 font.setPointSizeF(font.pointSizeF() * 1.3)
                 label.setFont(font)
             layout.addWidget(label)
+        self._actions = QVBoxLayout()
+        layout.addLayout(self._actions)
         layout.addStretch(2)
+
+    def add_action(self, widget: QWidget) -> QWidget:
+        """A first step to offer under the text (a button), centred."""
+        self._actions.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        return widget
