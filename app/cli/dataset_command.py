@@ -65,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clean.add_argument("--text-column")
     clean.add_argument("--min-length", type=int)
     clean.add_argument("--max-length", type=int)
+    clean.add_argument(
+        "--drop-label", action="append", default=[], metavar="LABEL", help="repeatable"
+    )
     clean.set_defaults(func=_filter)
 
     diff = actions.add_parser("diff", help="rows and columns that differ between two versions")
@@ -285,6 +288,8 @@ def _filter(args: argparse.Namespace) -> int:
             text_column=args.text_column or base.stats.get("text_column"),
             min_length=args.min_length,
             max_length=args.max_length,
+            label_column=base.stats.get("label_column") if args.drop_label else None,
+            drop_labels=args.drop_label,
         )
         version = store.filter(args.name, options, base=base.number)
         print(

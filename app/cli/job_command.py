@@ -74,6 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resume_from.add_argument("--checkpoint", default="latest", help="a checkpoint folder")
     resume_from.set_defaults(func=_control, action="resume_from")
 
+    move = actions.add_parser("move", help="put a queued job before another (or last)")
+    move.add_argument("job_id")
+    move.add_argument("--before", metavar="JOB_ID", help="the queued job it goes before")
+    move.set_defaults(func=_control, action="move")
+
     delete = actions.add_parser("delete", help="delete a job and its run directory")
     delete.add_argument("job_id")
     delete.add_argument("--yes", action="store_true", help="do not ask")
@@ -235,6 +240,8 @@ def _control(args: argparse.Namespace) -> int:
         message = {"action": args.action, "job_id": args.job_id}
         if args.action == "resume_from":
             message["checkpoint"] = args.checkpoint
+        if args.action == "move":
+            message["before"] = args.before
         reply, scheduler = _send(data_paths(), message)
         if scheduler is not None:
             if args.action == "cancel" and reply["ok"]:

@@ -15,7 +15,17 @@ from app.jobs.service import JobService
 from app.jobs.states import IllegalTransition
 from app.jobs.store import Job
 
-ACTIONS = ("submit", "pause", "resume", "stop", "cancel", "resume_from", "retry", "delete")
+ACTIONS = (
+    "submit",
+    "pause",
+    "resume",
+    "stop",
+    "cancel",
+    "resume_from",
+    "retry",
+    "delete",
+    "move",
+)
 
 
 def job_summary(job: Job) -> dict[str, Any]:
@@ -55,6 +65,9 @@ def perform(service: JobService, message: dict[str, Any]) -> dict[str, Any]:
             job = service.resume_from_checkpoint(job_id, message.get("checkpoint") or "latest")
         elif action == "retry":
             job = service.retry(job_id)
+        elif action == "move":
+            service.move_in_queue(job_id, message.get("before") or None)
+            job = service.store.get(job_id)
         elif action == "delete":
             service.delete(job_id)
             return {"ok": True, "job": None}

@@ -105,3 +105,15 @@ def test_the_dataset_command_line(tmp_path):
     assert out.read_text().splitlines()[0] == '"text","label","split"'
     bad = run_main("dataset", "import", str(tmp_path / "missing.csv"))
     assert bad.returncode == 1 and "does not exist" in bad.stderr
+
+
+def test_the_command_line_drops_labels_and_imports_samples(tmp_path):
+    source = tmp_path / "r.csv"
+    source.write_text("text,label\nhello,a\nworld,b\nagain,a\n")
+    assert run_main("dataset", "import", str(source), "--name", "greetings").returncode == 0
+    dropped = run_main("dataset", "filter", "greetings", "--drop-label", "b")
+    assert dropped.returncode == 0, dropped.stderr
+    assert "kept 2 of 3 rows" in dropped.stdout
+    sample = run_main("dataset", "sample", "instructions")
+    assert sample.returncode == 0, sample.stderr
+    assert "Imported Instructions: 400 rows" in sample.stdout

@@ -309,3 +309,18 @@ def test_gpu_readings_land_on_the_step_axis_of_the_job():
     both = gpu_curves(points, [0, 1], times, steps)
     assert both["gpu_temperature"][1][0] == 55.0  # the mean of the job's two GPUs
     assert gpu_curves(points, [0], [], []) == {}
+
+
+def test_the_queue_order_is_also_changed_by_a_job_command(core, tmp_path):
+    from app.jobs.remote import perform
+
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(16))
+    service = core.jobs
+    service._timer.stop()
+    service.schedule = lambda: None  # keep them queued: only the order is under test
+    first, second = (service.submit(_sft_spec(data), name=f"j{i}") for i in range(2))
+    reply = perform(service, {"action": "move", "job_id": second.id, "before": first.id})
+    assert reply["ok"], reply
+    assert service.store.get(second.id).queue_position < service.store.get(first.id).queue_position
+    refused = perform(service, {"action": "move", "job_id": "nope"})
+    assert not refused["ok"]
