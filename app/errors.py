@@ -21,6 +21,14 @@ class UserError(Exception):
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
+class NotFound(UserError):  # noqa: N818 - reads as what happened
+    """Something asked for by name or id is not there (deleted meanwhile, or mistyped).
+
+    Every store raises this one error, so a view that shows a stale row, a command
+    line given a wrong id and a worker racing a delete all handle one thing.
+    """
+
+
 class TaskCancelled(Exception):  # noqa: N818 - reads better at raise sites
     """Raised inside a background task when its state was cancelled."""
 

@@ -4,11 +4,17 @@
 `state` is a `TaskState`: the worker reports progress through it and checks it
 for cancellation; it never touches a widget. The callbacks run on the thread
 that called `run_task` (the GUI thread), delivered through queued signals.
+
+One error policy for every background task: a `UserError` goes to `on_error`
+(or, without one, is shown plainly); a bug always reaches the crash dialog with
+its traceback, whatever the caller passed; nothing is swallowed. Clean-up that
+must happen however the task ended goes in `on_finished`.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -17,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from app.errors import TaskCancelled
+from app.errors import TaskCancelled, is_known
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +94,10 @@ class _Relay(QObject):
     def _on_context_destroyed(self) -> None:
         self._context_alive = False
 
+    @property
+    def context_alive(self) -> bool:
+        return self._context_alive
+
     @Slot(object)
     def _on_progressed(self, progress: Progress) -> None:
         if self._context_alive:
@@ -150,6 +160,7 @@ def run_task(
     on_progress: Callable[[Progress], None] | None = None,
     *,
     on_cancelled: Callable[[], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
     context: QObject | None = None,
     pool: QThreadPool | None = None,
 ) -> TaskHandle:
@@ -159,8 +170,9 @@ def run_task(
     destroyed (as with Qt's connect): a window closed while its task ran is
     never called back.
 
-    Without `on_error`, a failure is logged and handed to `sys.excepthook`, so a
-    bug in a worker reaches the crash dialog instead of vanishing.
+    `on_error` receives known errors (`UserError`) only; without it they are shown
+    plainly. A bug goes to `report_error` (the crash dialog) in every case.
+    `on_finished` runs last, however the task ended.
     """
     state = TaskState()
     handle = TaskHandle(state)
@@ -178,20 +190,20 @@ def run_task(
         if isinstance(error, TaskCancelled):
             if on_cancelled is not None:
                 on_cancelled()
-            return
-        if on_error is not None:
+        elif on_error is not None and is_known(error):
             on_error(error, text)
-            return
-        log.error("Background task failed:\n%s", text)
-        import sys
-
-        sys.excepthook(type(error), error, error.__traceback__)
+        else:
+            report_error(error, text)
 
     def _finished() -> None:
         handle.done = True
         _live.discard(handle)
-        handle.finished.emit()
-        relay.deleteLater()
+        try:
+            if on_finished is not None and relay.context_alive:
+                on_finished()
+        finally:
+            handle.finished.emit()
+            relay.deleteLater()
 
     relay = _Relay(
         {"progress": _progress, "done": _done, "error": _error, "finished": _finished},
@@ -202,6 +214,13 @@ def run_task(
     _live.add(handle)
     (pool or QThreadPool.globalInstance()).start(_Runnable(fn, state, relay))
     return handle
+
+
+def report_error(error: BaseException, text: str = "") -> None:
+    """A failure no caller handled goes to the crash hook, which logs it and shows a
+    known error plainly and a bug in the crash dialog with its traceback (`text`, the
+    worker's traceback, travels on the exception)."""
+    sys.excepthook(type(error), error, error.__traceback__)
 
 
 def wait_for_all(timeout_ms: int = 30_000) -> bool:

@@ -57,6 +57,38 @@ def test_errors_reach_on_error_with_the_traceback(qtbot) -> None:
     assert "missing column 'text'" in text
 
 
+def test_a_bug_reaches_the_crash_hook_even_when_the_caller_handles_errors(
+    qtbot, monkeypatch
+) -> None:
+    """One policy: on_error sees known errors; a bug is never swallowed by a caller's
+    handler; on_finished runs however the task ended."""
+    hooked: list = []
+    monkeypatch.setattr("sys.excepthook", lambda kind, error, tb: hooked.append((error, tb)))
+    handled: list = []
+    finished: list = []
+
+    def buggy(_state):
+        return {}["missing"]
+
+    handle = run_task(
+        buggy,
+        on_error=lambda e, _t: handled.append(e),
+        on_finished=lambda: finished.append("bug"),
+    )
+    qtbot.waitUntil(lambda: handle.done)
+    assert handled == [] and finished == ["bug"]
+    error, tb = hooked[0]
+    assert isinstance(error, KeyError) and tb is not None  # the traceback travels with it
+
+    def refused(_state):
+        raise UserError("no such file")
+
+    handle = run_task(refused, on_finished=lambda: finished.append("user"))
+    qtbot.waitUntil(lambda: handle.done)
+    assert finished == ["bug", "user"]
+    assert isinstance(hooked[1][0], UserError)  # no on_error: shown plainly by the hook
+
+
 def test_cancellation_stops_the_worker_and_calls_on_cancelled(qtbot) -> None:
     started = threading.Event()
     outcome: list[str] = []

@@ -6,9 +6,11 @@ signal, and the dialog opens on the GUI thread.
 
 from __future__ import annotations
 
+import sys
+from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +36,7 @@ class CrashDialog(QDialog):
         self.resize(720, 460)
         intro = QLabel(
             f"<b>Something went wrong inside {APP_NAME}.</b><br>"
-            f"{type(error).__name__}: {error}<br><br>"
+            f"{type(error).__name__}: {escape(str(error))}<br><br>"
             "Your data is safe. The details below were also written to the log; "
             "please include them when you report this."
         )
@@ -59,6 +61,10 @@ class CrashDialog(QDialog):
 def show_user_error(
     parent: QWidget | None, error: UserError | BaseException, title: str = "Cannot do that"
 ) -> None:
+    """A known error, plainly; anything else is a bug and goes to the crash dialog."""
+    if not is_known(error):
+        sys.excepthook(type(error), error, error.__traceback__)
+        return
     box = QMessageBox(
         QMessageBox.Icon.Warning,
         title,
@@ -66,6 +72,7 @@ def show_user_error(
         QMessageBox.StandardButton.Ok,
         parent,
     )
+    box.setTextFormat(Qt.TextFormat.PlainText)  # paths and names, never markup
     hint = getattr(error, "hint", "")
     if hint:
         box.setInformativeText(hint)

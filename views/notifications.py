@@ -44,6 +44,9 @@ class Toast(QFrame):
         self._title.setStyleSheet("font-weight: 600")
         self._message = QLabel()
         self._message.setWordWrap(True)
+        # Names and error messages are the person's text, never markup.
+        for label in (self._title, self._message):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
         layout.addWidget(self._message)

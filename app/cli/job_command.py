@@ -127,21 +127,14 @@ def _store(paths: DataPaths):
     return JobStore(Database(paths.database))
 
 
-def _get(store, job_id: str):
-    try:
-        return store.get(job_id)
-    except KeyError:
-        raise UserError(f"There is no job {job_id!r}.", "See `job list`.") from None
-
-
 # -- actions -----------------------------------------------------------------------------------
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from app.jobs.service import JobService
+    from app.jobs.spec_files import read_spec
 
     def action() -> int:
-        spec = JobService.import_spec(args.spec)
+        spec = read_spec(args.spec)
         paths = data_paths()
         message = {
             "action": "submit",
@@ -272,7 +265,7 @@ def _wait_until_finished(scheduler, job_id: str, timeout_s: float = 60.0) -> Non
 def _delete(args: argparse.Namespace) -> int:
     def action() -> int:
         store = _store(data_paths())
-        job = _get(store, args.job_id)
+        job = store.get(args.job_id)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("Deleting needs --yes when there is no terminal to ask.")
@@ -322,7 +315,7 @@ def _show(args: argparse.Namespace) -> int:
         from app.jobs.service import checkpoint_folders
 
         store = _store(data_paths())
-        job = _get(store, args.job_id)
+        job = store.get(args.job_id)
         history = store.history(job.id)
         checkpoints = [p.name for p in checkpoint_folders(Path(job.run_dir))]
         latest = {
@@ -378,7 +371,7 @@ def _logs(args: argparse.Namespace) -> int:
         from app.jobs.supervisor import EventReader
 
         store = _store(data_paths())
-        job = _get(store, args.job_id)
+        job = store.get(args.job_id)
         run_dir = Path(job.run_dir)
         if args.engine_log:
             log_file = run_dir / "engine.log"
@@ -403,15 +396,13 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     def action() -> int:
-        from app.jobs.service import spec_template
+        from app.jobs.spec_files import spec_text, write_spec
 
-        job = _get(_store(data_paths()), args.job_id)
-        text = json.dumps(spec_template(job.spec), indent=2) + "\n"
+        job = _store(data_paths()).get(args.job_id)
         if args.output:
-            args.output.write_text(text)
-            print(f"Wrote {args.output}")
+            print(f"Wrote {write_spec(job.spec, args.output)}")
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(spec_text(job.spec))
         return 0
 
     return action()

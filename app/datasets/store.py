@@ -33,7 +33,7 @@ from app.datasets.importer import DATA_FILE, IMAGES_DIR, ROW_GROUP_ROWS, materia
 from app.datasets.operations import FilterOptions
 from app.db.database import Database
 from app.db.models import DatasetRow, DatasetVersionRow, JobRow
-from app.errors import UserError
+from app.errors import NotFound, UserError
 from app.tasks import TaskState
 
 TEMP_PREFIX = ".tmp-"
@@ -359,7 +359,7 @@ class DatasetStore:
             )
             if row is None:
                 names = ", ".join(session.scalars(select(DatasetRow.name))) or "none yet"
-                raise UserError(f"There is no dataset {name!r}.", f"Datasets: {names}.")
+                raise NotFound(f"There is no dataset {name!r}.", f"Datasets: {names}.")
             return self._dataset(session, row)
 
     def versions(self, name: str) -> list[DatasetVersion]:
@@ -379,7 +379,7 @@ class DatasetStore:
         for version in self.versions(name):
             if version.number == number:
                 return version
-        raise UserError(
+        raise NotFound(
             f"{dataset.name} has no version {number}.",
             f"Its versions are 1 to {dataset.versions}.",
         )

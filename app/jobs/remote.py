@@ -57,10 +57,7 @@ def perform(service: JobService, message: dict[str, Any]) -> dict[str, Any]:
             )
             return {"ok": True, "job": job_summary(job)}
         job_id = str(message.get("job_id", ""))
-        try:
-            service.store.get(job_id)
-        except KeyError:
-            raise UserError(f"There is no job {job_id!r}.", "See `job list`.") from None
+        service.store.get(job_id)  # NotFound names the job
         if action == "resume_from":
             job = service.resume_from_checkpoint(job_id, message.get("checkpoint") or "latest")
         elif action == "retry":

@@ -49,6 +49,17 @@ class Plan:
 DEFAULT_LIMITS = Limits()
 
 
+def queue_order_key(priority: int, position: int) -> tuple[int, int]:
+    """The order the scheduler considers queued jobs in: the one rule for "place in queue"."""
+    return (-priority, position)
+
+
+def queue_places(jobs: list[tuple[str, int, int]]) -> dict[str, int]:
+    """(job id, priority, queue position) of the queued jobs → each one's place, from 1."""
+    ordered = sorted(jobs, key=lambda j: queue_order_key(j[1], j[2]))
+    return {job_id: place for place, (job_id, _p, _q) in enumerate(ordered, start=1)}
+
+
 def plan(
     queue: list[QueuedJob],
     gpus: list[GpuSlot],
@@ -62,7 +73,7 @@ def plan(
     # Once a GPU job of some priority has to wait, nothing of lower priority may take a
     # GPU: otherwise a stream of small jobs could starve it for ever.
     gpu_barrier: int | None = None
-    for job in sorted(queue, key=lambda j: (-j.priority, j.position)):
+    for job in sorted(queue, key=lambda j: queue_order_key(j.priority, j.position)):
         if job.gpus == 0:
             if cpu_slots > 0:
                 cpu_slots -= 1

@@ -21,6 +21,7 @@ from app.errors import UserError
 from app.jobs import validation
 from app.jobs.estimate import MemoryEstimate, estimate_memory, fits
 from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
+from app.jobs.spec_files import spec_template, write_spec
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome
@@ -35,8 +36,6 @@ CANCEL_GRACE_MS = 5_000
 """A cancelled job needs no checkpoint: SIGTERM follows the stop command sooner."""
 ENDINGS = {"completed": JobStatus.COMPLETED, "stopped": JobStatus.STOPPED}
 INTERRUPTED = {"killed", "vanished"}
-# Filled in by the service for each job; a template or an export leaves them out.
-RUN_FIELDS = ("job_id", "output_dir", "resume_from")
 
 
 @dataclass
@@ -70,11 +69,6 @@ def last_event(path: Path, kind: str) -> dict[str, Any] | None:
     except OSError:
         return None
     return found
-
-
-def spec_template(spec: dict[str, Any]) -> dict[str, Any]:
-    """A job's spec without what belongs to one run: for export, clone and templates."""
-    return {key: value for key, value in copy.deepcopy(spec).items() if key not in RUN_FIELDS}
 
 
 def apply_changes(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -424,22 +418,9 @@ class JobService(QObject):
         """The spec to save as JSON: submit it again anywhere with `job submit`."""
         return spec_template(self.store.get(job_id).spec)
 
-    @staticmethod
-    def import_spec(path: Path) -> dict[str, Any]:
-        """Read an exported spec (or a template); errors name the file and the field."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise UserError(f"Cannot read {path}: {error.strerror}") from error
-        except ValueError as error:
-            raise UserError(f"{path} is not valid JSON: {error}") from error
-        if not isinstance(data, dict):
-            raise UserError(f"{path}: a spec is a JSON object, not {type(data).__name__}")
-        try:
-            TrainingSpec.from_dict({"output_dir": "-", **spec_template(data)})
-        except SpecError as error:
-            raise UserError(f"{path}: {error}") from error
-        return spec_template(data)
+    def export_spec_to(self, job_id: str, path: Path) -> Path:
+        """Save the job's spec as a template file (Export spec… and `job export -o`)."""
+        return write_spec(self.store.get(job_id).spec, path)
 
     def running_jobs(self) -> list[Job]:
         return [self.store.get(job_id) for job_id in self._supervisors]

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from app.db.database import Database
 from app.db.models import JobMetricRow, JobRow, JobTransitionRow, utcnow
+from app.errors import NotFound
 from app.jobs.states import FINISHED, JobStatus, check_transition
 
 
@@ -137,7 +138,7 @@ class JobStore:
         with self._db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise KeyError(job_id)
+                raise NotFound(f"There is no job {job_id!r}.", "See `job list`.")
             return _job(row)
 
     def list(self, statuses: Iterable[JobStatus] | None = None) -> list[Job]:
@@ -152,7 +153,7 @@ class JobStore:
         with self._db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise KeyError(job_id)
+                raise NotFound(f"There is no job {job_id!r}.", "See `job list`.")
             check_transition(job_id, row.status, to)
             session.add(
                 JobTransitionRow(job_id=job_id, from_status=row.status, to_status=to, reason=reason)
@@ -175,7 +176,7 @@ class JobStore:
         with self._db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise KeyError(job_id)
+                raise NotFound(f"There is no job {job_id!r}.", "See `job list`.")
             for name, value in fields.items():
                 setattr(row, name, value)
 
@@ -184,7 +185,7 @@ class JobStore:
         with self._db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise KeyError(job_id)
+                raise NotFound(f"There is no job {job_id!r}.", "See `job list`.")
             session.delete(row)
 
     def history(self, job_id: str) -> list[Transition]:

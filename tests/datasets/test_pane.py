@@ -52,8 +52,10 @@ def message_boxes() -> list[QMessageBox]:
 
 def test_the_empty_state_offers_samples_and_a_sample_imports_and_previews(qtbot, pane, core):
     qtbot.waitUntil(lambda: pane.store is not None, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: pane.stack.currentIndex() == 0, timeout=TIMEOUT)
+    # Enabled as soon as the store is there, before the (empty) list arrives.
     assert pane.sample_buttons["reviews"].isEnabled()
+    assert pane.sample_action.isEnabled()
+    qtbot.waitUntil(lambda: pane.stack.currentIndex() == 0, timeout=TIMEOUT)
     qtbot.mouseClick(pane.sample_buttons["reviews"], Qt.MouseButton.LeftButton)
     wait_idle(qtbot, pane)
     wait_listed(qtbot, pane, 1)

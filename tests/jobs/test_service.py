@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import signal
 import socketserver
 import threading
@@ -13,9 +14,10 @@ import psutil
 import pytest
 
 from app.core import AppCore
-from app.errors import UserError
+from app.errors import NotFound, UserError
 from app.jobs.scheduler import Limits
 from app.jobs.service import JobService
+from app.jobs.spec_files import read_spec, write_spec
 from app.jobs.states import JobStatus
 from tests.engine.helpers import sft_rows, write_jsonl
 
@@ -210,12 +212,11 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
         service.retry(service.clone(job.id, {"hyperparameters.max_steps": 1}).id)
     exported = service.export_spec(job.id)
     assert "job_id" not in exported and "output_dir" not in exported
-    path = tmp_path / "spec.json"
-    path.write_text(__import__("json").dumps(exported))
-    assert service.import_spec(path) == exported
+    path = service.export_spec_to(job.id, tmp_path / "spec.json")
+    assert read_spec(path) == exported
     path.write_text('{"recipe": "causal_lm_sft", "nope": 1}')
     with pytest.raises(UserError, match=r"spec\.json: nope: is not a known field"):
-        service.import_spec(path)
+        read_spec(path)
     for queued in service.store.list([JobStatus.QUEUED, JobStatus.RUNNING]):
         _wait_for(qtbot, service, queued.id, JobStatus.COMPLETED)
     retried = service.retry(job.id)
@@ -226,6 +227,27 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
     service.delete(job.id)
     assert not run_dir.exists() and job.id not in [j.id for j in service.store.list()]
     assert service.store.metric_series(job.id, "loss") == []
+    # Gone is one plain error for every action, never a KeyError.
+    for action in (service.retry, service.clone, service.export_spec, service.delete):
+        with pytest.raises(NotFound, match=f"There is no job '{job.id}'"):
+            action(job.id)
+
+
+def test_a_spec_written_where_it_cannot_be_is_a_user_error_naming_the_path(
+    service, tmp_path
+):
+    spec = {"recipe": "causal_lm_sft", "model": {"source": "preset", "name": "tiny-gpt2"}}
+    missing = tmp_path / "no-such-folder" / "spec.json"
+    with pytest.raises(UserError, match=re.escape(f"Cannot write {missing}")):
+        write_spec(spec, missing)
+    # A folder in the way (root may write anywhere, so no permission trick): refused
+    # with the path, and the temporary file is gone.
+    folder = tmp_path / "a-folder.json"
+    folder.mkdir()
+    with pytest.raises(UserError, match=re.escape(f"Cannot write {folder}")):
+        write_spec(spec, folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder.json"]
+    assert read_spec(write_spec(spec, tmp_path / "ok.json")) == spec
 
 
 class _SilentHub(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -265,6 +287,11 @@ def test_the_hub_token_reaches_the_engine_only_through_its_environment(
     threading.Thread(target=hub.serve_forever, daemon=True).start()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{hub.server_address[1]}")
     monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "60")
+    # What the caller's environment may hold would keep the engine off the stand-in Hub:
+    # offline switches, a token of the caller's own, or a cache that already has the model.
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     service = core.jobs
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(4))
     spec = {**_spec(data), "model": {"source": "hub", "repo_id": "someone/model"}}

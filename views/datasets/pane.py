@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,8 @@ class DatasetsPane(PaneFrame):
 
     def _on_database(self) -> None:
         self._store = self._core.datasets
+        # Importing needs only the store, not the first list: enable it now.
+        self._update_actions()
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
@@ -418,7 +421,7 @@ class DatasetsPane(PaneFrame):
         current = self.selected_dataset()
         is_current = current is not None and current.current_version == version.number
         self.version_label.setText(
-            f"<b>{version.dataset_name}</b> v{version.number}"
+            f"<b>{escape(version.dataset_name)}</b> v{version.number}"
             f"{' (current)' if is_current else ''} · {version.rows:,} rows · "
             f"{human_bytes(version.bytes)} · SHA-256 <code>{version.sha256[:16]}…</code>"
         )
@@ -493,6 +496,8 @@ class DatasetsPane(PaneFrame):
         self.strip.start(message)
 
         def finished() -> None:
+            if self._task is not handle:
+                return  # already finished by its done, error or cancel callback
             self._task = None
             self.strip.hide()
             self._update_actions()
@@ -502,9 +507,7 @@ class DatasetsPane(PaneFrame):
             finished()
             on_done(result)
 
-        def failed(error: BaseException, text: str) -> None:
-            if not isinstance(error, UserError):
-                log.error("Dataset task failed:\n%s", text)
+        def failed(error: BaseException, _text: str) -> None:
             self._queue.clear()
             finished()
             show_user_error(self, error, "Could not finish")
@@ -516,12 +519,17 @@ class DatasetsPane(PaneFrame):
                 "Cancelled", f"{message.rstrip('…')}: nothing was kept.", source="datasets"
             )
 
-        self._task = run_task(
+        def ended() -> None:  # a bug: the crash dialog has it, the pane must not stay busy
+            self._queue.clear()
+            finished()
+
+        handle = self._task = run_task(
             work,
             on_done=done,
             on_error=failed,
             on_progress=lambda p: self.strip.progress(p, prefix),
             on_cancelled=cancelled,
+            on_finished=ended,
             context=self,
         )
         self._update_actions()
@@ -688,6 +696,7 @@ class DatasetsPane(PaneFrame):
             "Its files are removed from the data folder. Jobs that already trained on it keep "
             "their results. This cannot be undone."
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -145,7 +147,7 @@ class HardwarePane(PaneFrame):
         status = snapshot.gpu
         if status.unavailable_reason:
             self.no_gpu.setText(
-                f"<b>{status.unavailable_reason}.</b><br>Training runs on the "
+                f"<b>{escape(status.unavailable_reason)}.</b><br>Training runs on the "
                 "CPU until a GPU is available."
             )
         self.no_gpu.setVisible(bool(status.unavailable_reason))
@@ -254,7 +256,8 @@ class HardwarePane(PaneFrame):
         run_task(
             lambda _s: plan_checkpoint_cleanup(runs),
             on_done=self._confirm_cleanup,
-            on_error=lambda e, _t: (self.cleanup_button.setEnabled(True), show_user_error(self, e)),
+            on_error=lambda e, _t: show_user_error(self, e),
+            on_finished=lambda: self.cleanup_button.setEnabled(True),
             context=self,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,7 @@ class ComparisonDialog(QDialog):
         self.differences = TableModel(self)
         legend = QLabel(
             "  ".join(
-                f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span> {job.name}"
+                f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span> {escape(job.name)}"
                 for i, job in enumerate(self.jobs)
             )
         )

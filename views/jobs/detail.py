@@ -8,6 +8,7 @@ shows the same curves a running window did.
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -250,8 +251,9 @@ class JobDetail(QWidget):
             return
         total = f" of {job.total_steps:,}" if job.total_steps else ""
         self.title.setText(
-            f"<b>{job.name}</b> · {job.status} · step {job.last_step:,}{total} · "
-            f"{model_name(job.spec)} on {dataset_name(job.spec, self.dataset_names)}"
+            f"<b>{escape(job.name)}</b> · {job.status} · step {job.last_step:,}{total} · "
+            f"{escape(model_name(job.spec))} on "
+            f"{escape(dataset_name(job.spec, self.dataset_names))}"
         )
         live = job.status in ACTIVE
         self.logs.follow(Path(job.run_dir), live=live)

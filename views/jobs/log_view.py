@@ -109,17 +109,21 @@ class LogView(QWidget):
         path, offset, run_dir = self._run_dir / ENGINE_LOG, self._offset, self._run_dir
 
         def arrived(result: tuple[int, str]) -> None:
-            self._reading = False
             if run_dir != self._run_dir:
                 return
             self._offset, text = result
             if text:
                 self._add(text.splitlines())
 
-        def failed(_error: BaseException, _text: str) -> None:
+        def finished() -> None:
             self._reading = False
 
-        run_task(lambda _s: read_from(path, offset), on_done=arrived, on_error=failed, context=self)
+        run_task(
+            lambda _s: read_from(path, offset),
+            on_done=arrived,
+            on_finished=finished,
+            context=self,
+        )
 
     def _add(self, lines: list[str]) -> None:
         minimum = self.level.currentData()

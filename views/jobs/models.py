@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
+from app.jobs.scheduler import queue_places
 from app.jobs.states import JobStatus
 from app.jobs.store import Job
 from views.widgets.table_model import Index, RowTableModel
@@ -109,6 +110,27 @@ class JobTableModel(RowTableModel[Job]):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.dataset_names: dict[str, str] = {}
+        self._places: dict[str, int] = {}
+        """Queued job id → its place in the queue (1: starts next), as the scheduler sees it."""
+
+    def set_rows(self, rows: list[Job]) -> None:
+        super().set_rows(rows)
+        self._on_queue_changed()
+
+    def _on_queue_changed(self) -> None:
+        queued = [j for j in self._rows if j.status == JobStatus.QUEUED]
+        places = queue_places([(j.id, j.priority, j.queue_position) for j in queued])
+        if places == self._places:
+            return
+        changed = set(places.items()) ^ set(self._places.items())
+        self._places = places
+        for job_id in {job_id for job_id, _place in changed}:
+            row = self.find(job_id)
+            if row >= 0:
+                self.dataChanged.emit(self.index(row, 1), self.index(row, 1))
+
+    def queue_place(self, job_id: str) -> int | None:
+        return self._places.get(job_id)
 
     def find(self, job_id: str) -> int:
         for row, job in enumerate(self._rows):
@@ -122,9 +144,10 @@ class JobTableModel(RowTableModel[Job]):
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
             self._rows.append(job)
             self.endInsertRows()
-            return
-        self._rows[row] = job
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+        else:
+            self._rows[row] = job
+            self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+        self._on_queue_changed()
 
     def remove_job(self, job_id: str) -> None:
         row = self.find(job_id)
@@ -132,6 +155,7 @@ class JobTableModel(RowTableModel[Job]):
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._rows[row]
             self.endRemoveRows()
+            self._on_queue_changed()
 
     def tick(self) -> None:
         """Durations and ETAs of running jobs move with the clock."""
@@ -168,8 +192,9 @@ class JobTableModel(RowTableModel[Job]):
         if column == 0:
             return job.name
         if column == 1:
-            if job.status == JobStatus.QUEUED:
-                return f"queued #{job.queue_position + 1}"
+            place = self._places.get(job.id)
+            if job.status == JobStatus.QUEUED and place is not None:
+                return f"queued #{place}"
             return str(job.status)
         if column == 2:
             fraction = self.data(self.index(self.find(job.id), 2), ProgressRole)
@@ -198,7 +223,7 @@ class JobTableModel(RowTableModel[Job]):
 
     def _sort_key(self, job: Job, column: int) -> Any:
         if column == 1:
-            return (str(job.status), job.queue_position)
+            return (str(job.status), self._places.get(job.id, 0))
         if column == 2:
             return self.data(self.index(self.find(job.id), 2), ProgressRole) or 0.0
         if column == 3:

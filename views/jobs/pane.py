@@ -7,7 +7,6 @@ worker) at most five times a second. Durations and ETAs tick once a second.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore
-from app.errors import UserError
+from app.errors import NotFound, UserError
 from app.jobs.states import JobStatus, actions_for
 from app.jobs.store import Job
 from app.tasks import run_task
@@ -296,12 +295,11 @@ class JobsPane(PaneFrame):
             for job_id in ids:
                 try:
                     found.append(store.get(job_id))
-                except UserError:
+                except NotFound:
                     gone.append(job_id)
             return found, gone
 
         def arrived(result: tuple[list[Job], list[str]]) -> None:
-            self._refreshing = False
             found, gone = result
             for job in found:
                 self.jobs.update_job(job)
@@ -318,10 +316,10 @@ class JobsPane(PaneFrame):
                 self.table.selectRow(0)
             self._update_actions()
 
-        def failed(_error: BaseException, _text: str) -> None:
+        def finished() -> None:
             self._refreshing = False
 
-        run_task(lambda _s: load(), on_done=arrived, on_error=failed, context=self)
+        run_task(lambda _s: load(), on_done=arrived, on_finished=finished, context=self)
 
     # -- selection -------------------------------------------------------------------------
 
@@ -416,6 +414,7 @@ class JobsPane(PaneFrame):
             "A running job is asked to stop and is killed after five seconds; it is not "
             "resumable unless it has a checkpoint. Use Stop to keep a checkpoint."
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton("Cancel job", QMessageBox.ButtonRole.DestructiveRole)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.buttonClicked.connect(
@@ -435,6 +434,7 @@ class JobsPane(PaneFrame):
             self,
         )
         box.setInformativeText(f"Its run folder {job.run_dir} is removed. This cannot be undone.")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -465,9 +465,15 @@ class JobsPane(PaneFrame):
             self.export_spec(job.id, Path(path))
 
     def export_spec(self, job_id: str, path: Path) -> None:
-        assert self._service is not None
-        spec = self._service.export_spec(job_id)
-        path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+        service = self._service
+        assert service is not None
+        run_task(
+            lambda _s: service.export_spec_to(job_id, path),
+            on_done=lambda written: self._core.notifications.notify(
+                "Spec exported", f"Saved as {written}", source=f"job:{job_id}"
+            ),
+            context=self,
+        )
 
     def _resume_from(self, job_id: str, checkpoint: str) -> None:
         self._guarded(lambda: self._service.resume_from_checkpoint(job_id, checkpoint))

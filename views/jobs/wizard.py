@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import shlex
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,8 @@ from PySide6.QtWidgets import (
 
 from app.datasets.store import Dataset
 from app.errors import UserError
-from app.jobs.service import spec_template
 from app.jobs.spec_choices import PLAIN_TEMPLATE, PRECISIONS, PRESET_KINDS, SCHEDULERS
+from app.jobs.spec_files import read_spec, spec_template, write_spec
 from app.jobs.validation import RECIPE_MODEL_KIND, read_sample
 from app.tasks import run_task
 
@@ -851,7 +852,7 @@ class ReviewPage(SpecPage):
             if check.estimate is not None:
                 lines.append(f"Memory: {check.estimate.explain()}.")
             lines.append(self._placement(gpus, inventory, check))
-            lines += [f"<span style='color:#e8590c'>{w}</span>" for w in check.warnings]
+            lines += [f"<span style='color:#e8590c'>{escape(w)}</span>" for w in check.warnings]
             self.verdict.setText("<br>".join(lines))
             self.completeChanged.emit()
             self.checked.emit()
@@ -862,7 +863,8 @@ class ReviewPage(SpecPage):
             hint = getattr(error, "hint", "")
             message = getattr(error, "message", str(error))
             self.verdict.setText(
-                f"<span style='color:#e03131'>{message}</span>" + (f"<br>{hint}" if hint else "")
+                f"<span style='color:#e03131'>{escape(message)}</span>"
+                + (f"<br>{escape(hint)}" if hint else "")
             )
             self.completeChanged.emit()
             self.checked.emit()
@@ -893,8 +895,14 @@ class ReviewPage(SpecPage):
 
     def _save_template(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the spec", "spec.json", "JSON (*.json)")
-        if path:
-            Path(path).write_text(self.spec_text.toPlainText() + "\n", encoding="utf-8")
+        if not path:
+            return
+        try:
+            write_spec(json.loads(self.spec_text.toPlainText()), Path(path))
+        except UserError as error:
+            from views.crash_dialog import show_user_error
+
+            show_user_error(self, error)
 
 
 class NewJobWizard(QWizard):
@@ -945,7 +953,7 @@ class NewJobWizard(QWizard):
             if not path:
                 return
         try:
-            self.spec = self._core.jobs.import_spec(Path(path))
+            self.spec = read_spec(Path(path))
         except UserError as error:
             from views.crash_dialog import show_user_error
 
@@ -962,7 +970,9 @@ class NewJobWizard(QWizard):
                 priority=self.priority,
             )
         except UserError as error:
-            self.review_page.verdict.setText(f"<span style='color:#e03131'>{error.message}</span>")
+            self.review_page.verdict.setText(
+                f"<span style='color:#e03131'>{escape(error.message)}</span>"
+            )
             return
         self.submitted.emit(job)
         super().accept()

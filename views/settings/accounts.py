@@ -65,15 +65,14 @@ class SecretField(QWidget):
         self.test.setEnabled(False)
 
         def done(user: str) -> None:
-            self.test.setEnabled(True)
             QMessageBox.information(self, "Token works", f"The Hub knows this token: {user}.")
 
-        def failed(error: BaseException, _text: str) -> None:
-            self.test.setEnabled(True)
-            show_user_error(self, error, "Token test")
-
         run_task(
-            lambda _s: check_huggingface_token(token), on_done=done, on_error=failed, context=self
+            lambda _s: check_huggingface_token(token),
+            on_done=done,
+            on_error=lambda error, _t: show_user_error(self, error, "Token test"),
+            on_finished=lambda: self.test.setEnabled(True),
+            context=self,
         )
 
 
@@ -204,15 +203,10 @@ class AccountsBox(QGroupBox):
         service = self._service
         self.unlock_button.setEnabled(False)
 
-        def finished(error: BaseException | None = None) -> None:
-            self.unlock_button.setEnabled(True)
-            if error is not None:
-                show_user_error(self, error, "Secret store")
-
         run_task(
             lambda _s: service.unlock(passphrase),
-            on_done=lambda _r: finished(),
-            on_error=lambda e, _t: finished(e),
+            on_error=lambda e, _t: show_user_error(self, e, "Secret store"),
+            on_finished=lambda: self.unlock_button.setEnabled(True),
             context=self,
         )
 
