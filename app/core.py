@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from app.notifications import NotificationService
 from app.paths import DataPaths
 from app.settings import Settings
-from app.tasks import run_task
+from app.tasks import LONG, run_task
 
 if TYPE_CHECKING:
     from app.credentials.service import CredentialService
@@ -77,7 +77,7 @@ class AppCore(QObject):
     def probe_credentials_async(self) -> None:
         service = self.credentials
         if not service.probed:
-            run_task(lambda _s: service.probe(), context=self)
+            run_task(lambda _s: service.probe(), context=self, kind=LONG)
 
     @property
     def hardware(self) -> HardwareMonitor:
@@ -163,14 +163,17 @@ class AppCore(QObject):
         """Whether the job service was started (and may be supervising engines)."""
         return self._jobs is not None
 
-    def shutdown(self, *, stop_jobs: bool = False) -> None:
+    def shutdown(self, *, stop_jobs: bool = False) -> bool:
         """`stop_jobs` asks running engines to checkpoint and stop; otherwise they train on
-        and the next start reattaches them."""
+        and the next start reattaches them. False when a thread would not end in time
+        (then the process must leave without waiting for it: see `views.application`)."""
         if self._jobs is not None:
             self._jobs.shutdown(stop_jobs=stop_jobs)
+        clean = True
         if self._hardware is not None:
-            self._hardware.stop()
+            clean = self._hardware.stop()
         self.settings.sync()
         if self._database is not None:
             self._database.close()
             self._database = None
+        return clean

@@ -10,6 +10,8 @@ line back on the same connection.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import logging
@@ -99,13 +101,20 @@ class SingleInstance(QObject):
             log.warning("Single-instance socket %s: %s", self.name, server.errorString())
         server.newConnection.connect(self._on_new_connection)
         self._server = server
+        # However this process ends (an error, Ctrl-C), its socket file goes with it.
+        atexit.register(self.release)
         return True
 
     def release(self) -> None:
+        """Stop serving, remove the socket file and unlock; safe to call again."""
+        atexit.unregister(self.release)
         if self._server is not None:
-            self._server.close()
+            with contextlib.suppress(RuntimeError):  # Qt already deleted it at teardown
+                self._server.close()
             self._server = None
-        self._lock.unlock()
+            QLocalServer.removeServer(self.name)
+        with contextlib.suppress(RuntimeError):
+            self._lock.unlock()
 
     def _on_new_connection(self) -> None:
         assert self._server is not None

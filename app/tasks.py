@@ -5,6 +5,12 @@
 for cancellation; it never touches a widget. The callbacks run on the thread
 that called `run_task` (the GUI thread), delivered through queued signals.
 
+Two pools, as Picard passes a pool per kind of task: `SHORT` for refreshes and
+reads the person waits on (a table, a page of rows, a log tail) and `LONG` for
+work that may take seconds or minutes (an import, a ten-million-point load, a
+folder deletion). Two long tasks never stall the 200 ms refresh of the jobs
+table.
+
 One error policy for every background task: a `UserError` goes to `on_error`
 (or, without one, is shown plainly); a bug always reaches the crash dialog with
 its traceback, whatever the caller passed; nothing is swallowed. Clean-up that
@@ -16,12 +22,13 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 from app.errors import TaskCancelled, is_known
 
@@ -135,6 +142,24 @@ class TaskHandle(QObject):
 
 _live: set[TaskHandle] = set()
 
+SHORT = "short"
+"""Refreshes and small reads: what a person waits on right now."""
+LONG = "long"
+"""Imports, exports, deletions, loads of millions of points: seconds to minutes."""
+_pools: dict[str, QThreadPool] = {}
+
+
+def thread_pool(kind: str = SHORT) -> QThreadPool:
+    """The pool for `kind`, made on first use with as many threads as cores (at least 2)."""
+    if kind not in (SHORT, LONG):
+        raise ValueError(f"unknown task kind {kind!r}")
+    pool = _pools.get(kind)
+    if pool is None:
+        pool = _pools[kind] = QThreadPool()
+        pool.setObjectName(f"{kind}-tasks")
+        pool.setMaxThreadCount(max(2, QThread.idealThreadCount()))
+    return pool
+
 
 class _Runnable(QRunnable):
     def __init__(self, fn: Callable[[TaskState], Any], state: TaskState, relay: _Relay) -> None:
@@ -163,6 +188,7 @@ def run_task(
     on_finished: Callable[[], None] | None = None,
     context: QObject | None = None,
     pool: QThreadPool | None = None,
+    kind: str = SHORT,
 ) -> TaskHandle:
     """Run `fn(state)` in the thread pool; callbacks run back on the calling thread.
 
@@ -172,7 +198,8 @@ def run_task(
 
     `on_error` receives known errors (`UserError`) only; without it they are shown
     plainly. A bug goes to `report_error` (the crash dialog) in every case.
-    `on_finished` runs last, however the task ended.
+    `on_finished` runs last, however the task ended. `kind` picks the pool (`SHORT`
+    or `LONG`); `pool` gives one of the caller's own instead.
     """
     state = TaskState()
     handle = TaskHandle(state)
@@ -212,7 +239,7 @@ def run_task(
     state._report = relay.progressed.emit
     handle._relay = relay  # type: ignore[attr-defined] - keeps it alive with the handle
     _live.add(handle)
-    (pool or QThreadPool.globalInstance()).start(_Runnable(fn, state, relay))
+    (pool or thread_pool(kind)).start(_Runnable(fn, state, relay))
     return handle
 
 
@@ -224,5 +251,36 @@ def report_error(error: BaseException, text: str = "") -> None:
 
 
 def wait_for_all(timeout_ms: int = 30_000) -> bool:
-    """Block until every pooled task ended; for shutdown and tests only."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    """Block until every pooled task ended, at most `timeout_ms` in all; for shutdown and
+    tests only. False when some task still runs."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    drained = True
+    for pool in list(_pools.values()):
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        drained = pool.waitForDone(left) and drained
+    return drained
+
+
+def cancel_all() -> int:
+    """Ask every running or waiting task to stop at its next cancellation point; returns
+    how many were asked. Tasks still waiting in a pool are taken off it."""
+    for pool in _pools.values():
+        pool.clear()
+    handles = [handle for handle in _live if not handle.done]
+    for handle in handles:
+        handle.cancel()
+    return len(handles)
+
+
+def shut_down(timeout_ms: int = 5_000) -> bool:
+    """At quit: cancel what runs, then wait a bounded time. False when a task would not
+    end (a call blocked in a library): the caller must not wait on it for ever."""
+    cancel_all()
+    drained = wait_for_all(timeout_ms)
+    if not drained:
+        log.warning(
+            "%d background task(s) did not end within %d ms of quitting",
+            sum(pool.activeThreadCount() for pool in _pools.values()),
+            timeout_ms,
+        )
+    return drained

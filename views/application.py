@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -28,6 +29,8 @@ from views.theme import ThemeController
 log = logging.getLogger(__name__)
 
 SMOKE_DATABASE_TIMEOUT_MS = 60_000
+QUIT_WAIT_MS = 5_000
+"""How long quitting waits for cancelled background tasks to end."""
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -121,8 +124,11 @@ class GuiSession(QObject):
         core = self.core
         return handle_message(core.jobs if core is not None and core.has_jobs else None, message)
 
-    def close(self) -> None:
+    def close(self) -> bool:
+        """Close the window and the core; False when some thread would not end in time
+        (a call stuck in a driver or D-Bus): the process must then exit without it."""
         stop_jobs = False
+        clean = True
         if self.window is not None:
             self.window.stop_jobs_on_quit_decided = True  # asked already, or not asked at all
             self.window.close()
@@ -130,13 +136,14 @@ class GuiSession(QObject):
             self.window.deleteLater()
             self.window = None
         if self.core is not None:
-            from app.tasks import wait_for_all
+            from app.tasks import shut_down
 
-            wait_for_all()
-            self.core.shutdown(stop_jobs=stop_jobs)
+            clean = shut_down(QUIT_WAIT_MS)  # cancel, then a bounded wait
+            clean = self.core.shutdown(stop_jobs=stop_jobs) and clean
             self.core = None
         crash.set_presenter(None)
         self.instance.release()
+        return clean
 
     def _on_instance_message(self, message: dict) -> None:
         log.info("Message from another launch: %s", message.get("command"))
@@ -216,7 +223,17 @@ def run_gui(args: argparse.Namespace) -> int:
     )
     if args.smoke_test:
         SmokeTour(session)
+    code = 1
     try:
-        return app.exec()
+        code = app.exec()
     finally:
-        session.close()
+        if not session.close():
+            # A worker stuck in a library call would hold the interpreter's exit for ever
+            # (Qt waits for pool threads at teardown). Everything of ours is saved: the
+            # database is closed and engines run on by themselves; leave now.
+            log.warning("Leaving without waiting for background threads that did not end")
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return code

@@ -23,6 +23,7 @@ from app.hardware.system import EngineFinder, SystemSampler
 log = logging.getLogger(__name__)
 
 INTERVAL_MS = 1000
+STOP_WAIT_MS = 3_000
 
 
 class _Worker(QObject):
@@ -46,10 +47,14 @@ class _Worker(QObject):
 
     @Slot()
     def stop(self) -> None:
-        """Runs on the worker thread (blocking call): a timer must die on its own thread."""
+        """Runs on the worker thread: a timer must die on its own thread; then the thread's
+        loop ends, so the GUI only waits (bounded) for a sample already under way."""
         self._timer.stop()
         shiboken6.delete(self._timer)
         self._nvml.close()
+        thread = QThread.currentThread()
+        if thread is not None:
+            thread.quit()
 
     @Slot()
     def _sample(self) -> None:
@@ -89,7 +94,8 @@ class HardwareMonitor(QObject):
         self._worker = _Worker(data_root, nvml or NvmlSession(), interval_ms)
         self._worker.moveToThread(self._thread)
         self._start_worker.connect(self._worker.start)
-        self._stop_worker.connect(self._worker.stop, Qt.ConnectionType.BlockingQueuedConnection)
+        # Queued, never blocking: a sample stuck in a driver call must not freeze quitting.
+        self._stop_worker.connect(self._worker.stop, Qt.ConnectionType.QueuedConnection)
         self._worker.sampled.connect(self._on_sampled)
         self._running = False
 
@@ -104,12 +110,17 @@ class HardwareMonitor(QObject):
             self._thread.start()
             self._start_worker.emit()
 
-    def stop(self) -> None:
-        if self._running:
-            self._running = False
-            self._stop_worker.emit()
-            self._thread.quit()
-            self._thread.wait(5000)
+    def stop(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
+        """Stop sampling; False when the sampler did not end in `timeout_ms` (a reading
+        stuck in the driver), which the caller must not wait on for ever."""
+        if not self._running:
+            return True
+        self._running = False
+        self._stop_worker.emit()  # the worker quits its own loop after stopping its timer
+        if self._thread.wait(timeout_ms):
+            return True
+        log.warning("The hardware sampler did not stop within %d ms", timeout_ms)
+        return False
 
     @Slot(object)
     def _on_sampled(self, snapshot: Snapshot) -> None:

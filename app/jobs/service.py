@@ -275,7 +275,12 @@ class JobService(QObject):
             self.store.transition(job_id, status, reason)
 
     def _on_ended(self, job_id: str, outcome: Outcome) -> None:
-        self._supervisors.pop(job_id, None)
+        supervisor = self._supervisors.pop(job_id, None)
+        if supervisor is not None:
+            # Its QProcess and timers go with it (qutebrowser's GUIProcess does the same);
+            # later, not now: this runs inside the supervisor's own signal.
+            supervisor.deleteLater()
+        self._samples.pop(job_id, None)  # a finished job's first batch is read from its file
         if job_id in self._cancelling:
             self._cancelling.discard(job_id)
             status, reason = JobStatus.CANCELLED, "cancelled by the person"
@@ -368,14 +373,11 @@ class JobService(QObject):
         return order
 
     def first_batch(self, job_id: str) -> dict[str, Any] | None:
-        """The engine's `sample` event (the first batch, decoded); reads events.jsonl when
-        the job ran before this process started, so call it off the GUI thread."""
+        """The engine's `sample` event (the first batch, decoded): kept in memory while the
+        job runs, read from events.jsonl after, so call it off the GUI thread."""
         if job_id in self._samples:
             return self._samples[job_id]
-        sample = last_event(Path(self.store.get(job_id).run_dir) / EVENTS_FILE, "sample")
-        if sample is not None:
-            self._samples[job_id] = sample
-        return sample
+        return last_event(Path(self.store.get(job_id).run_dir) / EVENTS_FILE, "sample")
 
     def checkpoints(self, job_id: str) -> list[Path]:
         return checkpoint_folders(Path(self.store.get(job_id).run_dir))

@@ -7,7 +7,7 @@ and stores the change with its time and reason in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from app.db.database import Database
 from app.db.models import JobMetricRow, JobRow, JobTransitionRow, utcnow
-from app.errors import NotFound
+from app.errors import NotFound, TaskCancelled
 from app.jobs.states import FINISHED, JobStatus, check_transition
 
 
@@ -88,6 +88,17 @@ def _job(row: JobRow) -> Job:
         row.started_at,
         row.finished_at,
     )
+
+
+def _chunks(cursor: Any, cancelled: Callable[[], bool] | None) -> Iterator[Any]:
+    """A cursor's rows, fetched 64k at a time, stopping when `cancelled` says so."""
+    while True:
+        if cancelled is not None and cancelled():
+            raise TaskCancelled("metric load superseded")
+        chunk = cursor.fetchmany(65_536)
+        if not chunk:
+            return
+        yield from chunk
 
 
 def new_job_id() -> str:
@@ -246,14 +257,21 @@ class JobStore:
         with self._db.session() as session:
             return [(step, value) for step, value in session.execute(query)]
 
-    def metric_arrays(self, job_id: str, *, with_times: bool = True) -> dict[str, MetricSeries]:
+    def metric_arrays(
+        self,
+        job_id: str,
+        *,
+        with_times: bool = True,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> dict[str, MetricSeries]:
         """Every metric of a job as float64 arrays, for plotting.
 
         Straight from the driver's cursor into numpy (`fromiter` over the rows as
         they come, no list of tuples, no ORM objects), so ten million points cost
         their arrays and nothing more. Without `with_times` the times are not
         read (the detail view plots by step). Eval metrics keep their `eval_`
-        names; a bare eval name gets the prefix.
+        names; a bare eval name gets the prefix. `cancelled` is asked between chunks
+        of rows: a load nobody waits for any more ends early with `TaskCancelled`.
         """
         import itertools
 
@@ -273,7 +291,9 @@ class JobStore:
                     "WHERE job_id = ? AND name = ? AND kind = ? ORDER BY step",
                     (job_id, name, kind),
                 )
-                flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64)
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(_chunks(rows, cancelled)), dtype=np.float64
+                )
                 table = flat.reshape(-1, width)
                 values = table[:, 1].copy()
                 nulls = table[:, 2] != 0

@@ -19,6 +19,7 @@ from app.jobs.scheduler import Limits
 from app.jobs.service import JobService
 from app.jobs.spec_files import read_spec, write_spec
 from app.jobs.states import JobStatus
+from app.jobs.supervisor import EngineSupervisor
 from tests.engine.helpers import sft_rows, write_jsonl
 
 
@@ -222,6 +223,11 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
     retried = service.retry(job.id)
     assert retried.name == "base (retry)" and retried.spec["hyperparameters"]["max_steps"] == 2
     _wait_for(qtbot, service, retried.id, JobStatus.COMPLETED)
+    # A finished job's supervisor (its QProcess and timers) does not outlive it, and its
+    # first batch is read back from the run folder rather than kept in memory.
+    qtbot.waitUntil(lambda: not service.findChildren(EngineSupervisor), timeout=10_000)
+    assert service._samples == {}
+    assert service.first_batch(retried.id)["event"] == "sample"
     run_dir = Path(job.run_dir)
     assert run_dir.exists()
     service.delete(job.id)
@@ -233,10 +239,10 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
             action(job.id)
 
 
-def test_a_spec_written_where_it_cannot_be_is_a_user_error_naming_the_path(
-    service, tmp_path
-):
-    spec = {"recipe": "causal_lm_sft", "model": {"source": "preset", "name": "tiny-gpt2"}}
+def test_a_spec_written_where_it_cannot_be_is_a_user_error_naming_the_path(tmp_path):
+    tmp_path = tmp_path / "specs"
+    tmp_path.mkdir()
+    spec = _spec(tmp_path / "d.jsonl")
     missing = tmp_path / "no-such-folder" / "spec.json"
     with pytest.raises(UserError, match=re.escape(f"Cannot write {missing}")):
         write_spec(spec, missing)

@@ -50,7 +50,7 @@ from app.datasets.row_window import RowWindow
 from app.datasets.samples import SAMPLES, import_sample
 from app.datasets.store import Dataset, DatasetStore, DatasetVersion
 from app.errors import UserError
-from app.tasks import Progress, TaskHandle, TaskState, run_task
+from app.tasks import LONG, Progress, TaskHandle, TaskState, run_task
 from views.crash_dialog import show_user_error
 from views.datasets.dialogs import FilterDialog, SplitDialog
 from views.datasets.models import DatasetListModel, SortRole, VersionModel, human_bytes
@@ -531,6 +531,7 @@ class DatasetsPane(PaneFrame):
             on_cancelled=cancelled,
             on_finished=ended,
             context=self,
+            kind=LONG,
         )
         self._update_actions()
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.datasets.row_window import RowWindow
-from app.tasks import run_task
+from app.tasks import TaskHandle, run_task
 
 Index = QModelIndex | QPersistentModelIndex
 CELL_CHARS = 300
@@ -68,6 +68,7 @@ class PreviewModel(QAbstractTableModel):
         self._page_size = 40
         self._rows: list[list[Any]] | None = None
         self._generation = 0
+        self._pending: TaskHandle | None = None
 
     # -- what it shows ---------------------------------------------------------------------
 
@@ -129,8 +130,10 @@ class PreviewModel(QAbstractTableModel):
         if rows is not None:
             self._arrive(generation, offset, rows)
             return
-        run_task(
-            lambda _state: window.rows(offset, count),
+        if self._pending is not None:
+            self._pending.cancel()  # the person scrolled on: that page is not needed
+        self._pending = run_task(
+            lambda state: (state.raise_if_cancelled(), window.rows(offset, count))[1],
             on_done=lambda result: self._arrive(generation, offset, result),
             context=self,
         )

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.core import AppCore
 from app.hardware.readings import Snapshot
 from app.settings import MEMORY_ALERT_PERCENT, TEMPERATURE_ALERT
-from app.tasks import run_task
+from app.tasks import LONG, run_task
 from views.crash_dialog import show_user_error
 from views.hardware.gpu_card import GpuCard, gib
 from views.hardware.models import GpuProcessModel, JobRole, PidRole, StorageModel, human_bytes
@@ -246,7 +246,7 @@ class HardwarePane(PaneFrame):
             self.storage.set_items(items)
             self.refresh_button.setEnabled(True)
 
-        run_task(lambda _s: storage_usage(paths), on_done=done, context=self)
+        run_task(lambda _s: storage_usage(paths), on_done=done, context=self, kind=LONG)
 
     def _on_cleanup_clicked(self) -> None:
         from app.hardware.storage import plan_checkpoint_cleanup
@@ -258,6 +258,7 @@ class HardwarePane(PaneFrame):
             on_done=self._confirm_cleanup,
             on_error=lambda e, _t: show_user_error(self, e),
             on_finished=lambda: self.cleanup_button.setEnabled(True),
+            kind=LONG,
             context=self,
         )
 
@@ -286,4 +287,4 @@ class HardwarePane(PaneFrame):
             notifications.notify("Checkpoints cleaned up", f"Freed {human_bytes(freed)}.")
             self.refresh_storage()
 
-        run_task(lambda _s: apply_cleanup(plan), on_done=done, context=self)
+        run_task(lambda _s: apply_cleanup(plan), on_done=done, context=self, kind=LONG)

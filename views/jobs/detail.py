@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, MetricSeries, Transition
-from app.tasks import run_task
+from app.tasks import LONG, TaskHandle, run_task
 from views.jobs.log_view import LogView
 from views.jobs.metrics_plot import MetricsPlot, panel_order
 from views.jobs.models import dataset_name, model_name
@@ -129,6 +129,8 @@ class JobDetail(QWidget):
         self._core = core
         self._job: Job | None = None
         self._generation = 0
+        self._full_load: TaskHandle | None = None
+        """The background load of every point, cancelled when another job is shown."""
         self._arrived_meanwhile: list[tuple[str, list[float], list[float]]] | None = None
         self.dataset_names: dict[str, str] = {}
         """Dataset folder → name, from the jobs table, for the title."""
@@ -271,6 +273,9 @@ class JobDetail(QWidget):
         (for zooming in) in the background; live points that arrive meanwhile are kept."""
         self._generation += 1
         generation, store = self._generation, self._core.jobs.store
+        if self._full_load is not None:
+            self._full_load.cancel()  # superseded: stop reading millions of rows for nothing
+            self._full_load = None
         self.plot.clear()
         self._arrived_meanwhile: list[tuple[str, list[float], list[float]]] | None = None
 
@@ -289,10 +294,13 @@ class JobDetail(QWidget):
             self.loaded.emit(job.id)
             if cut:
                 self._arrived_meanwhile = []
-                run_task(
-                    lambda _s: store.metric_arrays(job.id, with_times=False),
+                self._full_load = run_task(
+                    lambda state: store.metric_arrays(
+                        job.id, with_times=False, cancelled=lambda: state.cancelled
+                    ),
                     on_done=everything,
                     context=self,
+                    kind=LONG,
                 )
 
         def everything(series: dict[str, MetricSeries]) -> None:

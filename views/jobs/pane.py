@@ -39,7 +39,7 @@ from app.core import AppCore
 from app.errors import NotFound, UserError
 from app.jobs.states import JobStatus, actions_for
 from app.jobs.store import Job
-from app.tasks import run_task
+from app.tasks import LONG, run_task
 from views.crash_dialog import show_user_error
 from views.jobs.comparison import MAX_JOBS, ComparisonDialog
 from views.jobs.detail import JobDetail
@@ -445,6 +445,7 @@ class JobsPane(PaneFrame):
                 lambda _s: service.delete(job.id),
                 on_error=lambda error, _t: show_user_error(self, error),
                 context=self,
+                kind=LONG,
             )
 
         box.buttonClicked.connect(lambda button: go() if button is delete else None)
