@@ -16,11 +16,12 @@ import hashlib
 import json
 import logging
 import os
+import socket as socket_module
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QLockFile, QObject, Signal
+from PySide6.QtCore import QByteArray, QDir, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,41 @@ def request(
     return reply if isinstance(reply, dict) else {"ok": False, "error": "malformed reply"}
 
 
+def sweep_stale_sockets(folder: Path | None = None) -> list[Path]:
+    """Remove the socket files that killed SparkTrainers left in the temp folder (one per
+    data directory, so another directory's start never cleans them up). A file is stale
+    when nothing listens on it any more: a live instance's socket always accepts."""
+    if not hasattr(socket_module, "AF_UNIX"):
+        return []  # Windows: named pipes vanish with their process
+    folder = folder or Path(QDir.tempPath())
+    removed = []
+    try:
+        candidates = [p for p in folder.glob("sparktrainer-*") if p.is_socket()]
+    except OSError:
+        return []
+    for path in candidates:
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue  # another user's: not ours to judge
+        except OSError:
+            continue
+        probe = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
+        try:
+            probe.settimeout(0.5)
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            pass  # busy or unreadable: leave it
+        finally:
+            probe.close()
+    if removed:
+        log.info("Removed %d stale single-instance socket(s)", len(removed))
+    return removed
+
+
 class SingleInstance(QObject):
     """Holds the lock and serves the socket while this process is the primary one."""
 
@@ -95,6 +131,7 @@ class SingleInstance(QObject):
         if not self._lock.tryLock(0):
             return False
         QLocalServer.removeServer(self.name)  # a socket file left by a crash
+        sweep_stale_sockets()
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.name):

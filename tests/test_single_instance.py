@@ -79,3 +79,55 @@ def test_two_data_directories_run_side_by_side(tmp_path, qapp) -> None:
     finally:
         a.release()
         b.release()
+
+
+def test_the_socket_file_goes_with_the_process_however_it_ends(tmp_path, data_home) -> None:
+    """A process that became the instance and then failed leaves no socket behind."""
+    sockets = tmp_path / "sockets"
+    sockets.mkdir()
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication\n"
+        "from app.paths import data_paths\n"
+        "from app.single_instance import SingleInstance\n"
+        "app = QCoreApplication([])\n"
+        "paths = data_paths(); paths.ensure()\n"
+        "instance = SingleInstance(paths.root)\n"
+        "assert instance.acquire()\n"
+        "import os; print(sorted(os.listdir(sys.argv[1])), flush=True)\n"
+        "raise SystemExit('failed after taking the instance')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(sockets)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TMPDIR": str(sockets)},
+        cwd=ROOT,
+        check=False,
+    )
+    assert "failed after taking the instance" in result.stderr
+    assert "sparktrainer-" in result.stdout  # it was there while the process ran
+    assert [p.name for p in sockets.iterdir() if p.name.startswith("sparktrainer-")] == []
+
+
+def test_sockets_left_by_killed_instances_are_swept_and_live_ones_kept(tmp_path) -> None:
+    import socket
+
+    from app.single_instance import sweep_stale_sockets
+
+    stale = tmp_path / "sparktrainer-0123456789abcdef"
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(stale))  # bound and closed without unlinking: what a kill -9 leaves
+    dead.close()
+    live_path = tmp_path / "sparktrainer-fedcba9876543210"
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    live.bind(str(live_path))
+    live.listen(1)
+    other = tmp_path / "sparktrainer-notes.txt"
+    other.write_text("not a socket")
+    try:
+        assert sweep_stale_sockets(tmp_path) == [stale]
+        assert not stale.exists() and live_path.exists() and other.exists()
+    finally:
+        live.close()
