@@ -163,15 +163,18 @@ class AppCore(QObject):
         """Whether the job service was started (and may be supervising engines)."""
         return self._jobs is not None
 
-    def shutdown(self, *, stop_jobs: bool = False) -> bool:
+    def shutdown(self, *, stop_jobs: bool = False, wait_ms: int = 5_000) -> bool:
         """`stop_jobs` asks running engines to checkpoint and stop; otherwise they train on
-        and the next start reattaches them. False when a thread would not end in time
-        (then the process must leave without waiting for it: see `views.application`)."""
+        and the next start reattaches them. Background tasks are cancelled and waited for
+        at most `wait_ms` before the database closes. False when a thread would not end in
+        time (then the process must leave without waiting for it: see `views.application`)."""
+        from app.tasks import shut_down
+
         if self._jobs is not None:
             self._jobs.shutdown(stop_jobs=stop_jobs)
-        clean = True
+        clean = shut_down(wait_ms)
         if self._hardware is not None:
-            clean = self._hardware.stop()
+            clean = self._hardware.stop() and clean
         self.settings.sync()
         if self._database is not None:
             self._database.close()

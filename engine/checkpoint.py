@@ -20,14 +20,16 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from engine.protocol import CHECKPOINT_PREFIX, CHECKPOINT_PROGRESS, complete_checkpoints
+
 # Test hook: seconds to sleep half-way through writing a checkpoint.
 _TEST_PAUSE = float(os.environ.get("SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE", "0"))
 
-PREFIX = "checkpoint-"
+PREFIX = CHECKPOINT_PREFIX
 TMP_PREFIX = ".tmp-"
 WEIGHTS = "model.safetensors"
 STATE = "training_state.pt"
-PROGRESS = "progress.json"
+PROGRESS = CHECKPOINT_PROGRESS
 
 
 def rng_state() -> dict[str, Any]:
@@ -100,18 +102,6 @@ def save(
         tmp.rename(final)
     _prune(root, keep)
     return final
-
-
-def complete_checkpoints(root: Path) -> list[Path]:
-    """Oldest first; only folders that were renamed into place."""
-    found = []
-    if root.is_dir():
-        for path in root.iterdir():
-            if path.is_dir() and path.name.startswith(PREFIX):
-                suffix = path.name.removeprefix(PREFIX)
-                if suffix.isdigit() and (path / PROGRESS).exists():
-                    found.append((int(suffix), path))
-    return [path for _, path in sorted(found)]
 
 
 def latest(root: Path) -> Path | None:

@@ -15,6 +15,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +23,12 @@ EVENTS_FILE = "events.jsonl"
 CONTROL_FILE = "control.jsonl"
 ENGINE_LOG = "engine.log"
 CHECKPOINTS_DIR = "checkpoints"
+CHECKPOINT_PREFIX = "checkpoint-"
+CHECKPOINT_PROGRESS = "progress.json"
+"""Written last into a checkpoint folder: a folder without it is not a checkpoint."""
+READ_CHUNK_BYTES = 512 << 10
+"""One bounded read of events.jsonl: about 2,500 metric events, parsed and stored in
+well under a second even on a busy machine."""
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "started": ("job_id", "pid", "device", "total_steps", "resumed_from_step"),
@@ -185,6 +192,127 @@ class ControlReader:
                 c for c in (parse_command(x.decode("utf-8", "replace")) for x in lines) if c
             ]
         return commands
+
+
+class EventReader:
+    """events.jsonl from a byte offset, in bounded chunks; a partial last line waits.
+
+    The one reader of the events file: the app follows a live engine with it, catches
+    up with a backlog a chunk at a time, and scans finished runs with `scan_events`.
+    A line that is not an event becomes a warning `log` event instead of vanishing.
+    """
+
+    def __init__(self, path: Path, offset: int = 0) -> None:
+        self.path = path
+        self.offset = offset
+        self.more = False
+        """The last read stopped at its size limit: more complete lines may follow."""
+        self.bytes_per_event = 200.0
+        """Running estimate, for "catching up N events"."""
+
+    def read(self, max_bytes: int | None = READ_CHUNK_BYTES) -> list[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read(-1 if max_bytes is None else max_bytes)
+                if max_bytes is not None and len(data) == max_bytes and b"\n" not in data:
+                    data += handle.readline()  # one line longer than a chunk: read it whole
+        except FileNotFoundError:
+            self.more = False
+            return []
+        end = data.rfind(b"\n")
+        self.more = max_bytes is not None and len(data) >= max_bytes
+        if end < 0:
+            return []
+        self.offset += end + 1
+        events = [_event_or_warning(line) for line in data[:end].split(b"\n") if line.strip()]
+        if events:
+            self.bytes_per_event = (end + 1) / len(events)
+        return events
+
+    def remaining_bytes(self) -> int:
+        try:
+            return max(0, self.path.stat().st_size - self.offset)
+        except OSError:
+            return 0
+
+    def remaining_events(self) -> int:
+        """About how many events are still unread (the backlog being caught up)."""
+        return round(self.remaining_bytes() / max(1.0, self.bytes_per_event))
+
+
+def _event_or_warning(line: bytes) -> dict[str, Any]:
+    try:
+        return parse_event(line.decode("utf-8", "replace"))
+    except ValueError:
+        return {
+            "event": "log",
+            "level": "warning",
+            "time": 0.0,
+            "message": f"unreadable event line: {line[:200]!r}",
+        }
+
+
+def scan_events(path: Path, *kinds: str) -> Iterator[dict[str, Any]]:
+    """Every event of the given kinds (all kinds when none) in a whole events file,
+    chunk by chunk; a missing file has none. Unreadable lines are skipped here."""
+    wanted = [f'"{kind}"'.encode() for kind in kinds]
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return
+    with handle:
+        for line in handle:
+            if wanted and not any(key in line for key in wanted):
+                continue  # cheap: most lines of a long run are metrics
+            try:
+                event = parse_event(line.decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if not kinds or event["event"] in kinds:
+                yield event
+
+
+def last_event(path: Path, *kinds: str, tail_bytes: int = 65_536) -> dict[str, Any] | None:
+    """The file's last event of those kinds (any kind when none): the tail is read first,
+    the whole file only when the tail has none."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - tail_bytes))
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            event = parse_event(line.decode("utf-8", "replace"))
+        except ValueError:
+            continue
+        if not kinds or event["event"] in kinds:
+            return event
+    if size <= tail_bytes:
+        return None
+    found = None
+    for found in scan_events(path, *kinds):  # noqa: B007 - the last one is wanted
+        pass
+    return found
+
+
+def complete_checkpoints(folder: Path) -> list[Path]:
+    """A checkpoints folder's complete checkpoints, oldest first: only `checkpoint-STEP`
+    folders that were renamed into place with their progress file (never a partial one)."""
+    found = []
+    if folder.is_dir():
+        for path in folder.iterdir():
+            suffix = path.name.removeprefix(CHECKPOINT_PREFIX)
+            if (
+                path.name.startswith(CHECKPOINT_PREFIX)
+                and suffix.isdigit()
+                and (path / CHECKPOINT_PROGRESS).is_file()
+            ):
+                found.append((int(suffix), path))
+    return [path for _, path in sorted(found)]
 
 
 def redirect_stray_output() -> TextIO:

@@ -136,10 +136,7 @@ class GuiSession(QObject):
             self.window.deleteLater()
             self.window = None
         if self.core is not None:
-            from app.tasks import shut_down
-
-            clean = shut_down(QUIT_WAIT_MS)  # cancel, then a bounded wait
-            clean = self.core.shutdown(stop_jobs=stop_jobs) and clean
+            clean = self.core.shutdown(stop_jobs=stop_jobs, wait_ms=QUIT_WAIT_MS)
             self.core = None
         crash.set_presenter(None)
         self.instance.release()

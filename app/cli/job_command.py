@@ -368,7 +368,7 @@ def _logs(args: argparse.Namespace) -> int:
     def action() -> int:
         from app.jobs.render import format_event
         from app.jobs.states import ACTIVE, JobStatus
-        from app.jobs.supervisor import EventReader
+        from engine.protocol import EVENTS_FILE, EventReader
 
         store = _store(data_paths())
         job = store.get(args.job_id)
@@ -377,15 +377,19 @@ def _logs(args: argparse.Namespace) -> int:
             log_file = run_dir / "engine.log"
             print(log_file.read_text(errors="replace") if log_file.exists() else "(no engine.log)")
             return 0
-        reader = EventReader(run_dir)
+        reader = EventReader(run_dir / EVENTS_FILE)
+
+        def show_new() -> None:
+            while events := reader.read():  # chunk by chunk: a long run prints at once
+                for event in events:
+                    print(format_event(event), flush=True)
+
         waiting = {JobStatus.PENDING, JobStatus.QUEUED, *ACTIVE}
         try:
             while True:
-                for event in reader.read():
-                    print(format_event(event), flush=True)
+                show_new()
                 if not args.follow or store.get(job.id).status not in waiting:
-                    for event in reader.read():  # what came with the ending
-                        print(format_event(event), flush=True)
+                    show_new()  # what came with the ending
                     return 0
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:

@@ -9,6 +9,7 @@ secure backends are accepted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ def _probe() -> ProbeResult:
     import keyring
     from keyring.backend import get_all_keyring
 
+    # keyring decides once per process which backends are viable: a probe made before
+    # the Secret Service came up (a session still starting) would hide it for ever.
+    with contextlib.suppress(AttributeError, KeyError):  # nothing saved yet
+        get_all_keyring.reset()
     candidates = sorted(
         (b for b in get_all_keyring() if _qualified(b) in SECURE_BACKENDS and b.priority > 0),
         key=lambda b: b.priority,

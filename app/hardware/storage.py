@@ -3,15 +3,19 @@ job's last and best. Both walk the disk: call them off the GUI thread."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.paths import DataPaths
-
-CHECKPOINT_PREFIX = "checkpoint-"
+from engine.protocol import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS_DIR,
+    EVENTS_FILE,
+    complete_checkpoints,
+    scan_events,
+)
 
 
 def folder_size(path: Path) -> int:
@@ -58,34 +62,19 @@ def _runs(runs_dir: Path) -> list[Path]:
 
 
 def _checkpoints(run: Path) -> list[tuple[int, Path]]:
-    folder = run / "checkpoints"
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.iterdir():
-        suffix = path.name.removeprefix(CHECKPOINT_PREFIX)
-        if path.is_dir() and path.name.startswith(CHECKPOINT_PREFIX) and suffix.isdigit():
-            found.append((int(suffix), path))
-    return sorted(found)
+    return [
+        (int(path.name.removeprefix(CHECKPOINT_PREFIX)), path)
+        for path in complete_checkpoints(run / CHECKPOINTS_DIR)
+    ]
 
 
 def _eval_losses(run: Path) -> dict[int, float]:
-    """Step → eval_loss from the run's events; unreadable lines are skipped."""
+    """Step → eval_loss from the run's events."""
     losses: dict[int, float] = {}
-    events = run / "events.jsonl"
-    if not events.exists():
-        return losses
-    with events.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if '"eval"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-                value = event["values"]["eval_loss"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if event.get("event") == "eval" and isinstance(value, int | float):
-                losses[int(event["step"])] = float(value)
+    for event in scan_events(run / EVENTS_FILE, "eval"):
+        value = event.get("values", {}).get("eval_loss")
+        if isinstance(value, int | float):
+            losses[int(event["step"])] = float(value)
     return losses
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from engine.protocol import ENGINE_LOG, EVENTS_FILE
+from engine.protocol import ENGINE_LOG, EVENTS_FILE, scan_events
 
 __all__ = ["ENGINE_LOG", "EVENTS_FILE", "event_line", "log_events", "read_from"]
 
@@ -15,21 +14,7 @@ FIRST_READ = 2 << 20
 
 def log_events(events_file: Path) -> list[str]:
     """The engine's `log` events so far, as lines (a finished job shows them too)."""
-    lines = []
-    try:
-        with events_file.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if '"log"' not in line:
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if event.get("event") == "log":
-                    lines.append(event_line(event))
-    except OSError:
-        pass
-    return lines
+    return [event_line(event) for event in scan_events(events_file, "log")]
 
 
 def event_line(event: dict) -> str:

@@ -11,6 +11,7 @@ import copy
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome
 from app.notifications import Level
-from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE
+from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE, complete_checkpoints, last_event
 from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
@@ -48,27 +49,7 @@ class Precheck:
 
 def checkpoint_folders(run_dir: Path) -> list[Path]:
     """A run's complete checkpoints, oldest first (a partial one is never listed)."""
-    folder = run_dir / CHECKPOINTS_DIR
-    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
-
-
-def last_event(path: Path, kind: str) -> dict[str, Any] | None:
-    """The last event of `kind` in an events file, or None."""
-    found = None
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if f'"{kind}"' in line:
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue
-                    if event.get("event") == kind:
-                        found = event
-    except OSError:
-        return None
-    return found
+    return complete_checkpoints(run_dir / CHECKPOINTS_DIR)
 
 
 def apply_changes(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +72,8 @@ class JobService(QObject):
     """Job id and its `Outcome`."""
     events_arrived = Signal(str, list)
     """Job id and a batch of engine events, as parsed (curves and logs follow these live)."""
+    catching_up = Signal(str, int)
+    """Job id and about how many of its written events are still being read (0: done)."""
 
     def __init__(
         self, core: Any, parent: QObject | None = None, limits: Limits | None = None
@@ -102,6 +85,8 @@ class JobService(QObject):
         self._supervisors: dict[str, EngineSupervisor] = {}
         self._cancelling: set[str] = set()
         self._samples: dict[str, dict[str, Any]] = {}
+        self.backlogs: dict[str, int] = {}
+        """Job id → events still to read, for jobs catching up with a backlog."""
         self._timer = QTimer(self, interval=SCHEDULE_EVERY_MS)
         self._timer.timeout.connect(self.schedule)
         self._timer.start()
@@ -217,16 +202,37 @@ class JobService(QObject):
         self.store.transition(
             job.id, JobStatus.RUNNING, f"started on {where}", assigned_gpus=devices or None
         )
-        supervisor = self._follow(job.id, EngineSupervisor(run_dir, self))
+        supervisor = self._follow(
+            job.id, EngineSupervisor(run_dir, self, sink=self._sink_for(job.id))
+        )
         supervisor.started.connect(lambda pid, j=job.id, s=supervisor: self._on_started(j, s))
         supervisor.start(spec_path, environment, devices)
         self.job_changed.emit(job.id)
 
     def _follow(self, job_id: str, supervisor: EngineSupervisor) -> EngineSupervisor:
         supervisor.events_received.connect(lambda events, j=job_id: self._on_events(j, events))
+        supervisor.backlog_changed.connect(lambda n, j=job_id: self._on_backlog(j, n))
         supervisor.ended.connect(lambda outcome, j=job_id: self._on_ended(j, outcome))
         self._supervisors[job_id] = supervisor
         return supervisor
+
+    def _sink_for(self, job_id: str) -> Callable[[list[dict[str, Any]], int], None]:
+        """Stores a chunk of a job's events with its progress; runs in a worker thread, so
+        a backlog of any size never holds the GUI thread (one transaction per chunk)."""
+        store = self.store
+
+        def sink(events: list[dict[str, Any]], offset: int) -> None:
+            store.add_metrics(job_id, events)
+            progress: dict[str, Any] = {"events_offset": offset}
+            for event in events:
+                kind = event["event"]
+                if kind == "started":
+                    progress["total_steps"] = event["total_steps"]
+                elif kind in ("metric", "checkpoint", "stopped", "completed"):
+                    progress["last_step"] = event["step"]
+            store.update(job_id, **progress)
+
+        return sink
 
     def _on_started(self, job_id: str, supervisor: EngineSupervisor) -> None:
         """Pid and start time go to the database: what a later app reattaches by."""
@@ -240,7 +246,12 @@ class JobService(QObject):
                 continue
             supervisor = self._follow(
                 job.id,
-                EngineSupervisor(Path(job.run_dir), self, events_offset=job.events_offset),
+                EngineSupervisor(
+                    Path(job.run_dir),
+                    self,
+                    events_offset=job.events_offset,
+                    sink=self._sink_for(job.id),
+                ),
             )
             if job.pid is not None and supervisor.attach(job.pid, job.process_start_time):
                 log.info("Reattached job %s (engine pid %s)", job.id, job.pid)
@@ -252,23 +263,24 @@ class JobService(QObject):
     # -- following -------------------------------------------------------------------------
 
     def _on_events(self, job_id: str, events: list[dict[str, Any]]) -> None:
-        self.store.add_metrics(job_id, events)  # one transaction per batch, not per event
-        progress: dict[str, Any] = {"events_offset": self._supervisors[job_id].reader.offset}
+        """A chunk the sink already stored: only what changes state happens here."""
         for event in events:
             kind = event["event"]
-            if kind == "started":
-                progress["total_steps"] = event["total_steps"]
-            elif kind in ("metric", "checkpoint", "stopped", "completed"):
-                progress["last_step"] = event["step"]
-            elif kind == "paused":
+            if kind == "paused":
                 self._set_status(job_id, JobStatus.PAUSED, "paused")
             elif kind == "resumed":
                 self._set_status(job_id, JobStatus.RUNNING, "resumed")
             elif kind == "sample":
                 self._samples[job_id] = event
-        self.store.update(job_id, **progress)
         self.job_changed.emit(job_id)
         self.events_arrived.emit(job_id, events)
+
+    def _on_backlog(self, job_id: str, count: int) -> None:
+        if count:
+            self.backlogs[job_id] = count
+        else:
+            self.backlogs.pop(job_id, None)
+        self.catching_up.emit(job_id, count)
 
     def _set_status(self, job_id: str, status: JobStatus, reason: str) -> None:
         if self.store.get(job_id).status != status:
@@ -281,6 +293,8 @@ class JobService(QObject):
             # later, not now: this runs inside the supervisor's own signal.
             supervisor.deleteLater()
         self._samples.pop(job_id, None)  # a finished job's first batch is read from its file
+        if self.backlogs.pop(job_id, None):
+            self.catching_up.emit(job_id, 0)
         if job_id in self._cancelling:
             self._cancelling.discard(job_id)
             status, reason = JobStatus.CANCELLED, "cancelled by the person"

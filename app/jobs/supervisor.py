@@ -4,7 +4,10 @@ Like qutebrowser's GUIProcess, one class owns the process and sorts every ending
 into an `Outcome`. Events are read from RUN_DIR/events.jsonl by byte offset,
 whether or not the process is ours: stdout only wakes the reader up. So an
 attached engine and one found again after a restart go through the same parser
-and no event is read twice or missed. Stopping escalates: the stop command,
+and no event is read twice or missed. Reading, parsing and the owner's `sink`
+(which stores them) run off the GUI thread in bounded chunks, one chunk in
+flight at a time: a backlog of 300,000 events left by a night's run is caught
+up chunk after chunk while the window keeps painting. Stopping escalates: the stop command,
 then SIGTERM, then SIGKILL of the whole process group (DataLoader workers too).
 
 QProcess kills its child when it is destroyed, and training must outlive the
@@ -21,6 +24,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,7 @@ from typing import Any
 import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from app.tasks import TaskState, run_task
 from engine.protocol import (
     CONTROL_FILE,
     ENGINE_LOG,
@@ -35,8 +41,9 @@ from engine.protocol import (
     EXIT_COMPLETED,
     EXIT_INVALID_SPEC,
     EXIT_STOPPED,
+    EventReader,
     command_line,
-    parse_event,
+    last_event,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,10 @@ POLL_MS = 100  # events are painted at most ~10 times a second anyway
 STOP_GRACE_MS = 60_000  # a checkpoint of a large model takes a while
 TERM_GRACE_MS = 15_000
 ALIVE_CHECK_MS = 1_000
+RELEASE_WAIT_S = 5.0
+
+Sink = Callable[[list[dict[str, Any]], int], None]
+"""Stores a chunk of events and the offset after them; runs in a worker thread."""
 # Own session and process group (a stop signals the group; the terminal's signals never
 # reach it); SIGTERM is for the engine, the launcher only mirrors how the engine ended.
 LAUNCHER = """
@@ -91,42 +102,6 @@ def log_tail(run_dir: Path, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class EventReader:
-    """events.jsonl from a byte offset; a partial last line waits for its end."""
-
-    def __init__(self, run_dir: Path, offset: int = 0) -> None:
-        self.path = run_dir / EVENTS_FILE
-        self.offset = offset
-
-    def read(self) -> list[dict[str, Any]]:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(self.offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
-        events = []
-        for line in data[:end].split(b"\n"):
-            if not line.strip():
-                continue
-            try:
-                events.append(parse_event(line.decode("utf-8", "replace")))
-            except ValueError:
-                events.append(
-                    {
-                        "event": "log",
-                        "level": "warning",
-                        "time": 0.0,
-                        "message": f"unreadable event line: {line[:200]!r}",
-                    }
-                )
-        return events
-
-
 def engine_alive(pid: int, start_time: float | None) -> bool:
     """Whether `pid` is still the process that started at `start_time` (not a reused pid)."""
     try:
@@ -142,18 +117,33 @@ class EngineSupervisor(QObject):
     """One engine: launched here (`start`) or found again after a restart (`attach`)."""
 
     events_received = Signal(list)
-    """A batch of parsed events, in order."""
+    """A batch of parsed events, in order (already given to the sink)."""
+    backlog_changed = Signal(int)
+    """About how many written events are still unread: 0 once caught up."""
     started = Signal(int)
     """The engine's pid, once known."""
     ended = Signal(object)
     """The `Outcome`."""
 
     def __init__(
-        self, run_dir: Path, parent: QObject | None = None, *, events_offset: int = 0
+        self,
+        run_dir: Path,
+        parent: QObject | None = None,
+        *,
+        events_offset: int = 0,
+        sink: Sink | None = None,
     ) -> None:
         super().__init__(parent)
         self.run_dir = run_dir
-        self.reader = EventReader(run_dir, events_offset)
+        self.reader = EventReader(run_dir / EVENTS_FILE, events_offset)
+        self._sink = sink
+        self._reading: threading.Event | None = None
+        """Set when the chunk in flight is done; None when no read is in flight."""
+        self._read_again = False
+        self._ending: Callable[[], Outcome] | None = None
+        """How to classify the ending once every event is read (the engine is gone)."""
+        self._released = False
+        self.backlog = 0
         self.process: QProcess | None = None
         self.pid: int | None = None
         """The engine's pid (the launcher's child)."""
@@ -243,9 +233,9 @@ class EngineSupervisor(QObject):
         return True
 
     def finish_detached(self) -> None:
-        """Ingest what a gone engine left, then report how it ended."""
-        self._read_events()
-        self._end(self.classify_detached())
+        """Ingest what a gone engine left (in chunks, off the GUI thread), then report how
+        it ended."""
+        self._end_after_reading(self.classify_detached)
 
     @property
     def start_time(self) -> float | None:
@@ -259,14 +249,60 @@ class EngineSupervisor(QObject):
         self._read_events()
 
     def _read_events(self) -> None:
-        events = self.reader.read()
-        if not events:
+        """Read, parse and sink the next chunk in a worker; one chunk in flight at a time."""
+        if self._reading is not None:
+            self._read_again = True  # what arrives meanwhile is read right after
             return
-        for event in events:
-            if event["event"] == "failed":
-                self._failed = event
-        self._last_event = events[-1]
-        self.events_received.emit(events)
+        done = self._reading = threading.Event()
+        reader, sink = self.reader, self._sink
+
+        def work(_state: TaskState) -> tuple[list[dict[str, Any]], int]:
+            try:
+                start = reader.offset
+                events = reader.read()
+                if events and sink is not None:
+                    try:
+                        sink(events, reader.offset)
+                    except BaseException:
+                        reader.offset = start  # not stored: read them again next time
+                        raise
+                return events, reader.remaining_events() if reader.more else 0
+            finally:
+                done.set()
+
+        run_task(
+            work, on_done=self._on_chunk, on_finished=self._on_chunk_finished, context=self
+        )
+
+    def _on_chunk(self, result: tuple[list[dict[str, Any]], int]) -> None:
+        events, backlog = result
+        if events:
+            for event in events:
+                if event["event"] == "failed":
+                    self._failed = event
+            self._last_event = events[-1]
+            self.events_received.emit(events)
+        if backlog != self.backlog:
+            self.backlog = backlog
+            self.backlog_changed.emit(backlog)
+        if self.reader.more:
+            self._read_again = True  # a backlog: the next chunk at once, not in 100 ms
+
+    def _on_chunk_finished(self) -> None:
+        self._reading = None
+        if self._read_again and not self._released:
+            self._read_again = False
+            self._read_events()
+        elif self._ending is not None and not self._released:
+            classify, self._ending = self._ending, None
+            self._end(classify())
+
+    def _end_after_reading(self, classify: Callable[[], Outcome]) -> None:
+        """The engine is gone: read everything it wrote, then end with `classify()`."""
+        self._poll.stop()
+        self._alive.stop()
+        self._ending = classify
+        self._read_events()
 
     # -- control ---------------------------------------------------------------------------
 
@@ -305,10 +341,16 @@ class EngineSupervisor(QObject):
                 os.killpg(self.group, signal.SIGKILL)
 
     def release(self) -> None:
-        """Let the engine train on without us: only the launcher goes (the app is quitting)."""
+        """Let the engine train on without us: only the launcher goes (the app is quitting).
+        A chunk being stored is finished first (briefly), so the stored offset is true."""
         self._poll.stop()
         self._alive.stop()
         self._escalation.stop()
+        self._released = True
+        self._ending = None
+        reading = self._reading
+        if reading is not None and not reading.wait(RELEASE_WAIT_S):
+            log.warning("Engine %s: a chunk of events was still being stored", self.pid)
         self._ended = True
         process, self.process = self.process, None
         if process is not None and process.state() != QProcess.ProcessState.NotRunning:
@@ -321,6 +363,11 @@ class EngineSupervisor(QObject):
         if self.process is not None:
             return self.process.state() != QProcess.ProcessState.NotRunning
         return self.pid is not None and not self._ended and engine_alive(self.pid, self._start_time)
+
+    @property
+    def reading(self) -> bool:
+        """A chunk of events is being read or its events not yet delivered."""
+        return self._reading is not None
 
     @property
     def attached(self) -> bool:
@@ -354,8 +401,7 @@ class EngineSupervisor(QObject):
             )
 
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
-        self._read_events()
-        self._end(self.classify(exit_code, status))
+        self._end_after_reading(lambda: self.classify(exit_code, status))
 
     def classify(self, exit_code: int, status: QProcess.ExitStatus) -> Outcome:
         last = self._last_event or {}
@@ -393,7 +439,7 @@ class EngineSupervisor(QObject):
 
     def classify_detached(self) -> Outcome:
         """No exit code to go by: the last event says how it ended, or that it vanished."""
-        last = self._last_event or self._last_recorded_event()
+        last = self._last_event or last_event(self.reader.path) or {}
         kind = last.get("event")
         if kind == "completed":
             return Outcome("completed", None, "completed")
@@ -408,18 +454,3 @@ class EngineSupervisor(QObject):
             "interrupted: the engine ended while SparkTrainer was not watching, "
             f"without finishing.\n{log_tail(self.run_dir)}",
         )
-
-    def _last_recorded_event(self) -> dict[str, Any]:
-        """The file's last event (already ingested before a restart)."""
-        try:
-            with self.reader.path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(0, size - 65_536))
-                lines = handle.read().splitlines()
-        except OSError:
-            return {}
-        for line in reversed(lines):
-            with contextlib.suppress(ValueError):
-                return parse_event(line.decode("utf-8", "replace"))
-        return {}

@@ -3,6 +3,7 @@ session bus (both installed by .ci/run), torn down after each test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 NO_BUS = "unix:path=/nonexistent/sparktrainer-test-bus"
@@ -61,11 +63,26 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     try:
         yield address
     finally:
-        # gnome-keyring-daemon leaves with its bus.
+        # The daemon this test started (it forks away from us): found by the private
+        # runtime folder in its environment, ended by pid. Never by name pattern.
+        for process in _started_with(runtime):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                process.wait(10)
         bus.send_signal(signal.SIGTERM)
         bus.wait(timeout=10)
-        if shutil.which("pkill"):
-            subprocess.run(["pkill", "-f", f"gnome-keyring-daemon.*{runtime}"], check=False)
+
+
+def _started_with(runtime: Path) -> list[psutil.Process]:
+    """Our user's processes whose XDG_RUNTIME_DIR is this test's private folder."""
+    found = []
+    for process in psutil.process_iter(["pid", "name"]):
+        with contextlib.suppress(psutil.Error):
+            if process.info["name"] != "gnome-keyring-daemon":
+                continue
+            if process.environ().get("XDG_RUNTIME_DIR") == str(runtime):
+                found.append(process)
+    return found
 
 
 @pytest.fixture

@@ -141,8 +141,10 @@ def test_a_released_engine_trains_on_and_is_followed_again_by_pid(qtbot, engine_
     first = EngineSupervisor(run_dir)
     seen = _run(qtbot, first, spec)
     qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in seen), timeout=60_000)
-    pid, start_time, offset = first.pid, first.start_time, first.reader.offset
+    pid, start_time = first.pid, first.start_time
     first.release()  # the app quits, keeping the job: only the launcher goes
+    offset = first.reader.offset  # a chunk in flight was finished by release()
+    qtbot.waitUntil(lambda: not first.reading, timeout=10_000)  # its events delivered
     first.deleteLater()
     assert psutil.Process(pid).is_running()
 
