@@ -135,10 +135,20 @@ class JobService(QObject):
         return result
 
     def submit(
-        self, spec: dict[str, Any], *, name: str = "", gpus: int = 0, priority: int = 0
+        self,
+        spec: dict[str, Any],
+        *,
+        name: str = "",
+        gpus: int = 0,
+        priority: int = 0,
+        checked: Precheck | None = None,
     ) -> Job:
-        """Check, give the job its run directory, and queue it; errors name the field."""
-        check = self.precheck(spec_template(spec), gpus)
+        """Check, give the job its run directory, and queue it; errors name the field.
+
+        `checked` is this spec's `precheck`, already run in a worker (the wizard's review,
+        a terminal's hand-over): the check reads files, so it is not run again here, on
+        what may be the GUI thread."""
+        check = checked if checked is not None else self.precheck(spec_template(spec), gpus)
         job_id = new_job_id()
         run_dir = self._core.paths.runs / job_id
         full = {**spec, "job_id": job_id, "output_dir": str(run_dir / "output")}

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
+from app.jobs.recipes import format_example, label_warning
 from app.jobs.states import JobStatus
 from tests.engine.helpers import classification_rows, sft_rows, write_jsonl
 from views.jobs.comparison import spec_differences
 from views.jobs.metrics_plot import MAX_POINTS, MetricsPlot, decimate
 from views.jobs.pane import JobsPane
 from views.jobs.tray import RunningJobsMenu
-from views.jobs.wizard import format_example, label_warning
 
 TIMEOUT = 180_000
 

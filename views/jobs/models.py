@@ -112,6 +112,17 @@ class JobTableModel(RowTableModel[Job]):
         self.dataset_names: dict[str, str] = {}
         self._places: dict[str, int] = {}
         """Queued job id → its place in the queue (1: starts next), as the scheduler sees it."""
+        self._backlogs: dict[str, int] = {}
+        """Job id → events still being read after a restart ("catching up")."""
+
+    def set_backlog(self, job_id: str, count: int) -> None:
+        if count:
+            self._backlogs[job_id] = count
+        elif self._backlogs.pop(job_id, None) is None:
+            return
+        row = self.find(job_id)
+        if row >= 0:
+            self.dataChanged.emit(self.index(row, 1), self.index(row, 1))
 
     def set_rows(self, rows: list[Job]) -> None:
         super().set_rows(rows)
@@ -195,6 +206,9 @@ class JobTableModel(RowTableModel[Job]):
             place = self._places.get(job.id)
             if job.status == JobStatus.QUEUED and place is not None:
                 return f"queued #{place}"
+            backlog = self._backlogs.get(job.id)
+            if backlog:
+                return f"{job.status} · catching up {backlog:,} events"
             return str(job.status)
         if column == 2:
             fraction = self.data(self.index(self.find(job.id), 2), ProgressRole)

@@ -250,6 +250,9 @@ class JobsPane(PaneFrame):
         self.detail_holder.addWidget(self.detail)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self._service.job_changed.connect(self._on_job_changed)
+        self._service.catching_up.connect(self.jobs.set_backlog)
+        for job_id, count in self._service.backlogs.items():
+            self.jobs.set_backlog(job_id, count)
         self.reload()
 
     def reload(self) -> None:

@@ -1,0 +1,1 @@
+"""The job wizard's pages, one module each, and their shared state."""
