@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MS = 2_000
 REPLY_TIMEOUT_MS = 30_000
-Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
+Reply = dict[str, Any]
+Handler = Callable[
+    [dict[str, Any]], "Reply | Callable[[Callable[[Reply | None], None]], None] | None"
+]
+"""A reply now, None (not ready), or a function that is given `respond` and calls it later."""
 
 
 def socket_name(data_root: Path) -> str:
@@ -183,8 +187,16 @@ class SingleInstance(QObject):
         except Exception as error:  # the asking process reports it; this one carries on
             log.exception("Handling %s", message.get("command"))
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        if callable(reply):  # answered later, when work done off the GUI thread ends
+            reply(lambda answer: self._send_reply(socket, answer))
+            return
+        self._send_reply(socket, reply)
+
+    def _send_reply(self, socket: QLocalSocket, reply: dict[str, Any] | None) -> None:
         if reply is None:
             reply = {"ok": False, "error": "SparkTrainer is still starting; try again"}
+        if socket not in self._buffers:
+            return  # the asking process went away meanwhile
         socket.write(QByteArray(json.dumps(reply).encode() + b"\n"))
         socket.flush()
 

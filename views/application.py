@@ -117,12 +117,13 @@ class GuiSession(QObject):
         pane = self.window.show_pane("jobs")
         pane.select_job(job_id)
 
-    def _answer(self, message: dict) -> dict | None:
+    def _answer(self, message: dict) -> object:
         """`job …` from a terminal: the window's scheduler does it (DESIGN.md §1)."""
         from app.jobs.remote import handle_message
 
         core = self.core
-        return handle_message(core.jobs if core is not None and core.has_jobs else None, message)
+        service = core.jobs if core is not None and core.has_jobs else None
+        return handle_message(service, message, later=True)
 
     def close(self) -> bool:
         """Close the window and the core; False when some thread would not end in time

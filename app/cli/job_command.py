@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UserError
+from app.jobs.actions import ACTIONS
 from app.paths import DataPaths, data_paths
 
 EXIT_BY_STATUS = {"completed": 0, "stopped": 3}
@@ -56,38 +57,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     logs.add_argument("--engine-log", action="store_true", help="print engine.log (stderr)")
     logs.set_defaults(func=_logs)
 
-    for action, text in (
-        ("pause", "pause between steps"),
-        ("resume", "continue a paused job"),
-        ("stop", "checkpoint and stop (resumable)"),
-        ("cancel", "stop without keeping it resumable, or take it off the queue"),
-        ("retry", "run a finished job's spec again, as a new job"),
-    ):
-        command = actions.add_parser(action, help=text)
+    # One parser per row of the action table (app/jobs/actions.py); a few take more.
+    for row in ACTIONS:
+        if not row.command:
+            continue
+        command = actions.add_parser(row.command, help=row.help)
         command.add_argument("job_id")
-        command.set_defaults(func=_control, action=action)
-
-    resume_from = actions.add_parser(
-        "resume-from", help="queue a stopped or failed job again from a checkpoint"
-    )
-    resume_from.add_argument("job_id")
-    resume_from.add_argument("--checkpoint", default="latest", help="a checkpoint folder")
-    resume_from.set_defaults(func=_control, action="resume_from")
+        command.set_defaults(func=_control, action=row.key)
+        if row.key == "resume_from":
+            command.add_argument("--checkpoint", default="latest", help="a checkpoint folder")
+        elif row.key == "delete":
+            command.add_argument("--yes", action="store_true", help="do not ask")
+            command.set_defaults(func=_delete)
+        elif row.key == "export":
+            command.add_argument("-o", "--output", type=Path, help="write to a file instead")
+            command.set_defaults(func=_export)
 
     move = actions.add_parser("move", help="put a queued job before another (or last)")
     move.add_argument("job_id")
     move.add_argument("--before", metavar="JOB_ID", help="the queued job it goes before")
     move.set_defaults(func=_control, action="move")
 
-    delete = actions.add_parser("delete", help="delete a job and its run directory")
-    delete.add_argument("job_id")
-    delete.add_argument("--yes", action="store_true", help="do not ask")
-    delete.set_defaults(func=_delete)
-
-    export = actions.add_parser("export", help="the job's spec as JSON, to submit again")
-    export.add_argument("job_id")
-    export.add_argument("-o", "--output", type=Path, help="write to a file instead of stdout")
-    export.set_defaults(func=_export)
 
 
 # -- talking to the scheduler ------------------------------------------------------------------

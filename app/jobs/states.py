@@ -51,18 +51,3 @@ def check_transition(job_id: str, current: JobStatus | str, wanted: JobStatus | 
     current, wanted = JobStatus(current), JobStatus(wanted)
     if wanted not in ALLOWED[current]:
         raise IllegalTransition(job_id, current, wanted)
-
-
-def actions_for(status: JobStatus) -> tuple[str, ...]:
-    """What a person may do to a job in `status`, in menu order (the pane's context menu
-    and buttons, and the command line's refusals, agree on this)."""
-    return {
-        S.PENDING: ("cancel", "clone", "export"),
-        S.QUEUED: ("cancel", "clone", "export"),
-        S.RUNNING: ("pause", "stop", "cancel", "clone", "export"),
-        S.PAUSED: ("resume", "stop", "cancel", "clone", "export"),
-        S.STOPPED: ("resume_from", "retry", "clone", "export", "delete"),
-        S.FAILED: ("resume_from", "retry", "clone", "export", "delete"),
-        S.CANCELLED: ("retry", "clone", "export", "delete"),
-        S.COMPLETED: ("retry", "clone", "export", "delete"),
-    }[status]

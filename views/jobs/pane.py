@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDropEvent, QKeySequence, QPainter
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QFileDialog,
     QHeaderView,
@@ -25,11 +24,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -37,29 +31,20 @@ from PySide6.QtWidgets import (
 
 from app.core import AppCore
 from app.errors import NotFound, UserError
-from app.jobs.states import JobStatus, actions_for
+from app.jobs.actions import ACTIONS, BY_KEY, actions_for
+from app.jobs.states import JobStatus
 from app.jobs.store import Job
 from app.tasks import LONG, run_task
 from views.crash_dialog import show_user_error
 from views.jobs.comparison import MAX_JOBS, ComparisonDialog
 from views.jobs.detail import JobDetail
-from views.jobs.models import JobFilterModel, JobRole, JobTableModel, ProgressRole
+from views.jobs.models import JobFilterModel, JobRole, JobTableModel
+from views.jobs.table_view import JobTableView, ProgressDelegate
 from views.jobs.wizard import NewJobWizard
 from views.widgets.pane_frame import EmptyState, PaneFrame
 
 REFRESH_MS = 200
 TICK_MS = 1000
-ACTION_TEXT = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "stop": "Stop with checkpoint",
-    "cancel": "Cancel",
-    "resume_from": "Resume from checkpoint",
-    "retry": "Retry",
-    "clone": "Clone and change…",
-    "export": "Export spec…",
-    "delete": "Delete…",
-}
 STATUS_FILTERS = (
     ("All jobs", None),
     ("Running and paused", {JobStatus.RUNNING, JobStatus.PAUSED}),
@@ -68,59 +53,6 @@ STATUS_FILTERS = (
     ("Failed", {JobStatus.FAILED}),
     ("Stopped and cancelled", {JobStatus.STOPPED, JobStatus.CANCELLED}),
 )
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Paints the progress column as a bar."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        fraction = index.data(ProgressRole)
-        if fraction is None:
-            super().paint(painter, option, index)
-            return
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(4, 5, -4, -5))
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(fraction * 1000)
-        bar.text = f"{fraction:.0%}"
-        bar.textVisible = True
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        return QSize(110, super().sizeHint(option, index).height())
-
-
-class JobTableView(QTableView):
-    """Queued jobs are dragged to a new place in the queue."""
-
-    moved = Signal(str, object)
-    """The dragged job's id and the id of the job it now comes before (None: last)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setDragEnabled(True)
-        self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-
-    def _job_at(self, index: QModelIndex) -> Job | None:
-        return index.data(JobRole) if index.isValid() else None
-
-    def dragMoveEvent(self, event) -> None:
-        event.setDropAction(Qt.DropAction.MoveAction)
-        event.accept()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        dragged = self._job_at(self.currentIndex())
-        event.setDropAction(Qt.DropAction.IgnoreAction)  # the model is not asked to move rows
-        event.accept()
-        if dragged is None or dragged.status != JobStatus.QUEUED:
-            return
-        target = self._job_at(self.indexAt(event.position().toPoint()))
-        self.moved.emit(dragged.id, target.id if target is not None else None)
 
 
 class JobsPane(PaneFrame):
@@ -148,19 +80,16 @@ class JobsPane(PaneFrame):
         toolbar.addAction(self.new_action)
         toolbar.addSeparator()
         self.actions_by_key: dict[str, QAction] = {}
-        for key in ("pause", "resume", "stop", "cancel", "resume_from", "retry"):
-            action = QAction(ACTION_TEXT[key], self)
-            action.triggered.connect(lambda _c=False, k=key: self.perform(k))
-            toolbar.addAction(action)
-            self.actions_by_key[key] = action
+        for row in ACTIONS:  # app/jobs/actions.py: the one table of job actions
+            action = QAction(row.title, self)
+            action.triggered.connect(lambda _c=False, k=row.key: self.perform(k))
+            if row.in_toolbar:
+                toolbar.addAction(action)
+            self.actions_by_key[row.key] = action
         self.compare_action = QAction("Compare", self)
         self.compare_action.setToolTip(f"Select 2 to {MAX_JOBS} jobs to compare their curves")
         self.compare_action.triggered.connect(self.open_comparison)
         toolbar.addAction(self.compare_action)
-        for key in ("clone", "export", "delete"):
-            action = QAction(ACTION_TEXT[key], self)
-            action.triggered.connect(lambda _c=False, k=key: self.perform(k))
-            self.actions_by_key[key] = action
         self.addActions(list(self.actions_by_key.values()))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -381,28 +310,24 @@ class JobsPane(PaneFrame):
         if len(jobs) != 1 or self._service is None:
             return None
         job, service = jobs[0], self._service
+        # The actions that need a question or a dialog first; the rest are the table's.
+        dialogs = {
+            "cancel": self._confirm_cancel,
+            "clone": self.open_wizard,
+            "export": self._export,
+            "delete": self._confirm_delete,
+        }
+        if key in dialogs:
+            return dialogs[key](job)
+        perform = BY_KEY[key].perform
+        assert perform is not None, key
         try:
-            if key == "pause":
-                service.pause(job.id)
-            elif key == "resume":
-                service.resume(job.id)
-            elif key == "stop":
-                service.stop(job.id)
-            elif key == "cancel":
-                return self._confirm_cancel(job)
-            elif key == "resume_from":
-                service.resume_from_checkpoint(job.id)
-            elif key == "retry":
-                new = service.retry(job.id)
-                self._on_job_changed(new.id)
-            elif key == "clone":
-                return self.open_wizard(job)
-            elif key == "export":
-                return self._export(job)
-            elif key == "delete":
-                return self._confirm_delete(job)
+            done = perform(service, job.id, {})
         except UserError as error:
             show_user_error(self, error)
+            return None
+        if done is not None and done.id != job.id:  # a retry is a new job
+            self._on_job_changed(done.id)
         return None
 
     def _confirm_cancel(self, job: Job) -> QMessageBox:
