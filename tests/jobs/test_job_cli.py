@@ -99,3 +99,55 @@ def test_while_an_app_runs_the_command_line_hands_the_job_to_it(qapp, qtbot, pat
         assert "cannot go from completed to cancelled" in cancel.communicate()[1]
     finally:
         app.close()
+
+
+def _terminal(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "job", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
+    start_session, paths, qtbot, spec_path, monkeypatch
+):
+    from PySide6.QtCore import QThread
+
+    from app.jobs import service as service_module
+
+    session = start_session(paths)
+    session.core.open_database()
+    jobs = session.core.jobs
+    jobs._timer.stop()
+    jobs.schedule = lambda: None  # queued is enough: what is under test is the hand-over
+    gui = QThread.currentThread()
+    threads: dict[str, bool] = {}
+    check_dataset = service_module.validation.check_dataset
+    delete = jobs.delete
+
+    def checking(spec):
+        threads["check"] = QThread.currentThread() is gui
+        return check_dataset(spec)
+
+    def deleting(job_id):
+        threads["delete"] = QThread.currentThread() is gui
+        return delete(job_id)
+
+    monkeypatch.setattr(service_module.validation, "check_dataset", checking)
+    monkeypatch.setattr(jobs, "delete", deleting)
+    submit = _terminal("submit", str(spec_path))
+    qtbot.waitUntil(lambda: submit.poll() is not None, timeout=60_000)
+    out, err = submit.communicate()
+    assert submit.returncode == 0, err
+    assert "scheduled by the running SparkTrainer" in out
+    assert threads == {"check": False}  # the dataset was read in a worker
+    (job,) = jobs.store.list()
+    jobs.cancel(job.id)
+    remove = _terminal("delete", job.id, "--yes")
+    qtbot.waitUntil(lambda: remove.poll() is not None, timeout=60_000)
+    assert remove.returncode == 0, remove.communicate()[1]
+    assert threads == {"check": False, "delete": False}
+    assert jobs.store.list() == []
