@@ -245,17 +245,18 @@ def test_split_previews_counts_then_history_compares_and_restores(qtbot, pane, c
     assert preview == ", ".join(f"{k} {v}" for k, v in counts.items()) + " rows."
 
     # History: newest first; compare v2 with its parent, then make v1 current again.
-    qtbot.waitUntil(lambda: pane.versions.rowCount() == 2, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: pane.history.versions.rowCount() == 2, timeout=TIMEOUT)
     pane.tabs.setCurrentIndex(2)
-    pane.version_table.selectRow(0)
-    assert pane.diff_button.isEnabled() and not pane.current_button.isEnabled()
-    pane.diff_button.click()
-    qtbot.waitUntil(lambda: "Columns added: split" in pane.diff_result.text(), timeout=TIMEOUT)
-    assert "0 rows added, 0 removed" in pane.diff_result.text()
+    pane.history.version_table.selectRow(0)
+    assert pane.history.diff_button.isEnabled() and not pane.history.current_button.isEnabled()
+    pane.history.diff_button.click()
+    diff = pane.history.diff_result
+    qtbot.waitUntil(lambda: "Columns added: split" in diff.text(), timeout=TIMEOUT)
+    assert "0 rows added, 0 removed" in pane.history.diff_result.text()
     wait_idle(qtbot, pane)
-    pane.version_table.selectRow(1)
-    assert pane.current_button.isEnabled()
-    pane.current_button.click()
+    pane.history.version_table.selectRow(1)
+    assert pane.history.current_button.isEnabled()
+    pane.history.current_button.click()
     wait_idle(qtbot, pane)
     qtbot.waitUntil(lambda: core.datasets.get("reviews").current_version == 1, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: pane.selected_dataset().current_version == 1, timeout=TIMEOUT)

@@ -96,7 +96,7 @@ def test_cleanup_asks_then_deletes(hardware_pane, qtbot, core, monkeypatch) -> N
         folder = core.paths.runs / "job-1" / "checkpoints" / f"checkpoint-{step}"
         folder.mkdir(parents=True)
         (folder / "model.safetensors").write_bytes(b"w" * 100)
-        (folder / "progress.json").write_text("{}")  # what makes a checkpoint complete
+        (folder / "progress.json").touch()  # what makes a checkpoint complete (0 bytes)
     pane = hardware_pane()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
     pane._on_cleanup_clicked()

@@ -7,110 +7,50 @@ shows progress, asks before destroying, and reports errors by name.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-from PySide6.QtCore import QItemSelectionModel, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import (
-    QAction,
-    QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-    QShortcut,
-)
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListView,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTabWidget,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core import AppCore
-from app.datasets.row_window import RowWindow
-from app.datasets.samples import SAMPLES, import_sample
+from app.datasets.samples import SAMPLES
 from app.datasets.store import Dataset, DatasetStore, DatasetVersion
 from app.errors import UserError
-from app.tasks import LONG, Progress, TaskHandle, TaskState, run_task
+from app.tasks import TaskState, run_task
 from views.crash_dialog import show_user_error
+from views.datasets.dataset_table import DatasetTable
 from views.datasets.dialogs import FilterDialog, SplitDialog
-from views.datasets.models import DatasetListModel, SortRole, VersionModel, human_bytes
-from views.datasets.preview_table import PreviewTable
+from views.datasets.import_queue import ImportQueue, ask_for_files, ask_for_folder
+from views.datasets.models import human_bytes
 from views.datasets.statistics_view import StatisticsView
-from views.datasets.thumbnails import THUMB_SIZE, ThumbnailCache, ThumbnailModel
+from views.datasets.task_strip import LongWork, TaskStrip, local_paths
+from views.datasets.thumbnails import ThumbnailCache
+from views.datasets.toolbar import DatasetsToolbar
+from views.datasets.version_history import VersionHistory
+from views.datasets.version_preview import VersionPreview
+from views.widgets.confirm import confirm
 from views.widgets.pane_frame import EmptyState, PaneFrame
 
-log = logging.getLogger(__name__)
-
-IMPORT_FILTER = (
-    "Datasets (*.csv *.tsv *.json *.jsonl *.parquet *.txt *.zip *.tar *.tar.gz *.tgz)"
-    ";;All files (*)"
-)
 EXPORT_FORMATS = {
     "CSV (*.csv)": "csv",
     "JSON Lines (*.jsonl)": "jsonl",
     "Parquet (*.parquet)": "parquet",
 }
-
-
-def local_paths(mime) -> list[Path]:
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-
-
-class TaskStrip(QWidget):
-    """What runs now: a message, a progress bar by bytes or rows, and Cancel."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("task-strip")
-        self.message = QLabel()
-        # A long file name must not make the window wider.
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.bar = QProgressBar()
-        self.bar.setMaximumWidth(320)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.message, 1)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.cancel_button)
-        self.hide()
-
-    def start(self, message: str) -> None:
-        self.message.setText(message)
-        self.bar.setRange(0, 0)
-        self.cancel_button.setEnabled(True)
-        self.show()
-
-    def progress(self, progress: Progress, prefix: str = "") -> None:
-        fraction = progress.fraction
-        if fraction is None:
-            self.bar.setRange(0, 0)
-        else:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
-        if progress.message:
-            self.message.setText(f"{prefix}{progress.message}")
 
 
 class DatasetsPane(PaneFrame):
@@ -130,59 +70,31 @@ class DatasetsPane(PaneFrame):
         self.dropped.connect(self.import_paths)
         self._core = core
         self._store: DatasetStore | None = None
-        self._task: TaskHandle | None = None
-        self._queue: list[Path] = []
-        self._queue_total = 0
         self._version: DatasetVersion | None = None
         self._thumbs = ThumbnailCache(core.paths.cache / "thumbnails", self)
 
-        # A tool bar, not a row of buttons: in a narrow window it folds into "»".
-        toolbar = QToolBar()
-        toolbar.setObjectName("datasets-toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.import_action = QAction("Import…", self)
-        self.import_action.setToolTip("Import files (Ctrl+I); the arrow imports a folder")
-        self.import_action.triggered.connect(self.choose_import)
-        self.import_folder_action = QAction("Import a folder…", self)
-        self.import_folder_action.triggered.connect(self.choose_folder)
-        import_menu = QMenu(self)
-        import_menu.addAction(self.import_action)
-        import_menu.addAction(self.import_folder_action)
-        self.import_action.setMenu(import_menu)
-        self.sample_action = QAction("Try a sample", self)
-        self.sample_action.setMenu(self._sample_menu())
-        self.filter_action = QAction("Clean up…", self)
-        self.filter_action.triggered.connect(self.open_filter)
-        self.split_action = QAction("Split…", self)
-        self.split_action.setToolTip("Add a train / validation / test split column")
-        self.split_action.triggered.connect(self.open_split)
-        self.export_action = QAction("Export…", self)
-        self.export_action.setToolTip("Write the shown version as CSV, JSON Lines or Parquet")
-        self.export_action.triggered.connect(self.choose_export)
-        self.delete_action = QAction("Delete…", self)
-        self.delete_action.setToolTip("Delete the dataset and all its versions (Del)")
-        self.delete_action.triggered.connect(self.confirm_delete)
-        toolbar.addAction(self.import_action)
-        toolbar.addAction(self.sample_action)
-        for action in (self.import_action, self.sample_action):
-            button = toolbar.widgetForAction(action)
-            if isinstance(button, QToolButton):
-                button.setPopupMode(
-                    QToolButton.ToolButtonPopupMode.MenuButtonPopup
-                    if action is self.import_action
-                    else QToolButton.ToolButtonPopupMode.InstantPopup
-                )
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        toolbar.addWidget(spacer)
-        for action in (self.filter_action, self.split_action, self.export_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.delete_action)
+        toolbar = DatasetsToolbar(self)
+        self.import_action, self.import_folder_action = toolbar.import_action, toolbar.folder_action
+        self.sample_action, self.filter_action = toolbar.sample_action, toolbar.filter_action
+        self.split_action, self.export_action = toolbar.split_action, toolbar.export_action
+        self.delete_action = toolbar.delete_action
+        for action, slot in (
+            (self.import_action, self.choose_import),
+            (self.import_folder_action, self.choose_folder),
+            (self.filter_action, self.open_filter),
+            (self.split_action, self.open_split),
+            (self.export_action, self.choose_export),
+            (self.delete_action, self.confirm_delete),
+        ):
+            action.triggered.connect(slot)
+        toolbar.sample_chosen.connect(self.import_sample)
         self.body.addWidget(toolbar)
 
         self.strip = TaskStrip()
-        self.strip.cancel_button.clicked.connect(self.cancel_task)
+        self.work = LongWork(self.strip, core.notifications, self)
+        self.work.ended.connect(self._on_work_ended)
+        self.imports = ImportQueue(self.work, core.notifications, self)
+        self.imports.imported.connect(self._imported)
         self.body.addWidget(self.strip)
 
         self.stack = QStackedWidget()
@@ -196,13 +108,6 @@ class DatasetsPane(PaneFrame):
         core.when_database_ready(lambda _db: self._on_database())
 
     # -- building --------------------------------------------------------------------------
-
-    def _sample_menu(self) -> QMenu:
-        menu = QMenu(self)
-        for item in SAMPLES:
-            action = menu.addAction(f"{item.name}: {item.description}")
-            action.triggered.connect(lambda _c=False, key=item.key: self.import_sample(key))
-        return menu
 
     def _empty_state(self) -> QWidget:
         widget = EmptyState(
@@ -220,46 +125,28 @@ class DatasetsPane(PaneFrame):
         return widget
 
     def _content(self) -> QWidget:
-        self.datasets = DatasetListModel(self)
-        self.sorted = QSortFilterProxyModel(self)
-        self.sorted.setSourceModel(self.datasets)
-        self.sorted.setSortRole(SortRole)
-        self.table = QTableView()
-        self.table.setObjectName("dataset-list")
-        self.table.setModel(self.sorted)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = DatasetTable()
+        self.datasets, self.sorted = self.table.datasets, self.table.sorted
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_selected())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
 
         self.tabs = QTabWidget()
-        self.preview = PreviewTable()
-        self.images = QListView()
-        self.images.setObjectName("image-grid")
-        self.images.setViewMode(QListView.ViewMode.IconMode)
-        self.images.setResizeMode(QListView.ResizeMode.Adjust)
-        self.images.setUniformItemSizes(True)
-        self.images.setLayoutMode(QListView.LayoutMode.Batched)
-        self.images.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
-        self.images.setGridSize(QSize(THUMB_SIZE + 20, THUMB_SIZE + 34))
-        self.images.setMovement(QListView.Movement.Static)
-        self.thumbnails = ThumbnailModel(self._thumbs, self)
-        self.images.setModel(self.thumbnails)
-        self.preview_stack = QStackedWidget()
-        self.preview_stack.addWidget(self.preview)
-        self.preview_stack.addWidget(self.images)
+        self.preview_stack = VersionPreview(self._thumbs)
+        self.preview, self.images = self.preview_stack.table, self.preview_stack.images
+        self.thumbnails = self.preview_stack.thumbnails
         self.statistics = StatisticsView()
         self.tabs.addTab(self.preview_stack, "Preview")
         self.tabs.addTab(self.statistics, "Statistics")
-        self.tabs.addTab(self._history(), "Versions")
+        self.history = VersionHistory()
+        self.history.version_table.doubleClicked.connect(lambda _i: self.show_selected_version())
+        self.history.version_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_actions()
+        )
+        self.history.show_version_button.clicked.connect(self.show_selected_version)
+        self.history.current_button.clicked.connect(self.make_selected_current)
+        self.history.diff_button.clicked.connect(self.compare_selected)
+        self.tabs.addTab(self.history, "Versions")
 
         self.version_label = QLabel()
         self.version_label.setObjectName("version-label")
@@ -276,48 +163,6 @@ class DatasetsPane(PaneFrame):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([160, 480])
         return splitter
-
-    def _history(self) -> QWidget:
-        self.versions = VersionModel(self)
-        self.version_table = QTableView()
-        self.version_table.setObjectName("version-history")
-        self.version_table.setModel(self.versions)
-        self.version_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.version_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.version_table.verticalHeader().hide()
-        self.version_table.setWordWrap(False)
-        header = self.version_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.version_table.doubleClicked.connect(lambda _i: self.show_selected_version())
-        self.version_table.selectionModel().selectionChanged.connect(
-            lambda *_: self._update_actions()
-        )
-        self.show_version_button = QPushButton("Show")
-        self.show_version_button.setToolTip("Preview this version (double-click)")
-        self.show_version_button.clicked.connect(self.show_selected_version)
-        self.current_button = QPushButton("Make current")
-        self.current_button.setToolTip("New jobs and actions use the current version")
-        self.current_button.clicked.connect(self.make_selected_current)
-        self.diff_button = QPushButton("Compare")
-        self.diff_button.setToolTip("Compare two selected versions, or one with its parent")
-        self.diff_button.clicked.connect(self.compare_selected)
-        self.diff_result = QLabel()
-        self.diff_result.setObjectName("diff-result")
-        self.diff_result.setWordWrap(True)
-        self.diff_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.show_version_button)
-        buttons.addWidget(self.current_button)
-        buttons.addWidget(self.diff_button)
-        buttons.addStretch(1)
-        widget = QWidget()
-        layout = QVBoxLayout(widget)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(self.version_table, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.diff_result)
-        return widget
 
     # -- dropping ---------------------------------------------------------------------------
 
@@ -339,7 +184,7 @@ class DatasetsPane(PaneFrame):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None
+        return self.work.busy
 
     def _on_database(self) -> None:
         self._store = self._core.datasets
@@ -370,19 +215,11 @@ class DatasetsPane(PaneFrame):
         self._update_actions()
 
     def _select_row(self, source_row: int) -> None:
-        index = self.sorted.mapFromSource(self.datasets.index(source_row, 0))
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        self.table.select_source_row(source_row)
         self._on_selected()
 
     def selected_dataset(self) -> Dataset | None:
-        if not hasattr(self, "table"):
-            return None
-        index = self.sorted.mapToSource(self.table.currentIndex())
-        return self.datasets.row(index)
+        return self.table.selected() if hasattr(self, "table") else None
 
     @property
     def shown_version(self) -> DatasetVersion | None:
@@ -397,9 +234,9 @@ class DatasetsPane(PaneFrame):
     def _load_history(self, dataset: Dataset | None) -> None:
         store = self._store
         if dataset is None or store is None:
-            self.versions.set_versions([], 0)
+            self.history.versions.set_versions([], 0)
             return
-        self.diff_result.clear()
+        self.history.diff_result.clear()
         run_task(
             lambda _s: store.versions(dataset.id),
             on_done=lambda rows: self._show_history(rows, dataset.current_version),
@@ -408,14 +245,14 @@ class DatasetsPane(PaneFrame):
         )
 
     def _show_history(self, versions: list[DatasetVersion], current: int) -> None:
-        self.versions.set_versions(versions, current)
+        self.history.versions.set_versions(versions, current)
         self._update_actions()
 
     def _show_version(self, version: DatasetVersion | None) -> None:
         self._version = version
         if version is None:
             self.version_label.clear()
-            self.preview.set_source(None)
+            self.preview_stack.show_version(None)
             self.statistics.show_stats(None)
             return
         current = self.selected_dataset()
@@ -426,33 +263,8 @@ class DatasetsPane(PaneFrame):
             f"{human_bytes(version.bytes)} · SHA-256 <code>{version.sha256[:16]}…</code>"
         )
         self.statistics.show_stats(version.stats)
-        if version.kind == "images":
-            self.preview_stack.setCurrentWidget(self.images)
-            path = version.data_file
-            run_task(
-                lambda _s: pq.read_table(path, columns=["image", "label"]).to_pydict(),
-                on_done=lambda data: self._show_images(version, data),
-                on_error=lambda error, _t: show_user_error(self, error),
-                context=self,
-            )
-        else:
-            self.preview_stack.setCurrentWidget(self.preview)
-            path = version.data_file
-            run_task(
-                lambda _s: RowWindow(path),
-                on_done=lambda window: self._show_rows(version, window),
-                on_error=lambda error, _t: show_user_error(self, error),
-                context=self,
-            )
+        self.preview_stack.show_version(version)
         self.version_shown.emit(version)
-
-    def _show_rows(self, version: DatasetVersion, window: RowWindow) -> None:
-        if version is self._version:
-            self.preview.set_source(window)
-
-    def _show_images(self, version: DatasetVersion, data: dict[str, list[Any]]) -> None:
-        if version is self._version:
-            self.thumbnails.set_images(version.path, data["image"], data["label"])
 
     def _update_actions(self) -> None:
         has_store = self._store is not None
@@ -474,14 +286,8 @@ class DatasetsPane(PaneFrame):
             if tabular
             else "Drop duplicate rows or labels"
         )
-        chosen = self._chosen_versions()
-        self.show_version_button.setEnabled(len(chosen) == 1)
-        self.current_button.setEnabled(
-            idle and len(chosen) == 1 and chosen[0].number != self.versions.current
-        )
-        self.diff_button.setEnabled(
-            idle and (len(chosen) == 2 or (len(chosen) == 1 and chosen[0].parent is not None))
-        )
+        if hasattr(self, "history"):
+            self.history.update_buttons(idle)
 
     # -- long work -------------------------------------------------------------------------
 
@@ -493,117 +299,38 @@ class DatasetsPane(PaneFrame):
         prefix: str = "",
     ) -> None:
         """One long action at a time, with the strip showing its progress and Cancel."""
-        self.strip.start(message)
-
-        def finished() -> None:
-            if self._task is not handle:
-                return  # already finished by its done, error or cancel callback
-            self._task = None
-            self.strip.hide()
-            self._update_actions()
-            self.task_finished.emit()
-
-        def done(result: Any) -> None:
-            finished()
-            on_done(result)
-
-        def failed(error: BaseException, _text: str) -> None:
-            self._queue.clear()
-            finished()
-            show_user_error(self, error, "Could not finish")
-
-        def cancelled() -> None:
-            self._queue.clear()
-            finished()
-            self._core.notifications.notify(
-                "Cancelled", f"{message.rstrip('…')}: nothing was kept.", source="datasets"
-            )
-
-        def ended() -> None:  # a bug: the crash dialog has it, the pane must not stay busy
-            self._queue.clear()
-            finished()
-
-        handle = self._task = run_task(
-            work,
-            on_done=done,
-            on_error=failed,
-            on_progress=lambda p: self.strip.progress(p, prefix),
-            on_cancelled=cancelled,
-            on_finished=ended,
-            context=self,
-            kind=LONG,
-        )
+        self.work.run(message, work, on_done, prefix)
         self._update_actions()
 
+    def _on_work_ended(self, _success: bool) -> None:
+        self._update_actions()
+        self.task_finished.emit()
+
     def cancel_task(self) -> None:
-        if self._task is not None:
-            self.strip.message.setText("Cancelling…")
-            self.strip.cancel_button.setEnabled(False)
-            self._task.cancel()
+        self.work.cancel()
 
     # -- import ----------------------------------------------------------------------------
 
     def choose_import(self) -> None:
-        if self.busy or self._store is None:
-            return
-        dialog = QFileDialog(self, "Import a dataset")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(IMPORT_FILTER)
-        dialog.filesSelected.connect(lambda files: self.import_paths([Path(f) for f in files]))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        if not self.busy and self._store is not None:
+            ask_for_files(self, self.import_paths)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder")
-        if folder:
-            self.import_paths([Path(folder)])
+        ask_for_folder(self, self.import_paths)
 
     def import_paths(self, paths: list[Path]) -> None:
         """Import each path in turn as its own dataset (drops, dialogs and the main window)."""
         if self._store is None:
             show_user_error(self, UserError("The database is still opening; try again."))
             return
-        if self.busy:
-            self._queue.extend(paths)
-            self._queue_total += len(paths)
-            return
-        self._queue = list(paths)
-        self._queue_total = len(paths)
-        self._next_import()
-
-    def _next_import(self) -> None:
-        if not self._queue or self._store is None:
-            return
-        path = self._queue.pop(0)
-        store = self._store
-        number = self._queue_total - len(self._queue)
-        prefix = f"{number} of {self._queue_total}: " if self._queue_total > 1 else ""
-        self._run(
-            f"{prefix}Importing {path.name}…",
-            lambda state: store.import_path(path, "", state),
-            lambda version: self._imported(version),
-            prefix=prefix,
-        )
-
-    def _imported(self, version: DatasetVersion) -> None:
-        notes = " ".join(version.notes)
-        self._core.notifications.notify(
-            f"Imported {version.dataset_name}",
-            f"{version.rows:,} rows, {human_bytes(version.bytes)}. {notes}".strip(),
-            source="datasets",
-        )
-        self.refresh(version.dataset_name)
-        self._next_import()
+        self.imports.add(self._store, paths)
 
     def import_sample(self, key: str) -> None:
-        store = self._store
-        if store is None or self.busy:
-            return
-        self._run(
-            "Making the sample…",
-            lambda state: import_sample(store, key, state),
-            lambda version: self._imported(version),
-        )
+        if self._store is not None and not self.busy:
+            self.imports.sample(self._store, key)
+
+    def _imported(self, version: DatasetVersion) -> None:
+        self.refresh(version.dataset_name)
 
     # -- actions on the selected dataset ---------------------------------------------------
 
@@ -686,26 +413,15 @@ class DatasetsPane(PaneFrame):
         dataset = self.selected_dataset()
         if dataset is None or self._store is None or self.busy:
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        return confirm(
+            self,
             "Delete dataset",
             f"Delete {dataset.name} and all {dataset.versions} of its versions?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(
             "Its files are removed from the data folder. Jobs that already trained on it keep "
-            "their results. This cannot be undone."
+            "their results. This cannot be undone.",
+            "Delete",
+            lambda: self.delete_dataset(dataset),
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(
-            lambda button: self.delete_dataset(dataset) if button is delete else None
-        )
-        box.open()
-        return box
 
     def delete_dataset(self, dataset: Dataset) -> None:
         store = self._store
@@ -736,20 +452,14 @@ class DatasetsPane(PaneFrame):
 
     # -- versions --------------------------------------------------------------------------
 
-    def _chosen_versions(self) -> list[DatasetVersion]:
-        if not hasattr(self, "version_table"):
-            return []
-        rows = sorted({index.row() for index in self.version_table.selectionModel().selectedRows()})
-        return [v for v in (self.versions.row(self.versions.index(r, 0)) for r in rows) if v]
-
     def show_selected_version(self) -> None:
-        chosen = self._chosen_versions()
+        chosen = self.history.chosen()
         if len(chosen) == 1:
             self._show_version(chosen[0])
             self.tabs.setCurrentIndex(0)
 
     def make_selected_current(self) -> None:
-        chosen, store = self._chosen_versions(), self._store
+        chosen, store = self.history.chosen(), self._store
         if len(chosen) != 1 or store is None:
             return
         version = chosen[0]
@@ -760,7 +470,7 @@ class DatasetsPane(PaneFrame):
         )
 
     def compare_selected(self) -> None:
-        chosen, store = self._chosen_versions(), self._store
+        chosen, store = self.history.chosen(), self._store
         if store is None or not chosen or len(chosen) > 2:
             return
         if len(chosen) == 1:
@@ -776,7 +486,7 @@ class DatasetsPane(PaneFrame):
             lines = [result.summary(old_number, new.number) + "."]
             for label, columns in result.column_changes():
                 lines.append(f"{label.capitalize()}: {', '.join(columns)}.")
-            self.diff_result.setText(" ".join(lines))
+            self.history.diff_result.setText(" ".join(lines))
 
         self._run(
             f"Comparing v{old_number} and v{new.number}…",

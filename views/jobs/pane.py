@@ -41,6 +41,7 @@ from views.jobs.detail import JobDetail
 from views.jobs.models import JobFilterModel, JobRole, JobTableModel
 from views.jobs.table_view import JobTableView, ProgressDelegate
 from views.jobs.wizard import NewJobWizard
+from views.widgets.confirm import confirm
 from views.widgets.pane_frame import EmptyState, PaneFrame
 
 REFRESH_MS = 200
@@ -331,54 +332,32 @@ class JobsPane(PaneFrame):
         return None
 
     def _confirm_cancel(self, job: Job) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return confirm(
+            self,
             "Cancel job",
             f"Cancel {job.name}?",
-            QMessageBox.StandardButton.No,
-            self,
-        )
-        box.setInformativeText(
             "A running job is asked to stop and is killed after five seconds; it is not "
-            "resumable unless it has a checkpoint. Use Stop to keep a checkpoint."
+            "resumable unless it has a checkpoint. Use Stop to keep a checkpoint.",
+            "Cancel job",
+            lambda: self._guarded(lambda: self._service.cancel(job.id)),
+            keep="Keep it",
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        yes = box.addButton("Cancel job", QMessageBox.ButtonRole.DestructiveRole)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(
-            lambda button: (
-                self._guarded(lambda: self._service.cancel(job.id)) if button is yes else None
-            )
-        )
-        box.open()
-        return box
 
     def _confirm_delete(self, job: Job) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        service = self._service
+        return confirm(
+            self,
             "Delete job",
             f"Delete {job.name}, its curves, logs, checkpoints and output?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(f"Its run folder {job.run_dir} is removed. This cannot be undone.")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        service = self._service
-
-        def go() -> None:
-            run_task(
+            f"Its run folder {job.run_dir} is removed. This cannot be undone.",
+            "Delete",
+            lambda: run_task(
                 lambda _s: service.delete(job.id),
                 on_error=lambda error, _t: show_user_error(self, error),
                 context=self,
                 kind=LONG,
-            )
-
-        box.buttonClicked.connect(lambda button: go() if button is delete else None)
-        box.open()
-        return box
+            ),
+        )
 
     def _guarded(self, action) -> None:
         try:
