@@ -149,7 +149,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     def action() -> int:
-        datasets = _store().list()
+        datasets = _store().datasets()
         if args.json:
             print(
                 json.dumps(

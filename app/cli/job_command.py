@@ -278,7 +278,7 @@ def _delete(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     def action() -> int:
         paths = data_paths()
-        jobs = _store(paths).list() if paths.database.exists() else []
+        jobs = _store(paths).jobs() if paths.database.exists() else []
         if args.status:
             jobs = [j for j in jobs if j.status == args.status]
         from app.jobs.remote import job_summary

@@ -172,10 +172,10 @@ class JobService(QObject):
     # -- scheduling ------------------------------------------------------------------------
 
     def schedule(self) -> None:
-        queued = self.store.list([JobStatus.QUEUED])
+        queued = self.store.jobs([JobStatus.QUEUED])
         if not queued:
             return
-        active = self.store.list(ACTIVE)
+        active = self.store.jobs(ACTIVE)
         inventory = self._core.hardware.inventory
         per_gpu: dict[int, int] = {}
         for job in active:
@@ -251,7 +251,7 @@ class JobService(QObject):
     def reattach(self) -> None:
         """Jobs left RUNNING or PAUSED by an earlier app: follow their engines again, or, if
         an engine is gone, ingest what it left and record how it ended."""
-        for job in self.store.list(ACTIVE):
+        for job in self.store.jobs(ACTIVE):
             if job.id in self._supervisors:
                 continue
             supervisor = self._follow(
@@ -385,7 +385,7 @@ class JobService(QObject):
     def move_in_queue(self, job_id: str, before: str | None) -> list[str]:
         """Put a queued job just before another queued job (None: at the end); returns the
         new queue order. Priority still comes first when the scheduler picks."""
-        queued = sorted(self.store.list([JobStatus.QUEUED]), key=lambda j: j.queue_position)
+        queued = sorted(self.store.jobs([JobStatus.QUEUED]), key=lambda j: j.queue_position)
         order = [job.id for job in queued]
         if job_id not in order:
             raise UserError("Only a queued job can be moved in the queue.")

@@ -152,7 +152,7 @@ class JobStore:
                 raise NotFound(f"There is no job {job_id!r}.", "See `job list`.")
             return _job(row)
 
-    def list(self, statuses: Iterable[JobStatus] | None = None) -> list[Job]:
+    def jobs(self, statuses: Iterable[JobStatus] | None = None) -> list[Job]:
         query = select(JobRow).order_by(JobRow.created_at)
         if statuses is not None:
             query = query.where(JobRow.status.in_([str(s) for s in statuses]))

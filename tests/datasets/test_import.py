@@ -27,7 +27,7 @@ def store(paths) -> DatasetStore:
 
 
 def _nothing_left(store: DatasetStore) -> None:
-    assert store.list() == []
+    assert store.datasets() == []
     assert list(store.root.iterdir()) == []
 
 
@@ -129,7 +129,7 @@ def test_statistics_of_a_large_table_count_few_values_exactly_and_estimate_many(
         assert rows / 2 < columns[name]["distinct"] <= rows  # unique: GEE is within a factor
     assert (columns["n"]["min"], columns["n"]["max"]) == (0, rows - 1)  # bounds stay exact
     # The checksum taken while writing is the one a fresh read of the folder gives.
-    from app.datasets.store import folder_checksum
+    from app.datasets.version_files import folder_checksum
 
     assert folder_checksum(version.path) == (version.sha256, version.bytes)
 
@@ -145,7 +145,7 @@ def test_json_array_json_columns_jsonl_parquet_and_text(store, tmp_path):
         for name in ("a.json", "c.json", "l.jsonl", "p.parquet", "t.txt")
     }
     assert rows == {"a.json": 2, "c.json": 3, "l.jsonl": 2, "p.parquet": 4, "t.txt": 2}
-    assert [d.name for d in store.list()] == ["a", "c", "l", "p", "t"]
+    assert [d.name for d in store.datasets()] == ["a", "c", "l", "p", "t"]
     again = store.import_path(tmp_path / "a.json")
     assert again.dataset_name == "a (2)"
 

@@ -110,7 +110,7 @@ def test_a_broken_file_names_its_line_and_leaves_nothing(qtbot, pane, core, tmp_
     box = message_boxes()[0]
     assert "broken.jsonl" in box.text() and "line 2" in box.text()
     box.close()
-    assert core.datasets.list() == []
+    assert core.datasets.datasets() == []
     assert [p.name for p in core.paths.datasets.iterdir()] == []
 
 
@@ -125,7 +125,7 @@ def test_cancelling_an_import_keeps_nothing(qtbot, pane, core, tmp_path):
     assert pane.strip.isVisible() and pane.busy
     qtbot.mouseClick(pane.strip.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, pane)
-    assert core.datasets.list() == []
+    assert core.datasets.datasets() == []
     assert [p.name for p in core.paths.datasets.iterdir()] == []
     assert not pane.strip.isVisible()
 
@@ -270,7 +270,7 @@ def test_delete_asks_first_and_is_refused_while_a_job_uses_it(qtbot, pane, core,
     box = pane.confirm_delete()
     box.button(QMessageBox.StandardButton.Cancel).click()
     wait_idle(qtbot, pane)
-    assert core.datasets.list() and folder.exists()
+    assert core.datasets.datasets() and folder.exists()
 
     from app.jobs.store import JobStore
 
@@ -291,7 +291,7 @@ def test_delete_asks_first_and_is_refused_while_a_job_uses_it(qtbot, pane, core,
     next(b for b in box.buttons() if b.text() == "Delete").click()
     wait_idle(qtbot, pane)
     wait_listed(qtbot, pane, 0)
-    assert not folder.exists() and core.datasets.list() == []
+    assert not folder.exists() and core.datasets.datasets() == []
     qtbot.waitUntil(lambda: pane.stack.currentIndex() == 0, timeout=TIMEOUT)
 
 
@@ -306,8 +306,8 @@ def test_images_show_as_thumbnails_made_off_the_gui_thread_and_cached(qtbot, pan
     assert pane.thumbnails.data(index) == "circle"
     pane.thumbnails.data(index, Qt.ItemDataRole.DecorationRole)  # asks for it
     path = str(
-        core.datasets.list()[0].current.path
-        / core.datasets.read(core.datasets.list()[0].current)["image"][0].as_py()
+        core.datasets.datasets()[0].current.path
+        / core.datasets.read(core.datasets.datasets()[0].current)["image"][0].as_py()
     )
     qtbot.waitUntil(lambda: pane._thumbs.get(path) is not None, timeout=TIMEOUT)
     assert pane._thumbs.get(path).width() <= 128

@@ -83,7 +83,7 @@ def test_delete_is_refused_while_a_queued_job_uses_it(store, reviews, paths):
         store.delete("reviews")
     jobs.transition(job.id, JobStatus.CANCELLED, "test")
     store.delete("reviews")
-    assert store.list() == [] and not list(store.root.iterdir())
+    assert store.datasets() == [] and not list(store.root.iterdir())
 
 
 def test_the_dataset_command_line(tmp_path):

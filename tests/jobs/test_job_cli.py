@@ -84,7 +84,7 @@ def test_while_an_app_runs_the_command_line_hands_the_job_to_it(qapp, qtbot, pat
         out, err = process.communicate()
         assert process.returncode == 0, err
         assert "scheduled by the running SparkTrainer" in out
-        (job,) = jobs.store.list()
+        (job,) = jobs.store.jobs()
         qtbot.waitUntil(
             lambda: jobs.store.get(job.id).status == JobStatus.COMPLETED, timeout=180_000
         )
@@ -144,10 +144,10 @@ def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
     assert submit.returncode == 0, err
     assert "scheduled by the running SparkTrainer" in out
     assert threads == {"check": False}  # the dataset was read in a worker
-    (job,) = jobs.store.list()
+    (job,) = jobs.store.jobs()
     jobs.cancel(job.id)
     remove = _terminal("delete", job.id, "--yes")
     qtbot.waitUntil(lambda: remove.poll() is not None, timeout=60_000)
     assert remove.returncode == 0, remove.communicate()[1]
     assert threads == {"check": False, "delete": False}
-    assert jobs.store.list() == []
+    assert jobs.store.jobs() == []

@@ -120,7 +120,7 @@ def test_an_invalid_choice_is_explained_in_the_review_before_submitting(
     assert wizard.currentPage() is wizard.review_page
     qtbot.waitUntil(lambda: "no-such-model" in wizard.review_page.verdict_text, timeout=20_000)
     assert not wizard.review_page.isComplete()
-    assert core.jobs.store.list() == []
+    assert core.jobs.store.jobs() == []
 
 
 def test_pause_resume_stop_and_resume_from_checkpoint_from_the_pane(pane, core, qtbot, tmp_path):

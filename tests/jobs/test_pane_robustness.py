@@ -81,7 +81,7 @@ def test_a_job_deleted_from_the_pane_leaves_the_table_and_is_not_found(
     assert pane.detail.job is None
     with pytest.raises(NotFound):
         held.retry(job.id)
-    assert job.id not in [j.id for j in held.store.list()]
+    assert job.id not in [j.id for j in held.store.jobs()]
 
 
 def test_exporting_a_spec_to_an_unwritable_place_shows_a_message_naming_it(

@@ -105,7 +105,7 @@ def test_invalid_specs_are_refused_before_anything_is_queued(service, tmp_path):
         service.submit(_spec(data, batch_size=0))
     with pytest.raises(UserError, match="does not exist"):
         service.submit(_spec(tmp_path / "missing.jsonl"))
-    assert service.store.list() == []
+    assert service.store.jobs() == []
 
 
 def test_invalid_columns_labels_and_models_are_named_before_queueing(service, tmp_path):
@@ -131,7 +131,7 @@ def test_invalid_columns_labels_and_models_are_named_before_queueing(service, tm
     }
     with pytest.raises(UserError, match=r"dataset\.label_column: .*row 4: column 'label' is empty"):
         service.submit(classify)
-    assert service.store.list() == []
+    assert service.store.jobs() == []
     check = service.precheck(spec)
     assert check.estimate is not None and check.estimate.weights == 190_208 * 2
 
@@ -218,7 +218,7 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
     path.write_text('{"recipe": "causal_lm_sft", "nope": 1}')
     with pytest.raises(UserError, match=r"spec\.json: nope: is not a known field"):
         read_spec(path)
-    for queued in service.store.list([JobStatus.QUEUED, JobStatus.RUNNING]):
+    for queued in service.store.jobs([JobStatus.QUEUED, JobStatus.RUNNING]):
         _wait_for(qtbot, service, queued.id, JobStatus.COMPLETED)
     retried = service.retry(job.id)
     assert retried.name == "base (retry)" and retried.spec["hyperparameters"]["max_steps"] == 2
@@ -231,7 +231,7 @@ def test_clone_retry_export_import_and_delete(service, qtbot, tmp_path):
     run_dir = Path(job.run_dir)
     assert run_dir.exists()
     service.delete(job.id)
-    assert not run_dir.exists() and job.id not in [j.id for j in service.store.list()]
+    assert not run_dir.exists() and job.id not in [j.id for j in service.store.jobs()]
     assert service.store.metric_series(job.id, "loss") == []
     # Gone is one plain error for every action, never a KeyError.
     for action in (service.retry, service.clone, service.export_spec, service.delete):

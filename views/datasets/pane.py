@@ -198,7 +198,7 @@ class DatasetsPane(PaneFrame):
             return
         select = select or (self.selected_dataset().name if self.selected_dataset() else None)
         run_task(
-            lambda _s: store.list(),
+            lambda _s: store.datasets(),
             on_done=lambda rows: self._show_list(rows, select),
             on_error=lambda error, _t: show_user_error(self, error),
             context=self,

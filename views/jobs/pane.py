@@ -191,8 +191,8 @@ class JobsPane(PaneFrame):
             return
 
         def load() -> tuple[list[Job], dict[str, str]]:
-            names = {str(datasets.root / d.id): d.name for d in datasets.list()}
-            return service.store.list(), names
+            names = {str(datasets.root / d.id): d.name for d in datasets.datasets()}
+            return service.store.jobs(), names
 
         run_task(lambda _s: load(), on_done=self._show_jobs, context=self)
 

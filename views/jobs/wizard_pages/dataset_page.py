@@ -113,7 +113,7 @@ class DatasetPage(SpecPage):
 
     def _load_datasets(self) -> None:
         store = self._core.datasets
-        run_task(lambda _s: store.list(), on_done=self._show_datasets, context=self)
+        run_task(lambda _s: store.datasets(), on_done=self._show_datasets, context=self)
 
     def _show_datasets(self, datasets: list[Dataset]) -> None:
         self._datasets = datasets
