@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from app.notifications import NotificationService
 from app.paths import DataPaths
 from app.settings import Settings
-from app.tasks import LONG, run_task
+from app.tasks import LONG, TaskState, run_task
 
 if TYPE_CHECKING:
     from app.credentials.service import CredentialService
@@ -126,7 +126,7 @@ class AppCore(QObject):
 
         path = self.paths.database
 
-        def work(_state):
+        def work(_state: TaskState) -> Database:
             from app.db.database import Database
 
             return Database(path)

@@ -45,9 +45,9 @@ class Option(Generic[T]):
         if self.choices and coerced not in self.choices:
             allowed = ", ".join(map(str, self.choices))
             raise ValueError(f"{self.key}: {coerced!r} is not one of {allowed}")
-        if self.minimum is not None and coerced < self.minimum:  # type: ignore[operator]
+        if self.minimum is not None and coerced < self.minimum:
             raise ValueError(f"{self.key}: {coerced} is below the minimum {self.minimum}")
-        if self.maximum is not None and coerced > self.maximum:  # type: ignore[operator]
+        if self.maximum is not None and coerced > self.maximum:
             raise ValueError(f"{self.key}: {coerced} is above the maximum {self.maximum}")
         return coerced
 

@@ -135,6 +135,8 @@ class TaskHandle(QObject):
         super().__init__()
         self.state = state
         self.done = False
+        self._relay: QObject | None = None
+        """Kept alive with the handle until the task's callbacks have run."""
 
     def cancel(self) -> None:
         self.state.cancel()
@@ -237,7 +239,7 @@ def run_task(
         context,
     )
     state._report = relay.progressed.emit
-    handle._relay = relay  # type: ignore[attr-defined] - keeps it alive with the handle
+    handle._relay = relay
     _live.add(handle)
     (pool or thread_pool(kind)).start(_Runnable(fn, state, relay))
     return handle

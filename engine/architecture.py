@@ -111,6 +111,10 @@ def build_layers(definition: dict[str, Any], num_classes: int) -> nn.Sequential:
 
 
 class ArchitectureClassifier(nn.Module):
+    input_mean: torch.Tensor
+    """Registered buffers (saved with the weights), declared for the type checker."""
+    input_std: torch.Tensor
+
     """The builder's layers plus a class head; standardises tabular inputs itself."""
 
     def __init__(self, definition: dict[str, Any], labels: list[str]) -> None:

@@ -33,7 +33,8 @@ PROGRESS = CHECKPOINT_PROGRESS
 
 
 def rng_state() -> dict[str, Any]:
-    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    numpy_state: Any = np.random.get_state()  # the legacy tuple form
+    kind, keys, position, has_gauss, gauss = numpy_state
     state: dict[str, Any] = {
         "python": random.getstate(),
         # As tensors and numbers: weights_only loading accepts no numpy objects.

@@ -71,12 +71,12 @@ def augment(image: Any, rng: random.Random | None = None) -> Any:
     """
     from PIL import ImageOps
 
-    rng = rng or random  # type: ignore[assignment]
+    draw: Any = rng or random  # the module's functions share Random's methods
     width, height = image.size
-    area = width * height * rng.uniform(0.6, 1.0)
-    ratio = rng.uniform(3 / 4, 4 / 3)
+    area = width * height * draw.uniform(0.6, 1.0)
+    ratio = draw.uniform(3 / 4, 4 / 3)
     crop_w = max(1, min(width, round((area * ratio) ** 0.5)))
     crop_h = max(1, min(height, round((area / ratio) ** 0.5)))
-    left, top = rng.randint(0, width - crop_w), rng.randint(0, height - crop_h)
+    left, top = draw.randint(0, width - crop_w), draw.randint(0, height - crop_h)
     image = image.crop((left, top, left + crop_w, top + crop_h))
-    return ImageOps.mirror(image) if rng.random() < 0.5 else image
+    return ImageOps.mirror(image) if draw.random() < 0.5 else image

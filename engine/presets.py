@@ -56,7 +56,7 @@ def sequence_classifier(name: str, tokenizer: Any, labels: list[str]) -> Any:
     from transformers import BertConfig, BertForSequenceClassification
 
     _check(name, "sequence_classification")
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]  # PretrainedConfig takes num_labels
         vocab_size=len(tokenizer),
         hidden_size=64,
         num_hidden_layers=2,
@@ -77,10 +77,10 @@ def image_classifier(name: str, labels: list[str]) -> tuple[Any, Any]:
     try:  # transformers 5 without torchvision: the PIL backend, named explicitly
         from transformers import ViTImageProcessorPil as ViTImageProcessor
     except ImportError:
-        from transformers import ViTImageProcessor
+        from transformers import ViTImageProcessor  # type: ignore[assignment]
 
     _check(name, "image_classification")
-    config = ViTConfig(
+    config = ViTConfig(  # type: ignore[call-arg]  # PretrainedConfig takes num_labels
         image_size=32,
         patch_size=8,
         num_channels=3,

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class StopRequested(Exception):  # noqa: N818 - control flow, not an error
     pass
 
 
-def lr_lambda(kind: str, warmup: int, total: int):
+def lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
     def factor(step: int) -> float:
         if warmup and step < warmup:
             return (step + 1) / warmup
@@ -90,7 +91,7 @@ class Trainer:
         recipe.setup()
         if not recipe.train_rows:
             raise ConfigError("dataset.validation_split leaves no training rows")
-        model = recipe.model
+        model: Any = recipe.model  # a transformers (or builder) model, PEFT-wrapped for LoRA
         if self.spec.method == "lora":
             model = self._wrap_lora(model)
         if hp.gradient_checkpointing:
@@ -100,7 +101,8 @@ class Trainer:
         self.model = model.to(self.device)
         self.model.train()
 
-        decay, no_decay = [], []
+        decay: list[torch.nn.Parameter] = []
+        no_decay: list[torch.nn.Parameter] = []
         for name, parameter in self.model.named_parameters():
             if parameter.requires_grad:
                 (no_decay if parameter.ndim < 2 or "norm" in name.lower() else decay).append(

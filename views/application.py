@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMenu
@@ -117,7 +118,7 @@ class GuiSession(QObject):
         pane = self.window.show_pane("jobs")
         pane.select_job(job_id)
 
-    def _answer(self, message: dict) -> object:
+    def _answer(self, message: dict[str, Any]) -> Any:
         """`job …` from a terminal: the window's scheduler does it (DESIGN.md §1)."""
         from app.jobs.remote import handle_message
 

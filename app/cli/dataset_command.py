@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.datasets.samples import SAMPLES
 from app.errors import UserError
 from app.paths import data_paths
+
+if TYPE_CHECKING:
+    from app.datasets.store import DatasetStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=_delete)
 
 
-def _store():
+def _store() -> DatasetStore:
     from app.datasets.store import DatasetStore
     from app.db.database import Database
 

@@ -14,11 +14,15 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.errors import UserError
 from app.jobs.actions import ACTIONS
 from app.paths import DataPaths, data_paths
+
+if TYPE_CHECKING:
+    from app.jobs.headless import HeadlessScheduler
+    from app.jobs.store import JobStore
 
 EXIT_BY_STATUS = {"completed": 0, "stopped": 3}
 POLL_SECONDS = 0.5
@@ -83,7 +87,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- talking to the scheduler ------------------------------------------------------------------
 
 
-def _send(paths: DataPaths, message: dict[str, Any]):
+def _send(
+    paths: DataPaths, message: dict[str, Any]
+) -> tuple[dict[str, Any], HeadlessScheduler | None]:
     """The reply, and the headless scheduler this process became (None if handed over)."""
     from app.jobs.headless import HeadlessScheduler, ensure_core_application
     from app.jobs.remote import perform
@@ -108,7 +114,7 @@ def _send(paths: DataPaths, message: dict[str, Any]):
     )
 
 
-def _store(paths: DataPaths):
+def _store(paths: DataPaths) -> JobStore:
     from app.db.database import Database
     from app.jobs.store import JobStore
 
@@ -157,7 +163,7 @@ def _submit(args: argparse.Namespace) -> int:
     return action()
 
 
-def _follow(paths: DataPaths, job_id: str, scheduler) -> int:
+def _follow(paths: DataPaths, job_id: str, scheduler: HeadlessScheduler | None) -> int:
     """Progress until the job ends; the queue runs here if this process is the scheduler."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -240,7 +246,9 @@ def _control(args: argparse.Namespace) -> int:
     return action()
 
 
-def _wait_until_finished(scheduler, job_id: str, timeout_s: float = 60.0) -> None:
+def _wait_until_finished(
+    scheduler: HeadlessScheduler, job_id: str, timeout_s: float = 60.0
+) -> None:
     """A cancel escalates to signals over seconds: see it through before this process exits."""
     from PySide6.QtCore import QCoreApplication
 

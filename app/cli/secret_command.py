@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from app.paths import data_paths
+
+if TYPE_CHECKING:
+    from app.credentials.service import CredentialService
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=_delete)
 
 
-def _service():
+def _service() -> CredentialService:
     from app.credentials.service import CredentialService
 
     service = CredentialService(data_paths())

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -101,7 +102,7 @@ class CredentialService(QObject):
 
     # -- what ------------------------------------------------------------------------------
 
-    def _keyring(self):
+    def _keyring(self) -> Any:
         if self._probe is None:
             raise UserError("The secret store is not ready yet.", "Try again in a moment.")
         return self._probe.backend

@@ -69,8 +69,8 @@ def materialize(
         )
     if kind == "folder":
         return _folder(source, version_dir, state, total, skip_bad_lines)
-    result = read_table(source, kind, state, skip_bad_lines=skip_bad_lines, total=total)
-    return Materialized("table", result.table, result.notes)
+    read = read_table(source, kind, state, skip_bad_lines=skip_bad_lines, total=total)
+    return Materialized("table", read.table, read.notes)
 
 
 def _folder(

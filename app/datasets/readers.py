@@ -45,7 +45,7 @@ class CountingFile(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         count = self._file.readinto(buffer)
         if self._state is not None and count:
             self._offset += count

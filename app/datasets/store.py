@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.datasets import operations, statistics
 from app.datasets.importer import DATA_FILE, IMAGES_DIR, materialize
@@ -184,7 +185,10 @@ class DatasetStore:
                 if new_dataset:
                     session.add(DatasetRow(id=dataset_id, name=name, current_version=number))
                 else:
-                    session.get(DatasetRow, dataset_id).current_version = number
+                    existing = session.get(DatasetRow, dataset_id)
+                    if existing is None:
+                        raise NotFound(f"There is no dataset {dataset_id!r}.")
+                    existing.current_version = number
                 row = DatasetVersionRow(
                     dataset_id=dataset_id,
                     number=number,
@@ -233,7 +237,7 @@ class DatasetStore:
             rows = session.scalars(select(DatasetRow).order_by(DatasetRow.name)).all()
             return [self._dataset(session, row) for row in rows]
 
-    def _dataset(self, session, row: DatasetRow) -> Dataset:
+    def _dataset(self, session: Session, row: DatasetRow) -> Dataset:
         current = session.scalar(
             select(DatasetVersionRow).where(
                 DatasetVersionRow.dataset_id == row.id,
@@ -241,6 +245,8 @@ class DatasetStore:
             )
         )
         count = session.scalar(select(func.count()).where(DatasetVersionRow.dataset_id == row.id))
+        if current is None:  # the row names a version that was never committed
+            raise NotFound(f"{row.name} has no version {row.current_version}.")
         return Dataset(
             row.id,
             row.name,
@@ -359,7 +365,10 @@ class DatasetStore:
     def set_current(self, name: str, number: int) -> Dataset:
         version = self.version(name, number)
         with self._db.session() as session:
-            session.get(DatasetRow, version.dataset_id).current_version = number
+            row = session.get(DatasetRow, version.dataset_id)
+            if row is None:
+                raise NotFound(f"There is no dataset {name!r}.")
+            row.current_version = number
         return self.get(name)
 
     def jobs_using(self, name: str) -> list[str]:

@@ -9,6 +9,7 @@ import queue
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,7 +41,7 @@ class _HashingFile(io.RawIOBase):
     cheaper than SHA-256).
     """
 
-    def __init__(self, path: Path, digest) -> None:
+    def __init__(self, path: Path, digest: Any) -> None:
         self._file = path.open("wb")
         self.digest = digest
         self.size = 0
@@ -55,7 +56,7 @@ class _HashingFile(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         chunk = bytes(data)
         self._chunks.put(chunk)
         self.size += len(chunk)

@@ -316,7 +316,7 @@ class JobService(QObject):
             log.warning("Job %s ended (%s) while %s; status kept", job_id, outcome.kind, current)
             self.job_changed.emit(job_id)
             return
-        fields = {"exit_code": outcome.exit_code, "pid": None}
+        fields: dict[str, Any] = {"exit_code": outcome.exit_code, "pid": None}
         if status == JobStatus.FAILED:
             kind = "interrupted" if outcome.kind in INTERRUPTED else outcome.kind
             fields.update(failure_kind=outcome.failure_kind or kind, failure_reason=outcome.message)

@@ -90,6 +90,13 @@ def _job(row: JobRow) -> Job:
     )
 
 
+def _raw_cursor(session: Any) -> Any:
+    """The sqlite3 cursor under a session: rows straight from the driver, no ORM."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver.cursor()
+
+
 def _chunks(cursor: Any, cancelled: Callable[[], bool] | None) -> Iterator[Any]:
     """A cursor's rows, fetched 64k at a time, stopping when `cancelled` says so."""
     while True:
@@ -280,7 +287,7 @@ class JobStore:
         columns = "step, COALESCE(value, 0.0), value IS NULL" + (", time" if with_times else "")
         width = 4 if with_times else 3
         with self._db.session() as session:
-            cursor = session.connection().connection.driver_connection.cursor()
+            cursor = _raw_cursor(session)
             names = cursor.execute(
                 "SELECT DISTINCT kind, name FROM job_metrics WHERE job_id = ?", (job_id,)
             ).fetchall()
@@ -317,7 +324,7 @@ class JobStore:
         series: dict[str, MetricSeries] = {}
         cut = False
         with self._db.session() as session:
-            cursor = session.connection().connection.driver_connection.cursor()
+            cursor = _raw_cursor(session)
             names = cursor.execute(
                 "SELECT kind, name, MIN(step), MAX(step), COUNT(*) FROM job_metrics "
                 "WHERE job_id = ? GROUP BY kind, name",
@@ -352,7 +359,7 @@ class JobStore:
         """(times, steps) at up to `points` moments of the run, from its loss events: maps
         wall-clock readings (GPU samples) onto the step axis."""
         with self._db.session() as session:
-            cursor = session.connection().connection.driver_connection.cursor()
+            cursor = _raw_cursor(session)
             low, high = cursor.execute(
                 "SELECT MIN(step), MAX(step) FROM job_metrics "
                 "WHERE job_id = ? AND name = 'loss' AND kind = 'metric'",

@@ -82,8 +82,9 @@ class Recipe:
         raise NotImplementedError
 
     # -- output ------------------------------------------------------------------------
-    def save_output(self, model: torch.nn.Module, output: Path) -> None:
-        """The model (full) or adapter (LoRA) in HF / PEFT format, with its preprocessor."""
+    def save_output(self, model: Any, output: Path) -> None:
+        """The model (full) or adapter (LoRA) in HF / PEFT format, with its preprocessor.
+        `model` is a transformers or PEFT model (their `save_pretrained`)."""
         model.save_pretrained(output, safe_serialization=True)
         preprocessor = getattr(self, "tokenizer", None) or getattr(self, "processor", None)
         folders = [output]

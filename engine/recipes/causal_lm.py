@@ -27,7 +27,7 @@ class CausalLMRecipe(Recipe):
         data = self.spec.dataset
         if data.messages_column:
             require_columns(rows, {"dataset.messages_column": data.messages_column}, data.path)
-        elif data.prompt_column:
+        elif data.prompt_column and data.response_column:  # the spec pairs them
             require_columns(
                 rows,
                 {
@@ -50,7 +50,7 @@ class CausalLMRecipe(Recipe):
         limit = self.spec.hyperparameters.max_seq_length
         if data.messages_column:
             prompt, response = self._from_messages(row[data.messages_column], index)
-        elif data.prompt_column:
+        elif data.prompt_column and data.response_column:
             prompt, response = str(row[data.prompt_column]), str(row[data.response_column])
             prompt = self._format_prompt(prompt)
         else:

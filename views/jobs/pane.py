@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.core import AppCore
 from app.errors import NotFound, UserError
 from app.jobs.actions import ACTIONS, BY_KEY, actions_for
+from app.jobs.service import JobService
 from app.jobs.states import JobStatus
 from app.jobs.store import Job
 from app.tasks import LONG, run_task
@@ -65,7 +66,7 @@ class JobsPane(PaneFrame):
             parent,
         )
         self._core = core
-        self._service = None
+        self._service: JobService | None = None
         self._changed: set[str] = set()
         self._refreshing = False
         self._wizard: NewJobWizard | None = None

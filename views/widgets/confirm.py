@@ -14,7 +14,7 @@ def confirm(
     question: str,
     consequence: str,
     button: str,
-    on_confirmed: Callable[[], None],
+    on_confirmed: Callable[[], object],
     *,
     keep: str = "Cancel",
 ) -> QMessageBox:

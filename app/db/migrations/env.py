@@ -15,7 +15,9 @@ def run_migrations_online() -> None:
     if engine is None:
         from sqlalchemy import create_engine
 
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url, "alembic: no sqlalchemy.url and no engine given"
+        engine = create_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
