@@ -87,7 +87,11 @@ def describe_operation(operation: dict[str, Any]) -> str:
     if kind == "import":
         return f"Imported from {operation.get('source', '?')}"
     if kind == "split":
-        parts = [f"{name} {operation[name]:g}" for name in ("train", "validation", "test")]
+        parts = [
+            f"{name} {operation[name]:g}"
+            for name in ("train", "validation", "test")
+            if operation.get(name)  # a split may have no test (or validation) part
+        ]
         extra = f", stratified by {operation['stratify']}" if operation.get("stratify") else ""
         return f"Split {' / '.join(parts)} (seed {operation.get('seed')}{extra})"
     if kind == "filter":
@@ -118,7 +122,8 @@ class VersionModel(RowTableModel[DatasetVersion]):
     def set_versions(self, versions: list[DatasetVersion], current: int) -> None:
         self.current = current
         self.set_rows(list(reversed(versions)))  # newest first
-        self.layoutChanged.emit()
+        if self.rowCount():  # the same rows, another current one: its mark moves
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         version = self.row(index)
