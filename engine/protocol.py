@@ -46,6 +46,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 FAILURE_KINDS = ("oom", "data", "config", "internal")
 COMMANDS = ("pause", "resume", "stop", "checkpoint")
 
+PAUSE_AT_ENV = "SPARKTRAINER_ENGINE_TEST_PAUSE_AT_STEP"
+"""Test hook: the engine pauses itself after this step, as if told to, so a test controls
+it at a known step however fast or slow the machine is (no race with a poller)."""
+
 REDACT_ENV = "SPARKTRAINER_REDACT_ENV"
 """Comma-separated names of environment variables holding secrets: their values never
 appear in an event or in engine.log."""

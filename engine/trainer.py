@@ -27,6 +27,7 @@ from engine.protocol import (
     CHECKPOINTS_DIR,
     EXIT_COMPLETED,
     EXIT_STOPPED,
+    PAUSE_AT_ENV,
     ControlReader,
     EventWriter,
 )
@@ -49,6 +50,7 @@ PAUSE_POLL_SECONDS = 0.2
 # Test hook standing in for a GPU running out of memory (no GPU exists in CI):
 # any micro-batch larger than this raises torch.OutOfMemoryError.
 FAKE_OOM_ENV = "SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE"
+
 
 
 class StopRequested(Exception):  # noqa: N818 - control flow, not an error
@@ -79,6 +81,7 @@ class Trainer:
         self.step = 0
         self._stop_signal = False
         self._fake_oom_above = int(os.environ.get(FAKE_OOM_ENV, "0")) or None
+        self._pause_at = int(os.environ.get(PAUSE_AT_ENV, "0")) or None
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -231,6 +234,10 @@ class Trainer:
     def check_control(self) -> None:
         """Between steps: apply commands; block while paused; raise StopRequested."""
         paused = False
+        if self._pause_at is not None and self.step == self._pause_at:
+            self._pause_at = None
+            paused = True
+            self.events.emit("paused", step=self.step)
         while True:
             for command in self.control.poll():
                 if command == "stop":

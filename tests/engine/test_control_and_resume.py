@@ -6,7 +6,7 @@ import json
 import signal
 from pathlib import Path
 
-from engine.protocol import EXIT_STOPPED
+from engine.protocol import EXIT_STOPPED, PAUSE_AT_ENV
 from tests.engine.helpers import (
     classification_rows,
     losses,
@@ -47,6 +47,10 @@ def _last_step(run_dir: Path) -> int:
     return steps[-1] if steps else 0
 
 
+def _paused(run_dir: Path) -> int:
+    return sum(1 for e in read_events(run_dir) if e["event"] == "paused")
+
+
 def _reference(tmp: Path) -> dict[int, float]:
     _, path = _spec(tmp, "reference")
     code, events, stderr = run_engine(path)
@@ -60,15 +64,16 @@ def test_stop_then_resume_continues_with_identical_losses(tmp_path: Path) -> Non
     reference = _reference(tmp_path)
     spec, path = _spec(tmp_path, "stopped")
     run_dir = Path(spec["output_dir"]).parent
-    process = start_engine(path)
-    wait_for(lambda: _last_step(run_dir) >= 8)
+    # The engine holds itself at step 8 (a test hook): the stop lands there on any machine.
+    process = start_engine(path, env={PAUSE_AT_ENV: "8"})
+    wait_for(lambda: _paused(run_dir) == 1)
     send(run_dir, "stop")
     process.communicate(timeout=120)
     assert process.returncode == EXIT_STOPPED
     stopped = [e for e in read_events(run_dir) if e["event"] == "stopped"]
     assert len(stopped) == 1 and Path(stopped[0]["checkpoint"]).is_dir()
     stop_step = stopped[0]["step"]
-    assert 8 <= stop_step < STEPS
+    assert stop_step == 8
 
     spec["resume_from"] = "latest"
     path.write_text(json.dumps(spec))
@@ -104,11 +109,14 @@ def test_kill_9_anywhere_then_resume_gives_the_uninterrupted_losses(tmp_path: Pa
             else {}
         )
         before = _last_step(run_dir)
+        if kill_point == "after_step":  # held there by the test hook: no race to win
+            env = {PAUSE_AT_ENV: str(before + 3)}
+        paused = _paused(run_dir)
         process = start_engine(path, env=env)
         if kill_point == "in_checkpoint":
             wait_for(tmp_checkpoint_exists)
         else:
-            wait_for(lambda b=before: _last_step(run_dir) >= b + 3)
+            wait_for(lambda p=paused: _paused(run_dir) > p)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
         assert process.returncode == -signal.SIGKILL
@@ -130,26 +138,29 @@ def test_pause_and_resume_through_control_file(tmp_path: Path) -> None:
     wait_for(lambda: _last_step(run_dir) >= 2)
     send(run_dir, "pause")
     wait_for(lambda: any(e["event"] == "paused" for e in read_events(run_dir)))
-    paused_at = _last_step(run_dir)
-    import time
-
-    time.sleep(1.0)
-    assert _last_step(run_dir) == paused_at  # no step while paused
+    paused_at = next(e["step"] for e in read_events(run_dir) if e["event"] == "paused")
+    # A command answered while paused shows the engine is alive and waiting; its step
+    # shows that no training step happened meanwhile (a condition, not a sleep).
     send(run_dir, "checkpoint")
     wait_for(lambda: any(e["event"] == "checkpoint" for e in read_events(run_dir)))
+    checkpoint = next(e for e in read_events(run_dir) if e["event"] == "checkpoint")
+    assert checkpoint["step"] == paused_at
     send(run_dir, "resume")
     process.communicate(timeout=120)
     assert process.returncode == 0
-    names = [e["event"] for e in read_events(run_dir)]
+    events = read_events(run_dir)
+    names = [e["event"] for e in events]
     assert names.index("paused") < names.index("checkpoint") < names.index("resumed")
     assert names[-1] == "completed"
+    between = events[names.index("paused") : names.index("resumed")]
+    assert not [e for e in between if e["event"] == "metric"]  # no step while paused
 
 
 def test_sigterm_stops_with_a_checkpoint(tmp_path: Path) -> None:
     spec, path = _spec(tmp_path, "stdin")
     run_dir = Path(spec["output_dir"]).parent
-    process = start_engine(path)
-    wait_for(lambda: _last_step(run_dir) >= 2)
+    process = start_engine(path, env={PAUSE_AT_ENV: "2"})
+    wait_for(lambda: _paused(run_dir) == 1)
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=120)
     assert process.returncode == EXIT_STOPPED
