@@ -245,6 +245,11 @@ def run_task(
     return handle
 
 
+def pending() -> int:
+    """How many tasks have not delivered their results yet (smoke tests wait for 0)."""
+    return sum(1 for handle in _live if not handle.done)
+
+
 def report_error(error: BaseException, text: str = "") -> None:
     """A failure no caller handled goes to the crash hook, which logs it and shows a
     known error plainly and a bug in the crash dialog with its traceback (`text`, the

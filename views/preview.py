@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,11 +19,13 @@ from PySide6.QtWidgets import QWidget
 from app import crash
 from app.core import AppCore
 from app.paths import HOME_ENV, DataPaths, data_paths
+from app.tasks import pending
 from views.application import ensure_application
 from views.first_frame import FirstFrameWatcher
 from views.theme import ThemeController
 
 SMOKE_ENV = "SPARKTRAINER_PREVIEW_SMOKE"
+SETTLE_SECONDS = 60
 
 
 def preview(factory: Callable[[AppCore], QWidget]) -> int:
@@ -42,9 +45,21 @@ def preview(factory: Callable[[AppCore], QWidget]) -> int:
     widget.resize(1000, 700)
     watcher = FirstFrameWatcher(widget)
     if smoke:
-        watcher.painted.connect(
-            lambda _t: QTimer.singleShot(0, lambda: app.exit(1 if failures else 0))
-        )
+        # After the first frame, wait until the pane's background loads have delivered
+        # (their callbacks run, and can fail, only then); a pane that never settles fails.
+        started = time.monotonic()
+        settle = QTimer(interval=50)
+
+        def check() -> None:
+            settled = pending() == 0
+            if settled or time.monotonic() - started > SETTLE_SECONDS:
+                settle.stop()
+                if not settled:
+                    failures.append(f"background tasks still running after {SETTLE_SECONDS} s")
+                app.exit(1 if failures else 0)
+
+        settle.timeout.connect(check)
+        watcher.painted.connect(lambda _t: settle.start())
     widget.show()
     code = app.exec()
     core.shutdown()
