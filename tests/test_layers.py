@@ -43,3 +43,14 @@ def test_engine_spec_and_protocol_use_only_the_standard_library() -> None:
             assert top in sys.stdlib_module_names or top == "engine" or module == "__future__", (
                 f"{relative}:{line} imports {module}"
             )
+
+
+def test_the_shared_data_file_reader_needs_no_torch() -> None:
+    """app/ imports engine/data_files.py: the standard library and pyarrow, nothing more."""
+    import sys
+
+    for line, module in _imports(ROOT / "engine" / "data_files.py"):
+        top = module.split(".")[0]
+        assert top in sys.stdlib_module_names or top == "pyarrow" or module == "__future__", (
+            f"engine/data_files.py:{line} imports {module}"
+        )

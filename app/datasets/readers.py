@@ -20,6 +20,7 @@ import pyarrow as pa
 from app.datasets.sniff import Encoding, detect_encoding
 from app.errors import UserError
 from app.tasks import TaskState
+from engine.data_files import arrow_encoding, csv_delimiter
 
 READ_BLOCK = 1 << 20
 """Arrow parses blocks of this size in parallel; bigger blocks only cost parallelism."""
@@ -104,14 +105,7 @@ def read_table(
 
 
 def _delimiter(path: Path, kind: str, encoding: Encoding) -> str:
-    if kind == "tsv":
-        return "\t"
-    with path.open(encoding=encoding.name, errors="replace", newline="") as handle:
-        sample = handle.read(65_536)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+    return csv_delimiter(path, encoding, tsv=kind == "tsv")
 
 
 def _read_csv(
@@ -121,7 +115,7 @@ def _read_csv(
 
     delimiter = _delimiter(path, kind, encoding)
     read_options = pa_csv.ReadOptions(
-        encoding="utf8" if encoding.name in ("utf-8", "utf-8-sig") else encoding.name,
+        encoding=arrow_encoding(encoding),
         block_size=READ_BLOCK,
     )
     # Line breaks inside quoted values make Arrow find row ends the slow way

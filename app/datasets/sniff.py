@@ -7,10 +7,12 @@ binary blob renamed `.csv` never becomes a dataset of garbage.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import UserError
+from engine.data_files import Encoding, detect_encoding
+
+__all__ = ["Encoding", "archive_kind", "detect_encoding", "image_signature", "kind_of"]
 
 HEAD_BYTES = 65_536
 TABULAR_SUFFIXES = {
@@ -27,12 +29,6 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 TEXT_KINDS = {"csv", "tsv", "json", "jsonl", "text"}
 
 
-@dataclass(frozen=True)
-class Encoding:
-    name: str
-    """A Python codec name: utf-8, utf-8-sig, utf-16, latin-1."""
-    fallback: bool = False
-    """True when the file is not valid UTF-8 and was read as latin-1 (reported)."""
 
 
 def archive_kind(path: Path) -> str | None:
@@ -110,31 +106,3 @@ def _looks_binary(head: bytes) -> bool:
         return True
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return controls > len(head) * 0.05
-
-
-def detect_encoding(path: Path, limit: int | None = None) -> Encoding:
-    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise latin-1, reported.
-
-    `limit` checks only the first bytes, for readers that validate UTF-8
-    themselves and can fall back later (Arrow's CSV reader does)."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return Encoding("utf-8-sig")
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return Encoding("utf-16")
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        remaining = limit
-        try:
-            while chunk := handle.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
-                decoder.decode(chunk)
-                if remaining is not None:
-                    remaining -= len(chunk)
-                    if remaining <= 0:
-                        break  # a character cut at the limit is held back, not an error
-            else:
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return Encoding("latin-1", fallback=True)
-    return Encoding("utf-8")

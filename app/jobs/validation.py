@@ -15,6 +15,7 @@ from typing import Any
 
 from app.errors import UserError
 from app.jobs.estimate import ModelShape
+from engine.data_files import DataFileError, read_rows
 from engine.spec import PRESET_KINDS
 
 SAMPLE_ROWS = 1_000
@@ -46,94 +47,17 @@ def _invalid(field: str, message: str, hint: str = "") -> UserError:
 
 
 def read_sample(path: Path, limit: int = SAMPLE_ROWS) -> DataSample:
-    """Column names and the first `limit` rows of a data file or a folder of Parquet files."""
-    if path.is_dir():
-        parts = sorted(path.rglob("*.parquet"))
-        if not parts:
-            raise _invalid("dataset.path", f"{path} holds no Parquet files")
-        return _parquet_sample(parts[0], limit)
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return _jsonl_sample(path, limit)
-    if suffix == ".json":
-        return _json_sample(path, limit)
-    if suffix in (".csv", ".tsv"):
-        return _csv_sample(path, limit)
-    if suffix == ".parquet":
-        return _parquet_sample(path, limit)
-    raise _invalid(
-        "dataset.path",
-        f"{path}: unsupported data file type {suffix or '(none)'}",
-        "Use Parquet, CSV, TSV, JSON or JSONL, or import the file into the dataset store.",
-    )
-
-
-def _jsonl_sample(path: Path, limit: int) -> DataSample:
-    rows: list[dict[str, Any]] = []
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as error:
-                message = f"{path}, line {number}: not JSON ({error})"
-                raise _invalid("dataset.path", message) from None
-            if not isinstance(row, dict):
-                raise _invalid("dataset.path", f"{path}, line {number}: not a JSON object")
-            rows.append(row)
-            if len(rows) >= limit:
-                break
-    return DataSample(list(rows[0]) if rows else [], rows)
-
-
-def _json_sample(path: Path, limit: int) -> DataSample:
+    """Column names and the first `limit` rows of a data file or a folder of Parquet files,
+    read by the engine's own reader (the same encodings and delimiters)."""
     try:
-        data = json.loads(path.read_bytes())
-    except ValueError as error:
-        raise _invalid("dataset.path", f"{path}: not valid JSON ({error})") from None
-    if isinstance(data, dict) and all(isinstance(c, list) for c in data.values()):
-        count = min(limit, min((len(c) for c in data.values()), default=0))
-        rows = [{name: column[i] for name, column in data.items()} for i in range(count)]
-        return DataSample(list(data), rows)
-    if isinstance(data, list) and all(isinstance(r, dict) for r in data[:limit]):
-        rows = data[:limit]
-        return DataSample(list(rows[0]) if rows else [], rows)
-    raise _invalid("dataset.path", f"{path}: expected an array of objects or an object of columns")
-
-
-def _csv_sample(path: Path, limit: int) -> DataSample:
-    import pyarrow as pa
-    from pyarrow import csv
-
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        reader = csv.open_csv(
-            path,
-            parse_options=csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            read_options=csv.ReadOptions(block_size=1 << 20),
-        )
-        batch = reader.read_next_batch()
-    except StopIteration:
-        return DataSample([], [])
-    except (pa.ArrowInvalid, OSError) as error:
-        raise _invalid("dataset.path", f"{path}: cannot read: {error}") from None
-    return DataSample(batch.schema.names, batch.slice(0, limit).to_pylist())
-
-
-def _parquet_sample(path: Path, limit: int) -> DataSample:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        file = pq.ParquetFile(path)
-        names = file.schema_arrow.names
-        if file.num_row_groups == 0:
-            return DataSample(names, [])
-        batch = next(file.iter_batches(batch_size=limit))  # the first rows, not a row group
-    except (pa.ArrowInvalid, OSError) as error:
-        raise _invalid("dataset.path", f"{path}: cannot read: {error}") from None
-    return DataSample(names, batch.to_pylist())
+        columns, rows = read_rows(path, limit)
+    except DataFileError as error:
+        raise _invalid(
+            "dataset.path",
+            str(error),
+            "Use Parquet, CSV, TSV, JSON or JSONL, or import the file into the dataset store.",
+        ) from None
+    return DataSample(columns, rows)
 
 
 def required_columns(spec: dict[str, Any]) -> dict[str, str]:

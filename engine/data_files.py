@@ -1,0 +1,191 @@
+"""One reader of a data file, for the importer's rules, the pre-submit check and the engine.
+
+A CSV in latin-1 or separated by semicolons imports fine; before this module the
+pre-submit check and the engine read it with other rules and training failed on
+it. Now all three detect the encoding and the delimiter the same way, and read
+rows the same way: the app's check reads the first rows, the engine all of them.
+
+Standard library and pyarrow only (no torch), so app/ may import it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SNIFF_BYTES = 65_536
+DELIMITERS = ",;\t|"
+TABULAR = {".parquet", ".csv", ".tsv", ".json", ".jsonl"}
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be read as rows; the message names the file (and line)."""
+
+
+@dataclass(frozen=True)
+class Encoding:
+    name: str
+    """A Python codec name: utf-8, utf-8-sig, utf-16, latin-1."""
+    fallback: bool = False
+    """True when the file is not valid UTF-8 and was read as latin-1 (reported)."""
+
+
+def detect_encoding(path: Path, limit: int | None = None) -> Encoding:
+    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise latin-1, reported.
+
+    `limit` checks only the first bytes, for readers that validate UTF-8
+    themselves and can fall back later (Arrow's CSV reader does)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return Encoding("utf-8-sig")
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return Encoding("utf-16")
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        remaining = limit
+        try:
+            while chunk := handle.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
+                decoder.decode(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+                    if remaining <= 0:
+                        break  # a character cut at the limit is held back, not an error
+            else:
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return Encoding("latin-1", fallback=True)
+    return Encoding("utf-8")
+
+
+def csv_delimiter(path: Path, encoding: Encoding, *, tsv: bool = False) -> str:
+    """Tab for .tsv; otherwise what the first 64 KiB say (`,` `;` tab `|`), comma if unsure."""
+    if tsv:
+        return "\t"
+    with path.open(encoding=encoding.name, errors="replace", newline="") as handle:
+        sample = handle.read(SNIFF_BYTES)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def arrow_encoding(encoding: Encoding) -> str:
+    """Arrow's name for it (Arrow strips a UTF-8 BOM itself)."""
+    return "utf8" if encoding.name in ("utf-8", "utf-8-sig") else encoding.name
+
+
+def read_rows(path: Path, limit: int | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """(column names, rows) of a data file or a folder of Parquet files; with `limit`, only
+    the first rows are read, whatever the file's size. Errors name the file and line."""
+    if not path.exists():
+        raise DataFileError(f"{path} does not exist")
+    if path.is_dir():
+        parts = sorted(path.rglob("*.parquet"))
+        if not parts:
+            raise DataFileError(f"{path} holds no Parquet files")
+        columns: list[str] = []
+        rows: list[dict[str, Any]] = []
+        for part in parts:
+            columns, more = _parquet(part, None if limit is None else limit - len(rows))
+            rows += more
+            if limit is not None and len(rows) >= limit:
+                break
+        return columns, rows
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet(path, limit)
+    if suffix in (".csv", ".tsv"):
+        return _csv(path, limit, tsv=suffix == ".tsv")
+    if suffix == ".jsonl":
+        return _jsonl(path, limit)
+    if suffix == ".json":
+        return _json(path, limit)
+    raise DataFileError(
+        f"{path}: unsupported data file type {suffix or '(none)'}; "
+        f"use one of {', '.join(sorted(TABULAR))}"
+    )
+
+
+def _parquet(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+        names = file.schema_arrow.names
+        if limit is None:
+            return names, file.read().to_pylist()
+        if file.num_row_groups == 0 or limit <= 0:
+            return names, []
+        batch = next(file.iter_batches(batch_size=limit))  # the first rows, not a row group
+    except (pa.ArrowInvalid, OSError) as error:
+        raise DataFileError(f"{path}: cannot read: {error}") from None
+    return names, batch.to_pylist()
+
+
+def _csv(path: Path, limit: int | None, *, tsv: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    encoding = detect_encoding(path, SNIFF_BYTES if limit is not None else None)
+    delimiter = csv_delimiter(path, encoding, tsv=tsv)
+    read_options = pa_csv.ReadOptions(encoding=arrow_encoding(encoding), block_size=1 << 20)
+    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    try:
+        if limit is None:
+            table = pa_csv.read_csv(path, read_options=read_options, parse_options=parse_options)
+            return table.schema.names, table.to_pylist()
+        reader = pa_csv.open_csv(path, read_options=read_options, parse_options=parse_options)
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return reader.schema.names, []
+    except (pa.ArrowInvalid, OSError) as error:
+        raise DataFileError(f"{path}: cannot read as CSV ({delimiter!r}): {error}") from None
+    return batch.schema.names, batch.slice(0, limit).to_pylist()
+
+
+def _jsonl(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]]]:
+    encoding = detect_encoding(path, SNIFF_BYTES)
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding=encoding.name, errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataFileError(
+                    f"{path}, line {number}: not valid JSON ({error.msg})"
+                ) from None
+            if not isinstance(row, dict):
+                raise DataFileError(
+                    f"{path}, line {number}: expected an object, found {type(row).__name__}"
+                )
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    return (list(rows[0]) if rows else []), rows
+
+
+def _json(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]]]:
+    encoding = detect_encoding(path)
+    try:
+        data = json.loads(path.read_text(encoding=encoding.name))
+    except json.JSONDecodeError as error:
+        raise DataFileError(f"{path}, line {error.lineno}: not valid JSON ({error.msg})") from None
+    if isinstance(data, dict):  # an object of columns
+        columns = list(data.values())
+        if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
+            raise DataFileError(f"{path}: an object must map column names to lists of equal length")
+        rows = [dict(zip(data, values, strict=True)) for values in zip(*columns, strict=True)]
+        return list(data), rows[:limit] if limit is not None else rows
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise DataFileError(f"{path}: expected an array of objects or an object of columns")
+    rows = data[:limit] if limit is not None else data
+    return (list(rows[0]) if rows else []), rows
