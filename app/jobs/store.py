@@ -90,6 +90,12 @@ def _job(row: JobRow) -> Job:
     )
 
 
+def metric_key(kind: str, name: str) -> str:
+    """The one naming rule for a curve: an evaluation's values are named eval_… (its
+    `accuracy` is `eval_accuracy`; `eval_loss` stays), a training metric keeps its name."""
+    return name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
+
+
 def _raw_cursor(session: Any) -> Any:
     """The sqlite3 cursor under a session: rows straight from the driver, no ORM."""
     driver = session.connection().connection.driver_connection
@@ -307,7 +313,7 @@ class JobStore:
                 if nulls.any():
                     values[nulls] = np.nan
                 times = table[:, 3].copy() if with_times else np.empty(0)
-                key = name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
+                key = metric_key(kind, name)
                 series[key] = MetricSeries(key, kind, table[:, 0].copy(), values, times)
                 del flat, table
         return series
@@ -351,7 +357,7 @@ class JobStore:
                         points.append((first, np.nan if smallest is None else smallest))
                         points.append((last, np.nan if largest is None else largest))
                 table = np.array(points, dtype=np.float64).reshape(-1, 2)
-                key = name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
+                key = metric_key(kind, name)
                 series[key] = MetricSeries(key, kind, table[:, 0], table[:, 1], np.empty(0))
         return series, cut
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs.states import ACTIVE, JobStatus
-from app.jobs.store import Job, MetricSeries, Transition
+from app.jobs.store import Job, MetricSeries, Transition, metric_key
 from app.tasks import LONG, TaskHandle, run_task
 from views.jobs.log_view import LogView
 from views.jobs.metrics_plot import MetricsPlot, panel_order
@@ -431,11 +431,7 @@ class JobDetail(QWidget):
                 step = float(event["step"])
                 for name, value in (event.get("values") or {}).items():
                     if value is None or isinstance(value, int | float):
-                        key = (
-                            name
-                            if kind == "metric" or name.startswith("eval")
-                            else (f"eval_{name}")
-                        )
+                        key = metric_key(kind, name)
                         xs, ys = points.setdefault(key, ([], []))
                         xs.append(step)
                         ys.append(float("nan") if value is None else float(value))
