@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app import __version__
 from tests.conftest import ROOT, run_main
+
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
 
 
 def test_version() -> None:

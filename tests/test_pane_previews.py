@@ -11,6 +11,9 @@ import pytest
 from tests.conftest import ROOT
 from views.panes import PANE_KEYS
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("pane", PANE_KEYS)
 def test_pane_preview_runs(pane: str, tmp_path) -> None:

@@ -14,6 +14,9 @@ import pytest
 from app.tasks import LONG, run_task
 from tests.conftest import run_main
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 def test_quit_cancels_tasks_and_does_not_wait_for_ever_on_a_stuck_one(
     start_session, paths, qtbot, monkeypatch
@@ -53,7 +56,6 @@ def test_quit_cancels_tasks_and_does_not_wait_for_ever_on_a_stuck_one(
     assert wait_for_all(30_000)
 
 
-@pytest.mark.slow
 def test_the_smoke_test_exits_under_cpu_load_every_time(data_home) -> None:
     burners = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"])

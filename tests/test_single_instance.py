@@ -6,7 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
 
 
 def test_second_launch_brings_the_first_to_front_and_exits(start_session, paths, qtbot) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
 
 FORBIDDEN = ("torch", "transformers", "peft", "safetensors", "accelerate")
 

@@ -17,6 +17,9 @@ from app.credentials.encrypted_store import EncryptedFileStore
 from app.credentials.service import CredentialService, check_huggingface_token
 from app.errors import UserError
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 TOKEN = "hf_SparkTrainerLeakCanary0123456789"
 
 

@@ -6,6 +6,8 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
+
 from engine.protocol import EXIT_STOPPED, PAUSE_AT_ENV
 from tests.engine.helpers import (
     classification_rows,
@@ -20,6 +22,9 @@ from tests.engine.helpers import (
     wait_for,
     write_jsonl,
 )
+
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
 
 STEPS = 24
 

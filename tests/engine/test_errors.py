@@ -17,6 +17,9 @@ from tests.engine.helpers import (
     write_jsonl,
 )
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 def _cls_spec(tmp: Path, data: Path, **changes) -> dict:
     spec = make_spec(tmp, "text_classification", data, model="tiny-bert", max_steps=2)

@@ -22,6 +22,9 @@ from tests.engine.helpers import (
     write_jsonl,
 )
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 def _data(tmp: Path) -> Path:
     return write_jsonl(tmp / "d.jsonl", sft_rows(32))

@@ -20,6 +20,9 @@ from tests.engine.helpers import (
     write_jsonl,
 )
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 FROM_OUTPUT = """
 import json, sys, torch
 from pathlib import Path

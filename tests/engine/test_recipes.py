@@ -17,6 +17,9 @@ from tests.engine.helpers import (
     write_jsonl,
 )
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 CASES = [
     ("causal_lm_sft", "tiny-gpt2", "full", {}),
     ("causal_lm_sft", "tiny-gpt2", "lora", {"learning_rate": 1e-2}),

@@ -20,6 +20,9 @@ from tests.engine.helpers import (
     write_jsonl,
 )
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 def _falls(events: list[dict]) -> None:
     curve = list(losses(events).values())

@@ -14,6 +14,9 @@ from app.jobs.states import JobStatus
 from tests.conftest import ROOT, run_main
 from tests.engine.helpers import sft_rows, write_jsonl
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def spec_path(tmp_path: Path) -> Path:

@@ -18,6 +18,9 @@ from views.jobs.metrics_plot import MAX_POINTS, MetricsPlot, decimate
 from views.jobs.pane import JobsPane
 from views.jobs.tray import RunningJobsMenu
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 180_000
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.jobs.states import JobStatus
 from tests.engine.helpers import sft_rows, write_jsonl
+
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
 
 
 def _spec(data) -> dict:

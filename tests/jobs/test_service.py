@@ -22,6 +22,9 @@ from app.jobs.states import JobStatus
 from app.jobs.supervisor import EngineSupervisor
 from tests.engine.helpers import sft_rows, write_jsonl
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def service(core, qtbot):

@@ -14,6 +14,9 @@ from app.jobs import supervisor as supervisor_module
 from app.jobs.supervisor import EngineSupervisor
 from tests.engine.helpers import make_spec, sft_rows, spec_file, write_jsonl
 
+# Starts engines, windows or other processes: left out of the quick tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def engine_job(tmp_path: Path):
