@@ -118,7 +118,7 @@ def sweep_stale_sockets(folder: Path | None = None) -> list[Path]:
 class SingleInstance(QObject):
     """Holds the lock and serves the socket while this process is the primary one."""
 
-    message_received = Signal(dict)
+    message_received = Signal(object)  # a dict; `object` passes it without a conversion
 
     def __init__(self, data_root: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -116,7 +116,7 @@ def engine_alive(pid: int, start_time: float | None) -> bool:
 class EngineSupervisor(QObject):
     """One engine: launched here (`start`) or found again after a restart (`attach`)."""
 
-    events_received = Signal(list)
+    events_received = Signal(object)  # a list of events; `object` passes it without a copy
     """A batch of parsed events, in order (already given to the sink)."""
     backlog_changed = Signal(int)
     """About how many written events are still unread: 0 once caught up."""
