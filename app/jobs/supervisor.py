@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ STOP_GRACE_MS = 60_000  # a checkpoint of a large model takes a while
 TERM_GRACE_MS = 15_000
 ALIVE_CHECK_MS = 1_000
 RELEASE_WAIT_S = 5.0
+LAUNCH_WAIT_S = 10.0
 
 Sink = Callable[[list[dict[str, Any]], int], None]
 """Stores a chunk of events and the offset after them; runs in a worker thread."""
@@ -352,11 +354,31 @@ class EngineSupervisor(QObject):
         if reading is not None and not reading.wait(RELEASE_WAIT_S):
             log.warning("Engine %s: a chunk of events was still being stored", self.pid)
         self._ended = True
-        process, self.process = self.process, None
+        process = self.process
+        if process is not None and self.pid is None:
+            self._wait_for_engine_pid(process)
+        self.process = None
         if process is not None and process.state() != QProcess.ProcessState.NotRunning:
             process.blockSignals(True)  # its ending is not the engine's
             process.kill()  # the launcher's pid alone, never the group
             process.waitForFinished(2_000)
+
+    def _wait_for_engine_pid(self, process: QProcess) -> None:
+        """A launcher killed before it forked would take the engine with it, and without
+        the engine's pid in the database the next start cannot find it: a terminal's
+        `job submit` quits right after starting one. Wait (briefly) for the fork."""
+        deadline = time.monotonic() + LAUNCH_WAIT_S
+        process.setReadChannel(QProcess.ProcessChannel.StandardError)
+        while self.pid is None and time.monotonic() < deadline:
+            state = process.state()
+            if state == QProcess.ProcessState.NotRunning:
+                return
+            if state == QProcess.ProcessState.Starting:
+                process.waitForStarted(100)
+            else:
+                process.waitForReadyRead(100)  # delivers stderr: `_on_stderr` sets the pid
+        if self.pid is None:
+            log.warning("The engine launcher gave no pid within %.0f s", LAUNCH_WAIT_S)
 
     @property
     def running(self) -> bool:

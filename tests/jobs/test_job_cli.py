@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,27 @@ def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
     assert remove.returncode == 0, remove.communicate()[1]
     assert threads == {"check": False, "delete": False}
     assert jobs.store.jobs() == []
+
+
+def test_a_job_submitted_without_wait_trains_on_and_is_found_by_the_next_scheduler(
+    spec_path, paths
+):
+    """`job submit` (no --wait) starts the engine and exits at once: the engine must have
+    forked and its pid must be stored before the terminal lets the launcher go."""
+    from app.db.database import Database
+    from app.jobs.store import JobStore
+
+    submitted = run_main("job", "submit", str(spec_path), "--name", "background")
+    assert submitted.returncode == 0, submitted.stderr
+    store = JobStore(Database(paths.database))
+    (job,) = store.jobs()
+    assert job.pid is not None and job.process_start_time is not None
+    events = Path(job.run_dir) / "events.jsonl"
+    deadline = time.monotonic() + 180
+    while '"completed"' not in (events.read_text() if events.exists() else ""):
+        assert time.monotonic() < deadline, "the engine did not train on by itself"
+        time.sleep(0.2)
+    # The next scheduler (here a --wait submit) finds how it ended: completed, not failed.
+    again = run_main("job", "submit", str(spec_path), "--name", "second", "--wait")
+    assert again.returncode == 0, again.stderr
+    assert store.get(job.id).status == JobStatus.COMPLETED
