@@ -65,7 +65,7 @@ def test_queued_shows_the_place_in_the_queue(pane, held, qtbot, tmp_path):
 
 
 def test_a_job_deleted_from_the_pane_leaves_the_table_and_is_not_found(
-    pane, held, qtbot, tmp_path
+    pane, held, qtbot, tmp_path, monkeypatch
 ):
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
     job = held.submit(_spec(data), name="doomed")
@@ -82,6 +82,17 @@ def test_a_job_deleted_from_the_pane_leaves_the_table_and_is_not_found(
     with pytest.raises(NotFound):
         held.retry(job.id)
     assert job.id not in [j.id for j in held.store.jobs()]
+    # A tab that was loading the deleted job says nothing: the job is simply gone.
+    from app.tasks import pending
+    from views.jobs import detail as detail_module
+
+    shown: list[BaseException] = []
+    monkeypatch.setattr(detail_module, "show_user_error", lambda _p, e: shown.append(e))
+    monkeypatch.setattr("sys.excepthook", lambda *args: shown.append(args[1]))
+    pane.detail._load_sample(job)
+    pane.detail._load_checkpoints(job)
+    qtbot.waitUntil(lambda: pending() == 0, timeout=TIMEOUT)
+    assert shown == []
 
 
 def test_exporting_a_spec_to_an_unwritable_place_shows_a_message_naming_it(

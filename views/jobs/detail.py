@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import NotFound
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, MetricSeries, Transition, metric_key
 from app.tasks import LONG, TaskHandle, run_task
+from views.crash_dialog import show_user_error
 from views.jobs.log_view import LogView
 from views.jobs.metrics_plot import MetricsPlot, panel_order
 from views.jobs.models import dataset_name, model_name
@@ -339,6 +341,12 @@ class JobDetail(QWidget):
             context=self,
         )
 
+    def _on_load_error(self, error: BaseException, _text: str) -> None:
+        """A job deleted while its tab loaded is simply gone (the table drops its row);
+        any other known error is shown."""
+        if not isinstance(error, NotFound):
+            show_user_error(self, error)
+
     def _load_sample(self, job: Job) -> None:
         service = self._core.jobs
         generation = self._generation
@@ -347,7 +355,12 @@ class JobDetail(QWidget):
             if generation == self._generation:
                 self.sample.set_sample((event or {}).get("rows") or [])
 
-        run_task(lambda _s: service.first_batch(job.id), on_done=arrived, context=self)
+        run_task(
+            lambda _s: service.first_batch(job.id),
+            on_done=arrived,
+            on_error=self._on_load_error,
+            context=self,
+        )
 
     def _refresh_tab(self) -> None:
         job = self._job
@@ -377,7 +390,12 @@ class JobDetail(QWidget):
                 self.checkpoints.addItem(item)
             self._update_checkpoint_buttons()
 
-        run_task(lambda _s: service.checkpoints(job.id), on_done=arrived, context=self)
+        run_task(
+            lambda _s: service.checkpoints(job.id),
+            on_done=arrived,
+            on_error=self._on_load_error,
+            context=self,
+        )
 
     def _load_overview(self, job: Job) -> None:
         store = self._core.jobs.store
