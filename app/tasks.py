@@ -171,6 +171,7 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         try:
+            self._state.raise_if_cancelled()  # cancelled while it waited for a thread
             result = self._fn(self._state)
         except BaseException as error:
             self._relay.errored.emit(error, traceback.format_exc())
@@ -270,9 +271,8 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
 
 def cancel_all() -> int:
     """Ask every running or waiting task to stop at its next cancellation point; returns
-    how many were asked. Tasks still waiting in a pool are taken off it."""
-    for pool in _pools.values():
-        pool.clear()
+    how many were asked. A task still waiting in a pool ends as cancelled when its turn
+    comes, without running (so its callbacks still arrive, and nothing stays pending)."""
     handles = [handle for handle in _live if not handle.done]
     for handle in handles:
         handle.cancel()
