@@ -98,7 +98,9 @@ class Trainer:
         if self.spec.method == "lora":
             model = self._wrap_lora(model)
         if hp.gradient_checkpointing:
-            model.gradient_checkpointing_enable()
+            # transformers 5 renamed it (the old name warns, and goes in v6).
+            enable = getattr(model, "activation_checkpointing_enable", None)
+            (enable or model.gradient_checkpointing_enable)()
             if self.spec.method == "lora":
                 model.enable_input_require_grads()
         self.model = model.to(self.device)
