@@ -28,6 +28,7 @@ def test_quit_cancels_tasks_and_does_not_wait_for_ever_on_a_stuck_one(
     session.core.open_database()
     cancelled: list[str] = []
     started = threading.Event()
+    stuck_started = threading.Event()
     release = threading.Event()
 
     def polite(state):
@@ -37,11 +38,13 @@ def test_quit_cancels_tasks_and_does_not_wait_for_ever_on_a_stuck_one(
             time.sleep(0.01)
 
     def stuck(_state):  # a library call that never looks at the state (D-Bus, a driver)
+        stuck_started.set()
         release.wait(120)
 
     run_task(polite, on_cancelled=lambda: cancelled.append("polite"), kind=LONG)
     run_task(stuck)
-    assert started.wait(30)
+    # Both running (a task still waiting for a thread would just end as cancelled).
+    assert started.wait(30) and stuck_started.wait(30)
     try:
         began = time.monotonic()
         clean = session.close()
