@@ -11,6 +11,7 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
+from app.errors import UserError
 from app.paths import data_paths
 
 if TYPE_CHECKING:
@@ -41,6 +42,14 @@ def _service() -> CredentialService:
             if service.file_store_exists
             else "No OS keyring here. Choose a passphrase for an encrypted store: "
         )
+        if not sys.stdin.isatty():  # over a pipe or cron: getpass would die with EOFError
+            from app.credentials.service import PASSPHRASE_ENV
+
+            raise UserError(
+                "The secret store is an encrypted file and there is no terminal to ask "
+                "for its passphrase.",
+                f"Run the command in a terminal, or set {PASSPHRASE_ENV} for it.",
+            )
         service.unlock(getpass.getpass(prompt))
     return service
 

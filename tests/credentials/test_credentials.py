@@ -206,3 +206,28 @@ def test_pane_asks_for_a_passphrase_without_a_keyring(
     qtbot.waitUntil(lambda: box.fields["huggingface"].isEnabled())
     assert not box.unlock_button.isVisible()
     assert "unlocked" in box.store_label.text()
+
+
+def test_secret_list_without_a_terminal_says_what_to_do(no_secret_service, data_home) -> None:
+    """Over a pipe (cron, SSH without a tty) the passphrase cannot be asked: a message,
+    never an EOFError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "secret", "list"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "no terminal to ask for its passphrase" in result.stderr
+    assert "SPARKTRAINER_SECRETS_PASSPHRASE" in result.stderr
+    assert "Traceback" not in result.stderr
