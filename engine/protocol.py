@@ -245,16 +245,23 @@ class EventReader:
         return round(self.remaining_bytes() / max(1.0, self.bytes_per_event))
 
 
-def _event_or_warning(line: bytes) -> dict[str, Any]:
+def _event_or_none(line: bytes) -> dict[str, Any] | None:
     try:
         return parse_event(line.decode("utf-8", "replace"))
     except ValueError:
+        return None
+
+
+def _event_or_warning(line: bytes) -> dict[str, Any]:
+    event = _event_or_none(line)
+    if event is None:
         return {
             "event": "log",
             "level": "warning",
             "time": 0.0,
             "message": f"unreadable event line: {line[:200]!r}",
         }
+    return event
 
 
 def scan_events(path: Path, *kinds: str) -> Iterator[dict[str, Any]]:
@@ -269,11 +276,8 @@ def scan_events(path: Path, *kinds: str) -> Iterator[dict[str, Any]]:
         for line in handle:
             if wanted and not any(key in line for key in wanted):
                 continue  # cheap: most lines of a long run are metrics
-            try:
-                event = parse_event(line.decode("utf-8", "replace"))
-            except ValueError:
-                continue
-            if not kinds or event["event"] in kinds:
+            event = _event_or_none(line)
+            if event is not None and (not kinds or event["event"] in kinds):
                 yield event
 
 
@@ -289,11 +293,8 @@ def last_event(path: Path, *kinds: str, tail_bytes: int = 65_536) -> dict[str, A
     except OSError:
         return None
     for line in reversed(lines):
-        try:
-            event = parse_event(line.decode("utf-8", "replace"))
-        except ValueError:
-            continue
-        if not kinds or event["event"] in kinds:
+        event = _event_or_none(line)
+        if event is not None and (not kinds or event["event"] in kinds):
             return event
     if size <= tail_bytes:
         return None

@@ -61,6 +61,14 @@ def start_session(qapp, qtbot):
             session.close()
 
 
+def hold_queue(service):
+    """Keep a job service's queue as it is put: no scheduling tick, no engine starts
+    (for tests of the queue's order, the table and hand-overs, not of training)."""
+    service._timer.stop()
+    service.schedule = lambda: None
+    return service
+
+
 def run_main(
     *args: str,
     env: dict[str, str] | None = None,

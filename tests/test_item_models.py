@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex
 from app.datasets.row_window import RowWindow
 from app.datasets.samples import import_sample
 from app.jobs.states import JobStatus
+from tests.conftest import hold_queue
 from tests.engine.helpers import classification_rows, sft_rows, write_jsonl
 
 
@@ -28,9 +29,7 @@ def _job_spec(data) -> dict:
 @pytest.fixture
 def held_jobs(core, tmp_path):
     """Three jobs that stay queued (the scheduler held), one of them cancelled."""
-    service = core.jobs
-    service._timer.stop()
-    service.schedule = lambda: None
+    service = hold_queue(core.jobs)
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
     jobs = [service.submit(_job_spec(data), name=f"job {i}", priority=i % 2) for i in range(3)]
     service.cancel(jobs[0].id)

@@ -12,7 +12,7 @@ import pytest
 
 from app.jobs.headless import HeadlessScheduler
 from app.jobs.states import JobStatus
-from tests.conftest import ROOT, run_main
+from tests.conftest import ROOT, hold_queue, run_main
 from tests.engine.helpers import sft_rows, write_jsonl
 
 # Starts engines, windows or other processes: left out of the quick tier.
@@ -124,9 +124,7 @@ def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
 
     session = start_session(paths)
     session.core.open_database()
-    jobs = session.core.jobs
-    jobs._timer.stop()
-    jobs.schedule = lambda: None  # queued is enough: what is under test is the hand-over
+    jobs = hold_queue(session.core.jobs)  # queued is enough: the hand-over is under test
     gui = QThread.currentThread()
     threads: dict[str, bool] = {}
     check_dataset = service_module.validation.check_dataset

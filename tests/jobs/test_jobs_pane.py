@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from app.jobs.recipes import format_example, label_warning
 from app.jobs.states import JobStatus
+from tests.conftest import hold_queue
 from tests.engine.helpers import classification_rows, sft_rows, write_jsonl
 from views.jobs.comparison import spec_differences
 from views.jobs.metrics_plot import MAX_POINTS, MetricsPlot, decimate
@@ -220,9 +221,7 @@ def test_completion_and_failure_reach_the_person_and_the_tray_lists_running_jobs
 
 def test_queued_jobs_are_reordered(core, qtbot, tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(16))
-    service = core.jobs
-    service._timer.stop()
-    service.schedule = lambda: None  # keep them queued: only the order is under test
+    service = hold_queue(core.jobs)  # keep them queued: only the order is under test
     jobs = [service.submit(_sft_spec(data), name=f"j{i}") for i in range(3)]
     order = service.move_in_queue(jobs[2].id, jobs[0].id)
     assert order == [jobs[2].id, jobs[0].id, jobs[1].id]
@@ -318,9 +317,7 @@ def test_the_queue_order_is_also_changed_by_a_job_command(core, tmp_path):
     from app.jobs.remote import perform
 
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(16))
-    service = core.jobs
-    service._timer.stop()
-    service.schedule = lambda: None  # keep them queued: only the order is under test
+    service = hold_queue(core.jobs)  # keep them queued: only the order is under test
     first, second = (service.submit(_sft_spec(data), name=f"j{i}") for i in range(2))
     reply = perform(service, {"action": "move", "job_id": second.id, "before": first.id})
     assert reply["ok"], reply

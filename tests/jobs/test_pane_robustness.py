@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.errors import NotFound, UserError
 from app.jobs.spec_files import read_spec
+from tests.conftest import hold_queue
 from tests.engine.helpers import sft_rows, write_jsonl
 from views.jobs.pane import JobsPane
 
@@ -19,10 +20,7 @@ TIMEOUT = 30_000
 @pytest.fixture
 def held(core):
     """The job service with its scheduler held: jobs stay where they are put."""
-    service = core.jobs
-    service._timer.stop()
-    service.schedule = lambda: None
-    return service
+    return hold_queue(core.jobs)
 
 
 @pytest.fixture
