@@ -189,3 +189,33 @@ def _json(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]
         raise DataFileError(f"{path}: expected an array of objects or an object of columns")
     rows = data[:limit] if limit is not None else data
     return (list(rows[0]) if rows else []), rows
+
+
+SPLITS = ("train", "validation", "test")
+"""The values of a split column, as the Datasets pane's Split writes them."""
+_SPLIT_NAMES = {
+    **{name: name for name in SPLITS},
+    "training": "train",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "testing": "test",
+}
+
+
+def split_names(rows: list[dict[str, Any]], column: str | None, source: str) -> list[str] | None:
+    """Each row's split (train / validation / test) read from `column`, or None when there
+    is no such column. One rule for the engine and the pre-submit check."""
+    if not column or not rows or column not in rows[0]:
+        return None
+    names = []
+    for number, row in enumerate(rows, start=1):
+        value = row.get(column)
+        name = _SPLIT_NAMES.get(str(value).strip().lower()) if value is not None else None
+        if name is None:
+            raise DataFileError(
+                f"{source}, row {number}: the split column {column!r} holds {value!r}; "
+                f"it may hold only {', '.join(SPLITS)} (or set dataset.split_column to null)"
+            )
+        names.append(name)
+    return names

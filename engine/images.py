@@ -12,8 +12,11 @@ from engine.errors import DataError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
-def image_rows(path: str, image_column: str, label_column: str) -> list[dict[str, Any]]:
-    """Rows of {"path", "label"}; every image is checked to be readable, up front."""
+def image_rows(
+    path: str, image_column: str, label_column: str, split_column: str | None = None
+) -> list[dict[str, Any]]:
+    """Rows of {"path", "label"} (and the split column's value, when a manifest has one);
+    every image is checked to be readable, up front."""
     source = Path(path)
     if source.is_dir() and not any(source.glob("*.parquet")):
         rows = [
@@ -36,7 +39,9 @@ def image_rows(path: str, image_column: str, label_column: str) -> list[dict[str
         )
         base = source if source.is_dir() else source.parent
         rows = [
-            {"path": str(base / str(r[image_column])), "label": str(r[label_column])} for r in table
+            {"path": str(base / str(r[image_column])), "label": str(r[label_column])}
+            | ({split_column: r[split_column]} if split_column and split_column in r else {})
+            for r in table
         ]
     for number, row in enumerate(rows, start=1):
         _check_image(Path(row["path"]), number)

@@ -12,6 +12,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from engine.recommended import with_recommended
+
 RECIPES = ("causal_lm_sft", "text_classification", "image_classification", "custom_architecture")
 METHODS = ("full", "lora")
 SCHEDULERS = ("linear", "cosine", "constant")
@@ -76,6 +78,11 @@ class DatasetSpec:
     labels: list[str] | None = None
     """The label set; rows with another label are a data error. Default: labels seen."""
     validation_split: float = 0.1
+    """The fraction held out at random, when the data has no split column."""
+    split_column: str | None = "split"
+    """A column of train / validation / test (the Datasets pane's Split writes one): when
+    the data has it, it decides the split, and test rows are never read for training or
+    evaluation. null ignores such a column."""
     augment: bool = True
     """Image recipes: random resized crop and horizontal flip on the training split."""
 
@@ -201,7 +208,8 @@ class TrainingSpec:
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainingSpec:
-        return _build(cls, data, "").validate()
+        """Hyperparameters the spec leaves out get the values tuned for its kind of job."""
+        return _build(cls, with_recommended(data), "").validate()
 
 
 def load_spec(path: str | Path) -> TrainingSpec:

@@ -94,6 +94,7 @@ class Trainer:
         recipe.setup()
         if not recipe.train_rows:
             raise ConfigError("dataset.validation_split leaves no training rows")
+        self.baseline = recipe.baseline()
         model: Any = recipe.model  # a transformers (or builder) model, PEFT-wrapped for LoRA
         if self.spec.method == "lora":
             model = self._wrap_lora(model)
@@ -335,6 +336,9 @@ class Trainer:
             precision=self.precision,
             train_rows=len(self.recipe.train_rows),
             validation_rows=len(self.recipe.val_rows),
+            test_rows=self.recipe.test_count,
+            split_by=self.recipe.split_by,
+            baseline=self.baseline,
         )
         first = self.stream.peek(self.micro_batch)
         first_rows = [self.recipe.train_rows[i] for i in first]
@@ -414,9 +418,17 @@ class Trainer:
         tmp.mkdir(parents=True)
         self.recipe.save_output(self.model, tmp)
         final = {**final, "steps": self.step}
-        (tmp / "metrics.json").write_text(json.dumps(final, indent=2))
+        (tmp / "metrics.json").write_text(
+            json.dumps({**final, "baseline": self.baseline}, indent=2)
+        )
         if self.output.exists():
             shutil.rmtree(self.output)
         tmp.rename(self.output)
-        self.events.emit("completed", step=self.step, output_path=str(self.output), final=final)
+        self.events.emit(
+            "completed",
+            step=self.step,
+            output_path=str(self.output),
+            final=final,
+            baseline=self.baseline,
+        )
         return EXIT_COMPLETED

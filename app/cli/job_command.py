@@ -216,10 +216,14 @@ def _follow(paths: DataPaths, job_id: str, scheduler: HeadlessScheduler | None) 
     if "job" not in result:
         progress.finish(f"Stopped following {job_id}; it goes on.")
         return result.get("code", 130)
+    from app.jobs.results import ending_text
+
     job = result["job"]
     text = f"{job.id}: {job.status} at step {job.last_step}"
     if job.failure_reason:
         text += f"\n{job.failure_reason}"
+    elif job.status == JobStatus.COMPLETED:
+        text += f" · {ending_text(job, '')}".replace("\n", "\n  ")
     progress.finish(text)
     return EXIT_BY_STATUS.get(str(job.status), 1)
 
@@ -310,6 +314,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     def action() -> int:
         from app.jobs.remote import job_summary
+        from app.jobs.results import result_text
         from app.jobs.service import checkpoint_folders
 
         store = _store(data_paths())
@@ -335,6 +340,7 @@ def _show(args: argparse.Namespace) -> int:
                     for t in history
                 ],
                 "latest_metrics": latest,
+                "result": job.result,
                 "checkpoints": checkpoints,
             }
             print(json.dumps(data, indent=2, default=str))
@@ -349,6 +355,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  run dir     {job.run_dir}")
         if latest:
             print("  latest      " + "  ".join(f"{k} {v:.4g}" for k, v in latest.items()))
+        if job.result:
+            print(f"  result      {result_text(job.result)}")
+            print(f"  model       {job.spec.get('output_dir', '')}")
         if checkpoints:
             print(f"  checkpoints {', '.join(checkpoints)}")
         if job.failure_reason:

@@ -14,8 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.errors import UserError
-
-SPLITS = ("train", "validation", "test")
+from engine.data_files import SPLITS
 
 
 @dataclass

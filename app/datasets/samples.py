@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from app.tasks import TaskState
 
 SEED = 7
+PER_CLASS = 80
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def _shapes(folder: Path) -> Path:
     root = folder / "shapes"
     for shape in ("circle", "square", "triangle"):
         (root / shape).mkdir(parents=True)
-        for index in range(24):
+        for index in range(PER_CLASS):
             size = 48
             background = tuple(rng.randint(200, 255) for _ in range(3))
             colour = tuple(rng.randint(0, 150) for _ in range(3))
@@ -172,7 +173,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "shapes",
         "Shapes",
-        "72 small drawings of circles, squares and triangles (image classification)",
+        "240 small drawings of circles, squares and triangles (image classification)",
         _shapes,
     ),
 )

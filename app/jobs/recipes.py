@@ -9,6 +9,9 @@ from typing import Any
 
 from app.datasets.store import Dataset
 from app.jobs.spec_choices import PLAIN_TEMPLATE
+from engine.recommended import TUNED, recommended
+from engine.recommended import model_kind as model_kind
+from engine.recommended import tuning_key as tuning_key
 
 RECIPES = (
     ("text_classification", "Text classification", "Sort text into labels (sentiment, topic)."),
@@ -35,11 +38,11 @@ LORA_DEFAULTS = {
     "text_classification": {"r": 8, "alpha": 16, "dropout": 0.1},
     "image_classification": {"r": 8, "alpha": 16, "dropout": 0.1},
 }
-LEARNING_RATES = {"full": 5e-5, "lora": 2e-4}
 
 
 def default_spec() -> dict[str, Any]:
-    return {
+    """A first job: the hyperparameters tuned for its recipe, method and model kind."""
+    spec: dict[str, Any] = {
         "recipe": "text_classification",
         "model": {"source": "preset", "name": "tiny-bert"},
         "dataset": {
@@ -49,13 +52,17 @@ def default_spec() -> dict[str, Any]:
             "validation_split": 0.1,
         },
         "method": "full",
-        "hyperparameters": {
-            "epochs": 1,
-            "batch_size": 8,
-            "learning_rate": 5e-5,
-            "max_seq_length": 256,
-        },
+        "hyperparameters": {"max_seq_length": 256},
     }
+    return retune(spec)
+
+
+def retune(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with the tuned hyperparameters of its (recipe, method, model kind) set, for
+    a wizard whose choices changed them; the person's other values stay."""
+    values = recommended(spec.get("recipe", ""), spec.get("method", "full"), spec.get("model"))
+    spec.setdefault("hyperparameters", {}).update({k: values[k] for k in TUNED})
+    return spec
 
 
 def submit_command(spec_file: str, name: str, gpus: int, priority: int) -> str:

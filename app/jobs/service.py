@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.errors import UserError
 from app.jobs import validation
 from app.jobs.estimate import MemoryEstimate, estimate_memory, fits
+from app.jobs.results import ending_text
 from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
 from app.jobs.spec_files import spec_template, write_spec
 from app.jobs.states import ACTIVE, JobStatus
@@ -242,6 +243,11 @@ class JobService(QObject):
                     progress["total_steps"] = event["total_steps"]
                 elif kind in ("metric", "checkpoint", "stopped", "completed"):
                     progress["last_step"] = event["step"]
+                if kind == "completed":
+                    progress["result"] = {
+                        "final": event.get("final", {}),
+                        "baseline": event.get("baseline") or {},
+                    }
             store.update(job_id, **progress)
 
         return sink
@@ -328,9 +334,9 @@ class JobService(QObject):
         level = {JobStatus.COMPLETED: Level.SUCCESS, JobStatus.FAILED: Level.ERROR}.get(
             status, Level.INFO
         )
-        name = self.store.get(job_id).name
+        job = self.store.get(job_id)
         self._core.notifications.notify(
-            f"Job {name} {status}", reason, level, source=f"job:{job_id}"
+            f"Job {job.name} {status}", ending_text(job, reason), level, source=f"job:{job_id}"
         )
         self.job_changed.emit(job_id)
         self.job_finished.emit(job_id, outcome)

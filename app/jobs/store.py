@@ -43,6 +43,8 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    result: dict[str, Any] | None = None
+    """{"final": the last evaluation, "baseline": what learning nothing scores}."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def _job(row: JobRow) -> Job:
         row.created_at,
         row.started_at,
         row.finished_at,
+        row.result,
     )
 
 

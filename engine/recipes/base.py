@@ -10,7 +10,8 @@ from typing import Any
 import torch
 
 from engine.data import load_rows, split_indices
-from engine.errors import ConfigError
+from engine.data_files import DataFileError, split_names
+from engine.errors import ConfigError, DataError
 from engine.spec import TrainingSpec
 
 
@@ -45,6 +46,10 @@ class Recipe:
     """For LoRA on a preset: the random base weights, saved beside the adapter."""
     train_rows: list[dict[str, Any]]
     val_rows: list[dict[str, Any]]
+    test_count: int = 0
+    """Rows a split column keeps for a final evaluation: never trained or evaluated on."""
+    split_by: str = "random"
+    """"random" (validation_split) or the split column's name."""
 
     def __init__(self, spec: TrainingSpec) -> None:
         self.spec = spec
@@ -53,12 +58,31 @@ class Recipe:
     def setup(self) -> None:
         raise NotImplementedError
 
-    def split(self, rows: list[dict[str, Any]]) -> None:
-        train, val = split_indices(
-            len(rows), self.spec.dataset.validation_split, self.spec.hyperparameters.seed
-        )
-        self.train_rows = [rows[i] for i in train]
-        self.val_rows = [rows[i] for i in val]
+    def split(self, examples: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+        """Train and validation examples: by the data's split column when it has one (the
+        same rule as the pre-submit check), else at random by dataset.validation_split.
+        `rows` are the rows the examples were made from, in the same order."""
+        data = self.spec.dataset
+        try:
+            names = split_names(rows, data.split_column, data.path)
+        except DataFileError as error:
+            raise DataError(str(error)) from error
+        if names is None:
+            train, val = split_indices(
+                len(examples), data.validation_split, self.spec.hyperparameters.seed
+            )
+        else:
+            train = [i for i, name in enumerate(names) if name == "train"]
+            val = [i for i, name in enumerate(names) if name == "validation"]
+            self.test_count = names.count("test")
+            self.split_by = str(data.split_column)
+            if not train:
+                raise DataError(
+                    f"{data.path}: the split column {data.split_column!r} marks no row "
+                    "as train"
+                )
+        self.train_rows = [examples[i] for i in train]
+        self.val_rows = [examples[i] for i in val]
 
     def read_rows(self) -> list[dict[str, Any]]:
         return load_rows(self.spec.dataset.path)
@@ -80,6 +104,12 @@ class Recipe:
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         """The first batch as the model sees it, decoded, for the `sample` event."""
         raise NotImplementedError
+
+    def baseline(self) -> dict[str, Any]:
+        """What a model that learned nothing from the inputs scores on the validation rows,
+        under the same metric names as `evaluate`, with its "name": the bar a trained model
+        has to clear. Empty when there are no validation rows."""
+        return {}
 
     # -- output ------------------------------------------------------------------------
     def save_output(self, model: Any, output: Path) -> None:

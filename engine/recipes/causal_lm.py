@@ -8,6 +8,7 @@ with the model's chat template when it has one, else a plain template.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 import torch
@@ -42,7 +43,7 @@ class CausalLMRecipe(Recipe):
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.examples = [self._encode(row, i) for i, row in enumerate(rows)]
-        self.split(self.examples)
+        self.split(self.examples, rows)
 
     def _encode(self, row: dict[str, Any], index: int) -> dict[str, Any]:
         """Token ids and labels; prompt tokens get IGNORE so only the response is learned."""
@@ -118,6 +119,27 @@ class CausalLMRecipe(Recipe):
         loss = total / max(count, 1)
         return {"eval_loss": loss, "perplexity": math.exp(min(loss, 50.0))}
 
+    def baseline(self) -> dict[str, Any]:
+        """A unigram model: each trained-on token predicted by its frequency in the training
+        responses (add-one smoothed over the vocabulary), whatever came before it."""
+        if not self.val_rows:
+            return {}
+        counts: Counter[int] = Counter()
+        for row in self.train_rows:
+            counts.update(_learned(row["labels"]))
+        total, vocabulary = sum(counts.values()), len(self.tokenizer)
+        tokens = [token for row in self.val_rows for token in _learned(row["labels"])]
+        if not tokens:
+            return {}
+        loss = -sum(math.log((counts[t] + 1) / (total + vocabulary)) for t in tokens)
+        loss /= len(tokens)
+        return {
+            "name": "token frequencies",
+            "rows": len(self.val_rows),
+            "eval_loss": loss,
+            "perplexity": math.exp(loss),
+        }
+
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         decoded = []
         for row in rows:
@@ -132,3 +154,9 @@ class CausalLMRecipe(Recipe):
                 }
             )
         return decoded
+
+
+def _learned(labels: torch.Tensor) -> list[int]:
+    """The tokens the shifted loss predicts (evaluate counts the same ones)."""
+    shifted = labels[1:]
+    return shifted[shifted != IGNORE].tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Any
 
 import torch
@@ -53,4 +55,21 @@ class ClassificationRecipe(Recipe):
         return {
             "eval_loss": total / max(count, 1),
             **accuracy_and_macro_f1(predictions, targets, len(self.labels)),
+        }
+
+    def baseline(self) -> dict[str, Any]:
+        """Always predicting the commonest training label; its loss is that of predicting
+        the training label frequencies (add-one smoothed), which no input informs."""
+        targets = [row["label"] for row in self.val_rows]
+        if not targets:
+            return {}
+        counts = Counter(row["label"] for row in self.train_rows)
+        majority = counts.most_common(1)[0][0]
+        total, classes = sum(counts.values()), len(self.labels)
+        loss = -sum(math.log((counts[t] + 1) / (total + classes)) for t in targets)
+        return {
+            "name": "majority class",
+            "rows": len(targets),
+            "eval_loss": loss / len(targets),
+            **accuracy_and_macro_f1([majority] * len(targets), targets, classes),
         }

@@ -22,7 +22,9 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         self.kind = definition["input"]["kind"]
         data = self.spec.dataset
         if self.kind == "image":
-            rows = image_rows(data.path, data.image_column, data.label_column)
+            rows = image_rows(
+                data.path, data.image_column, data.label_column, data.split_column
+            )
             self.labels, ids = label_set(rows, "label", data.labels, data.path)
             examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
         else:
@@ -48,7 +50,7 @@ class CustomArchitectureRecipe(ClassificationRecipe):
                 examples.append({"features": values, "label": label})
         torch.manual_seed(self.spec.hyperparameters.seed)
         self.model = ArchitectureClassifier(definition, self.labels)
-        self.split(examples)
+        self.split(examples, rows)
         if self.kind == "tabular":
             matrix = torch.tensor([r["features"] for r in self.train_rows])
             self.model.set_standardisation(matrix.mean(0), matrix.std(0, unbiased=False))

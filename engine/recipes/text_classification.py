@@ -30,7 +30,7 @@ class TextClassificationRecipe(ClassificationRecipe):
         for row, label in zip(rows, ids, strict=True):
             encoded = self.tokenizer(str(row[data.text_column]), truncation=True, max_length=limit)
             examples.append({"input_ids": torch.tensor(encoded.input_ids), "label": label})
-        self.split(examples)
+        self.split(examples, rows)
 
     def lora_targets(self) -> list[str]:
         return default_lora_targets(self.model)

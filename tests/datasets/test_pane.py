@@ -15,6 +15,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 from app.datasets.row_window import RowWindow
+from app.datasets.samples import PER_CLASS
 from app.jobs.states import JobStatus
 from views.datasets.dialogs import FilterDialog, SplitDialog
 from views.datasets.pane import DatasetsPane
@@ -301,7 +302,7 @@ def test_images_show_as_thumbnails_made_off_the_gui_thread_and_cached(qtbot, pan
     wait_idle(qtbot, pane)
     wait_listed(qtbot, pane, 1)
     assert pane.preview_stack.currentWidget() is pane.images
-    qtbot.waitUntil(lambda: pane.thumbnails.rowCount() == 72, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: pane.thumbnails.rowCount() == 3 * PER_CLASS, timeout=TIMEOUT)
     index = pane.thumbnails.index(0)
     assert pane.thumbnails.data(index) == "circle"
     pane.thumbnails.data(index, Qt.ItemDataRole.DecorationRole)  # asks for it

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import NotFound
+from app.jobs.results import verdict
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, MetricSeries, Transition, metric_key
 from app.tasks import LONG, TaskHandle, run_task
@@ -139,6 +140,10 @@ class JobDetail(QWidget):
         self.title = QLabel("Choose a job to see its curves, logs and checkpoints.")
         self.title.setObjectName("job-title")
         self.title.setWordWrap(True)
+        self.result = QLabel()
+        self.result.setObjectName("job-result")
+        self.result.setWordWrap(True)
+        self.result.hide()
         self.tabs = QTabWidget()
         self.plot = MetricsPlot()
         self.logs = LogView()
@@ -150,6 +155,7 @@ class JobDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.result)
         layout.addWidget(self.tabs, 1)
         self.tabs.currentChanged.connect(lambda _i: self._refresh_tab())
         core.jobs.events_arrived.connect(self._on_events)
@@ -252,6 +258,7 @@ class JobDetail(QWidget):
             self.logs.follow(None, live=False)
             self.sample.set_sample([])
             self.checkpoints.clear()
+            self.result.hide()
             return
         total = f" of {job.total_steps:,}" if job.total_steps else ""
         self.title.setText(
@@ -259,6 +266,7 @@ class JobDetail(QWidget):
             f"{escape(model_name(job.spec))} on "
             f"{escape(dataset_name(job.spec, self.dataset_names))}"
         )
+        self._show_result(job)
         live = job.status in ACTIVE
         self.logs.follow(Path(job.run_dir), live=live)
         if not same:
@@ -269,6 +277,19 @@ class JobDetail(QWidget):
         else:
             self._gpu_timer.stop()
         self._refresh_tab()
+
+    def _show_result(self, job: Job) -> None:
+        """The final metric against the baseline of the validation split, in red when the
+        model did not beat it."""
+        result = job.result or {}
+        judged = verdict(result.get("final"), result.get("baseline"))
+        if judged is None:
+            self.result.hide()
+            return
+        colour = "#e03131" if judged.beaten is False else "#2f9e44" if judged.beaten else ""
+        text = f"Result: {escape(judged.text)}"
+        self.result.setText(f"<span style='color:{colour}'>{text}</span>" if colour else text)
+        self.result.show()
 
     def _load_metrics(self, job: Job) -> None:
         """An overview SQLite cuts to the screen first, then, for long runs, every point

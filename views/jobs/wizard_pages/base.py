@@ -9,9 +9,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app.jobs.recipes import (
-    default_spec,
-)
+from app.jobs.recipes import default_spec, tuning_key
 
 
 @dataclass
@@ -23,6 +21,13 @@ class WizardState:
     gpus: int = 0
     """How many GPUs (0: the CPU)."""
     priority: int = 0
+    tuned_for: tuple[str, str, str] | None = None
+    """The (recipe, method, model kind) the hyperparameters were tuned for: when a choice
+    changes it, the hyperparameters page starts again from the values tuned for the new one."""
+
+    def __post_init__(self) -> None:
+        if self.tuned_for is None:
+            self.tuned_for = tuning_key(self.spec)
 
 
 class SpecPage(QWizardPage):

@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jobs.recipes import (
-    LEARNING_RATES,
-)
+from app.jobs.recipes import RECIPE_NAMES, model_kind, retune, tuning_key
 from app.jobs.spec_choices import PRECISIONS, SCHEDULERS
 from views.jobs.wizard_pages.base import SpecPage
 
@@ -28,7 +26,6 @@ class HyperparametersPage(SpecPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("How long and how fast?")
-        self.setSubTitle("These defaults work for a first run; the advanced section has the rest.")
         self.name = QLineEdit()
         self.name.setObjectName("job-name")
         self.name.setPlaceholderText("A name for the job (optional)")
@@ -118,16 +115,25 @@ class HyperparametersPage(SpecPage):
         return not self.problem.text()
 
     def load(self, spec: dict[str, Any]) -> None:
-        hyper = spec.get("hyperparameters", {})
         state = self.state()
+        if state.tuned_for != tuning_key(spec):
+            retune(spec)
+            state.tuned_for = tuning_key(spec)
+        kind = "a random-weight" if model_kind(spec.get("model")) == "random" else "a pretrained"
+        self.setSubTitle(
+            f"Epochs, batch size and learning rate are tuned for "
+            f"{RECIPE_NAMES.get(spec.get('recipe', ''), 'this recipe').lower()} with "
+            f"{'LoRA' if spec.get('method') == 'lora' else 'a full fine-tune'} of {kind} "
+            "model; the advanced section has the rest."
+        )
+        hyper = spec.get("hyperparameters", {})
         self.name.setText(state.name)
         self.gpus.setValue(state.gpus)
         self.priority.setValue(state.priority)
         self.epochs.setValue(int(hyper.get("epochs", 1)))
         self.max_steps.setValue(int(hyper.get("max_steps") or 0))
         self.batch_size.setValue(int(hyper.get("batch_size", 8)))
-        method = spec.get("method", "full")
-        self.learning_rate.setText(f"{hyper.get('learning_rate', LEARNING_RATES[method]):g}")
+        self.learning_rate.setText(f"{hyper.get('learning_rate', 1e-3):g}")
         self.max_seq_length.setValue(int(hyper.get("max_seq_length", 256)))
         self.accumulation.setValue(int(hyper.get("gradient_accumulation", 1)))
         self.weight_decay.setValue(float(hyper.get("weight_decay", 0.0)))

@@ -15,10 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.jobs.recipes import (
-    LEARNING_RATES,
-    LORA_DEFAULTS,
-)
+from app.jobs.recipes import LORA_DEFAULTS
 from views.jobs.wizard_pages.base import SpecPage
 
 
@@ -28,7 +25,7 @@ class MethodPage(SpecPage):
         self.setTitle("Full fine-tune or LoRA?")
         self.setSubTitle(
             "Full trains every weight. LoRA trains small adapters beside frozen weights: a "
-            "fraction of the memory, and the adapter can be merged later."
+            "fraction of the memory, and a small file to keep beside the base model."
         )
         self.full = QRadioButton("Full fine-tune")
         self.lora = QRadioButton("LoRA")
@@ -71,8 +68,6 @@ class MethodPage(SpecPage):
 
     def store(self, spec: dict[str, Any]) -> None:
         method = "lora" if self.lora.isChecked() else "full"
-        if spec.get("method") != method:
-            spec.setdefault("hyperparameters", {})["learning_rate"] = LEARNING_RATES[method]
         spec["method"] = method
         if method == "lora":
             targets = [t.strip() for t in self.targets.text().split(",") if t.strip()]
