@@ -6,8 +6,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from engine.data_columns import check_columns, spec_columns
 from engine.data_files import DataFileError, read_rows
 from engine.errors import DataError
+from engine.spec import TrainingSpec
 
 TABULAR = {".parquet", ".csv", ".tsv", ".json", ".jsonl"}
 
@@ -30,20 +32,20 @@ def _non_empty(rows: list[dict[str, Any]], source: Path) -> list[dict[str, Any]]
 
 
 def require_columns(rows: list[dict[str, Any]], columns: dict[str, str], source: str) -> None:
-    """`columns` maps a spec field (dataset.text_column) to the column it names."""
-    present = set(rows[0])
-    for spec_field, column in columns.items():
-        if column not in present:
-            raise DataError(
-                f"{source}: no column {column!r} ({spec_field}); "
-                f"columns are {', '.join(sorted(present))}"
-            )
-    for index, row in enumerate(rows):
-        for spec_field, column in columns.items():
-            if row.get(column) is None:
-                raise DataError(
-                    f"{source}, row {index + 1}: column {column!r} ({spec_field}) is empty"
-                )
+    """`columns` maps a spec field (dataset.text_column) to the column it names; the rule is
+    the pre-submit check's (engine/data_columns.py)."""
+    try:
+        check_columns(list(rows[0]), rows, columns, source)
+    except DataFileError as error:
+        raise DataError(str(error)) from error
+
+
+def spec_columns_of(spec: TrainingSpec) -> dict[str, str]:
+    """The columns the spec's recipe reads (a column named for two roles is an error)."""
+    try:
+        return spec_columns(spec.to_dict())
+    except DataFileError as error:
+        raise DataError(str(error)) from error
 
 
 def split_indices(count: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:

@@ -69,6 +69,11 @@ class DatasetSpec:
     path: str = ""
     """A data file (Parquet, CSV, TSV, JSON, JSONL), a folder of Parquet files, or an
     image folder with one sub-folder per class."""
+    name: str | None = None
+    """A dataset in SparkTrainer's store, instead of a path: `job submit` sets `path` to the
+    version's data file (and keeps the name and version for lineage)."""
+    version: int | None = None
+    """The store version of `name`; null: its current version."""
     text_column: str = "text"
     label_column: str = "label"
     prompt_column: str | None = None
@@ -87,8 +92,8 @@ class DatasetSpec:
     """Image recipes: random resized crop and horizontal flip on the training split."""
 
     def validate(self, at: str) -> None:
-        if not self.path:
-            raise SpecError(f"{at}.path", "is required")
+        if not self.path and not self.name:
+            raise SpecError(f"{at}.path", "is required (or a store dataset's name)")
         if not 0.0 <= self.validation_split < 1.0:
             raise SpecError(f"{at}.validation_split", "must be at least 0 and below 1")
         if bool(self.prompt_column) != bool(self.response_column):

@@ -90,6 +90,11 @@ class Trainer:
         seed_everything(hp.seed)
         self.device = select_device()
         self.precision = resolve_precision(hp.precision, self.device)
+        if not self.spec.dataset.path:
+            raise ConfigError(
+                f"dataset.path: the spec names the store dataset {self.spec.dataset.name!r}, "
+                "which `job submit` resolves to a path; the engine needs the path"
+            )
         recipe = self.recipe = create_recipe(self.spec)
         recipe.setup()
         if not recipe.train_rows:

@@ -8,7 +8,12 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 APP_QT_MODULES = {"PySide6", "PySide6.QtCore", "PySide6.QtNetwork"}
-STDLIB_ONLY = ("engine/spec.py", "engine/protocol.py")
+STDLIB_ONLY = (
+    "engine/spec.py",
+    "engine/protocol.py",
+    "engine/recommended.py",
+    "engine/data_columns.py",
+)
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

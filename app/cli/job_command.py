@@ -127,10 +127,11 @@ def _store(paths: DataPaths) -> JobStore:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    from app.jobs.spec_files import read_spec
+    from app.jobs.spec_files import absolute_paths, read_spec
 
     def action() -> int:
-        spec = read_spec(args.spec)
+        dropped: dict[str, Any] = {}
+        spec = absolute_paths(read_spec(args.spec, dropped), Path.cwd())
         paths = data_paths()
         message = {
             "action": "submit",
@@ -148,6 +149,14 @@ def _submit(args: argparse.Namespace) -> int:
         job = reply["job"]
         where = "the running SparkTrainer" if scheduler is None else "this terminal"
         print(f"Submitted {job['id']} ({job['name']}): {job['status']}, scheduled by {where}.")
+        output = job["output_dir"]
+        if dropped.get("output_dir") and dropped["output_dir"] != output:
+            print(
+                f"The model will be in {output} (each job has its own run folder; the "
+                f"spec's output_dir {dropped['output_dir']} is not used)."
+            )
+        else:
+            print(f"The model will be in {output}.")
         if args.wait:
             return _follow(paths, job["id"], scheduler)
         if scheduler is not None:

@@ -123,13 +123,11 @@ def fits_recipe(dataset: Dataset, recipe: str | None) -> bool:
 
 
 def label_warning(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    """A label column that is the text column, or that looks like free text."""
+    """A label column that looks like free text (a warning: it may be right)."""
     dataset = spec.get("dataset", {})
     label = dataset.get("label_column")
     if spec.get("recipe") not in ("text_classification", "image_classification") or not rows:
         return ""
-    if spec.get("recipe") == "text_classification" and label == dataset.get("text_column"):
-        return "The label column is the text column: choose the column that holds the labels."
     values = [row.get(label) for row in rows]
     distinct = len({json.dumps(v, default=str) for v in values})
     if len(values) >= 20 and distinct > len(values) / 2:

@@ -31,9 +31,11 @@ def job_summary(job: Job) -> dict[str, Any]:
         "last_step": job.last_step,
         "total_steps": job.total_steps,
         "assigned_gpus": job.assigned_gpus,
+        "run_dir": job.run_dir,
+        "output_dir": job.spec.get("output_dir"),
         "failure_kind": job.failure_kind,
         "failure_reason": job.failure_reason,
-        "run_dir": job.run_dir,
+        "result": job.result,
     }
 
 

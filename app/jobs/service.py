@@ -29,6 +29,7 @@ from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome
 from app.notifications import Level
 from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE, complete_checkpoints, last_event
+from engine.recommended import with_recommended
 from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
@@ -97,12 +98,26 @@ class JobService(QObject):
 
     # -- submit ----------------------------------------------------------------------------
 
+    def resolve(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A spec naming a store dataset (`dataset.name`, `dataset.version`) with the path of
+        that version's data file filled in; NotFound lists the datasets or versions."""
+        dataset = spec.get("dataset")
+        if not isinstance(dataset, dict) or not dataset.get("name") or dataset.get("path"):
+            return spec
+        version = self._core.datasets.version(str(dataset["name"]), dataset.get("version"))
+        resolved = copy.deepcopy(spec)
+        resolved["dataset"].update(
+            path=str(version.data_file), name=version.dataset_name, version=version.number
+        )
+        return resolved
+
     def precheck(self, spec: dict[str, Any], gpus: int = 0) -> Precheck:
         """Validate against the spec rules, the dataset and the model; estimate memory.
 
         Raises `UserError` naming the field for anything that would make the job fail;
         returns warnings (the memory will likely not fit) for what merely might.
         """
+        spec = self.resolve(spec)
         try:
             parsed = TrainingSpec.from_dict({"output_dir": "-", **spec})
         except SpecError as error:
@@ -151,10 +166,13 @@ class JobService(QObject):
         `checked` is this spec's `precheck`, already run in a worker (the wizard's review,
         a terminal's hand-over): the check reads files, so it is not run again here, on
         what may be the GUI thread."""
+        spec = self.resolve(spec)
         check = checked if checked is not None else self.precheck(spec_template(spec), gpus)
         job_id = new_job_id()
         run_dir = self._core.paths.runs / job_id
-        full = {**spec, "job_id": job_id, "output_dir": str(run_dir / "output")}
+        # The tuned values the spec left out are written into the job, so a rerun trains the
+        # same way whatever the table says later.
+        full = {**with_recommended(spec), "job_id": job_id, "output_dir": str(run_dir / "output")}
         self.store.create(
             full,
             run_dir=str(run_dir),

@@ -60,8 +60,21 @@ def write_text_atomically(path: Path, text: str) -> None:
                 os.unlink(tmp)
 
 
-def read_spec(path: Path) -> dict[str, Any]:
-    """Read an exported spec (or a template); errors name the file and the field."""
+def absolute_paths(spec: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative dataset and model paths made absolute against `base` (the terminal's
+    folder, where `job submit` checked them): the engine runs elsewhere."""
+    spec = copy.deepcopy(spec)
+    for section, key in (("dataset", "path"), ("model", "path")):
+        part = spec.get(section)
+        if isinstance(part, dict) and isinstance(part.get(key), str) and part[key]:
+            candidate = Path(part[key]).expanduser()
+            part[key] = str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+    return spec
+
+
+def read_spec(path: Path, dropped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read an exported spec (or a template); errors name the file and the field.
+    `dropped` receives the run fields the file set, which each job sets for itself."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
@@ -76,4 +89,6 @@ def read_spec(path: Path) -> dict[str, Any]:
         TrainingSpec.from_dict({"output_dir": "-", **spec_template(data)})
     except SpecError as error:
         raise UserError(f"{path}: {error}") from error
+    if dropped is not None:
+        dropped.update({key: data[key] for key in RUN_FIELDS if data.get(key)})
     return spec_template(data)

@@ -15,11 +15,14 @@ from typing import Any
 
 from app.errors import UserError
 from app.jobs.estimate import ModelShape
-from engine.data_files import DataFileError, read_rows
+from engine.data_columns import ColumnError, check_columns, is_image_folder, spec_columns
+from engine.data_files import DataFileError, read_rows, split_names
 from engine.spec import PRESET_KINDS
 
 SAMPLE_ROWS = 1_000
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+TABLE_RECIPES = ("causal_lm_sft", "text_classification")
+"""Recipes that read a table of text, never an image folder."""
 RECIPE_MODEL_KIND = {
     "causal_lm_sft": "causal_lm",
     "text_classification": "sequence_classification",
@@ -60,34 +63,18 @@ def read_sample(path: Path, limit: int = SAMPLE_ROWS) -> DataSample:
     return DataSample(columns, rows)
 
 
-def required_columns(spec: dict[str, Any]) -> dict[str, str]:
-    """Spec field → the column it names, for the spec's recipe."""
-    dataset, recipe = spec.get("dataset", {}), spec.get("recipe")
-    if recipe == "causal_lm_sft":
-        if dataset.get("messages_column"):
-            return {"dataset.messages_column": dataset["messages_column"]}
-        if dataset.get("prompt_column"):
-            return {
-                "dataset.prompt_column": dataset["prompt_column"],
-                "dataset.response_column": dataset["response_column"],
-            }
-        return {"dataset.text_column": dataset.get("text_column", "text")}
-    if recipe == "text_classification":
-        return {
-            "dataset.text_column": dataset.get("text_column", "text"),
-            "dataset.label_column": dataset.get("label_column", "label"),
-        }
-    if recipe in ("image_classification", "custom_architecture"):
-        return {"dataset.label_column": dataset.get("label_column", "label")}
-    return {}
-
-
 def check_dataset(spec: dict[str, Any]) -> None:
     dataset = spec.get("dataset", {})
     path = Path(dataset.get("path", ""))
     if not path.exists():
         raise _invalid(
             "dataset.path", f"{path} does not exist", "Pick a dataset version that is in the store."
+        )
+    if spec.get("recipe") in TABLE_RECIPES and is_image_folder(path):
+        raise _invalid(
+            "dataset.path",
+            f"{path} is an image folder; {spec.get('recipe')} reads a table of text",
+            "Pick a table (CSV, JSONL, Parquet) or another recipe.",
         )
     if spec.get("recipe") == "image_classification" and path.is_dir():
         classes = [d for d in path.iterdir() if d.is_dir()]
@@ -104,16 +91,7 @@ def check_dataset(spec: dict[str, Any]) -> None:
     sample = read_sample(path)
     if not sample.rows:
         raise _invalid("dataset.path", f"{path}: the dataset is empty")
-    for field, column in required_columns(spec).items():
-        if column not in sample.columns:
-            raise _invalid(
-                field,
-                f"{path} has no column {column!r}; its columns are {', '.join(sample.columns)}",
-                f"Set {field} to one of the columns.",
-            )
-        for number, row in enumerate(sample.rows, start=1):
-            if row.get(column) in (None, ""):
-                raise _invalid(field, f"{path}, row {number}: column {column!r} is empty")
+    check_rows(spec, sample)
     labels = dataset.get("labels")
     label_column = dataset.get("label_column", "label")
     if labels and label_column in sample.columns:
@@ -124,6 +102,44 @@ def check_dataset(spec: dict[str, Any]) -> None:
                     f"{path}, row {number}: label {row[label_column]!r} is not one of "
                     f"{', '.join(map(str, labels))}",
                 )
+
+
+def split_counts(path: Path, column: str | None = "split") -> dict[str, int] | None:
+    """How many rows each split has, by the data's split column; None when it has none.
+    Parquet reads only that column, so this is quick on a large version."""
+    if not column:
+        return None
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            if column not in pq.read_schema(path).names:
+                return None
+            rows = [{column: v} for v in pq.read_table(path, columns=[column])[column].to_pylist()]
+        else:
+            rows = read_rows(path)[1]
+        names = split_names(rows, column, str(path))
+    except (DataFileError, OSError, ValueError):
+        return None  # the column check reports a bad split column with its row
+    if names is None:
+        return None
+    return {name: names.count(name) for name in ("train", "validation", "test")}
+
+
+def check_rows(spec: dict[str, Any], sample: DataSample) -> None:
+    """The engine's column rule (engine/data_columns.py) on the first rows: the columns the
+    recipe reads exist, none is named for two roles, no row leaves one empty, and a split
+    column holds only train / validation / test."""
+    source = str(spec.get("dataset", {}).get("path", ""))
+    try:
+        check_columns(sample.columns, sample.rows, spec_columns(spec), source)
+        split_names(sample.rows, spec.get("dataset", {}).get("split_column", "split"), source)
+    except ColumnError as error:
+        raise _invalid(
+            error.field, str(error), f"Set {error.field} to one of the columns."
+        ) from None
+    except DataFileError as error:
+        raise _invalid("dataset.split_column", str(error)) from None
 
 
 # -- model -----------------------------------------------------------------------------------

@@ -78,8 +78,7 @@ class Recipe:
             self.split_by = str(data.split_column)
             if not train:
                 raise DataError(
-                    f"{data.path}: the split column {data.split_column!r} marks no row "
-                    "as train"
+                    f"{data.path}: the split column {data.split_column!r} marks no row as train"
                 )
         self.train_rows = [examples[i] for i in train]
         self.val_rows = [examples[i] for i in val]

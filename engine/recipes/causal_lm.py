@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from engine.data import require_columns
+from engine.data import require_columns, spec_columns_of
 from engine.errors import DataError
 from engine.models import load_causal_lm
 from engine.recipes.base import Batch, Recipe, pad_right
@@ -26,19 +26,7 @@ class CausalLMRecipe(Recipe):
     def setup(self) -> None:
         rows = self.read_rows()
         data = self.spec.dataset
-        if data.messages_column:
-            require_columns(rows, {"dataset.messages_column": data.messages_column}, data.path)
-        elif data.prompt_column and data.response_column:  # the spec pairs them
-            require_columns(
-                rows,
-                {
-                    "dataset.prompt_column": data.prompt_column,
-                    "dataset.response_column": data.response_column,
-                },
-                data.path,
-            )
-        else:
-            require_columns(rows, {"dataset.text_column": data.text_column}, data.path)
+        require_columns(rows, spec_columns_of(self.spec), data.path)
         self.model, self.tokenizer = load_causal_lm(self.spec)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

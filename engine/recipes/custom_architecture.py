@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from engine.architecture import ArchitectureClassifier, input_shape
-from engine.data import load_rows, require_columns
+from engine.data import load_rows, require_columns, spec_columns_of
 from engine.errors import DataError
 from engine.images import augment, image_rows, open_rgb
 from engine.recipes.base import Batch
@@ -22,22 +22,13 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         self.kind = definition["input"]["kind"]
         data = self.spec.dataset
         if self.kind == "image":
-            rows = image_rows(
-                data.path, data.image_column, data.label_column, data.split_column
-            )
+            rows = image_rows(data.path, data.image_column, data.label_column, data.split_column)
             self.labels, ids = label_set(rows, "label", data.labels, data.path)
             examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
         else:
             features = definition["input"]["features"]
             rows = load_rows(data.path)
-            require_columns(
-                rows,
-                {
-                    **{f"model.definition.input.features[{i}]": f for i, f in enumerate(features)},
-                    "dataset.label_column": data.label_column,
-                },
-                data.path,
-            )
+            require_columns(rows, spec_columns_of(self.spec), data.path)
             self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
             examples = []
             for number, (row, label) in enumerate(zip(rows, ids, strict=True), start=1):

@@ -22,9 +22,7 @@ class ImageClassificationRecipe(ClassificationRecipe):
         rows = image_rows(data.path, data.image_column, data.label_column, data.split_column)
         self.labels, ids = label_set(rows, "label", data.labels, data.path)
         self.model, self.processor = load_image_classifier(self.spec, self.labels)
-        self.split(
-            [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)], rows
-        )
+        self.split([{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)], rows)
 
     def lora_targets(self) -> list[str]:
         return default_lora_targets(self.model)

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from engine.data import require_columns
+from engine.data import require_columns, spec_columns_of
 from engine.models import default_lora_targets, load_sequence_classifier
 from engine.recipes.base import Batch, pad_right
 from engine.recipes.classification import ClassificationRecipe, label_set
@@ -18,11 +18,7 @@ class TextClassificationRecipe(ClassificationRecipe):
     def setup(self) -> None:
         data = self.spec.dataset
         rows = self.read_rows()
-        require_columns(
-            rows,
-            {"dataset.text_column": data.text_column, "dataset.label_column": data.label_column},
-            data.path,
-        )
+        require_columns(rows, spec_columns_of(self.spec), data.path)
         self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
         self.model, self.tokenizer = load_sequence_classifier(self.spec, self.labels)
         limit = self.spec.hyperparameters.max_seq_length

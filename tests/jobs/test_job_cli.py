@@ -12,6 +12,7 @@ import pytest
 
 from app.jobs.headless import HeadlessScheduler
 from app.jobs.states import JobStatus
+from engine.recommended import with_recommended
 from tests.conftest import ROOT, hold_queue, run_main
 from tests.engine.helpers import sft_rows, write_jsonl
 
@@ -51,7 +52,8 @@ def test_submit_wait_runs_headless_and_every_read_command_reports_it(spec_path, 
     assert sum(" step " in line and "loss" in line for line in logs) >= 12
     exported = tmp_path / "again.json"
     assert run_main("job", "export", job_id, "-o", str(exported)).returncode == 0
-    assert json.loads(exported.read_text()) == json.loads(spec_path.read_text())
+    # what the file said, with the tuned hyperparameters it left out filled in
+    assert json.loads(exported.read_text()) == with_recommended(json.loads(spec_path.read_text()))
 
     deleted = run_main("job", "delete", job_id, "--yes")
     assert deleted.returncode == 0, deleted.stderr

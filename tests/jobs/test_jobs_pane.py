@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from app.jobs.recipes import format_example, label_warning
 from app.jobs.states import JobStatus
+from engine.data_columns import ColumnError, spec_columns
 from tests.conftest import hold_queue
 from tests.engine.helpers import classification_rows, sft_rows, write_jsonl
 from views.jobs.comparison import spec_differences
@@ -259,7 +260,11 @@ def test_the_formatted_sample_and_label_warnings():
         "recipe": "text_classification",
         "dataset": {"text_column": "text", "label_column": "text"},
     }
-    assert "is the text column" in label_warning(same, [{"text": "x"}])
+    with pytest.raises(ColumnError, match=r"same column as dataset\.text_column"):
+        spec_columns(same)  # the one rule the engine and the pre-submit check share
+    sft = {"recipe": "causal_lm_sft", "dataset": {"prompt_column": "q", "response_column": "q"}}
+    with pytest.raises(ColumnError, match=r"dataset\.response_column is 'q'"):
+        spec_columns(sft)
     free = {
         "recipe": "text_classification",
         "dataset": {"text_column": "text", "label_column": "note"},

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.datasets.store import Dataset
+from app.errors import UserError
 from app.jobs.recipes import (
     SFT_MODES,
     default_spec,
@@ -28,7 +29,7 @@ from app.jobs.recipes import (
     format_example,
     label_warning,
 )
-from app.jobs.validation import read_sample
+from app.jobs.validation import DataSample, check_rows, read_sample, split_counts
 from app.tasks import run_task
 from views.jobs.wizard_pages.base import SpecPage
 
@@ -48,6 +49,8 @@ class DatasetPage(SpecPage):
         self._sample: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
         self._blocking = False
+        self._splits: dict[str, int] | None = None
+        """Rows per split when the data has a split column (it then decides the split)."""
         self.dataset = QComboBox()
         self.dataset.setObjectName("dataset")
         self.version = QComboBox()
@@ -68,6 +71,13 @@ class DatasetPage(SpecPage):
         self.validation.setRange(0.0, 0.5)
         self.validation.setSingleStep(0.05)
         self.validation.setValue(0.1)
+        self.split_info = QLabel()
+        self.split_info.setObjectName("split-counts")
+        self.split_info.setWordWrap(True)
+        self.split_info.hide()
+        validation = QHBoxLayout()
+        validation.addWidget(self.validation)
+        validation.addWidget(self.split_info, 1)
         self.preview = QPlainTextEdit()
         self.preview.setObjectName("formatted-sample")
         self.preview.setReadOnly(True)
@@ -89,7 +99,7 @@ class DatasetPage(SpecPage):
         self.form.addRow("Response column", self.response_column)
         self.form.addRow("Messages column", self.messages_column)
         self.form.addRow("Label column", self.label_column)
-        self.form.addRow("Held out for validation", self.validation)
+        self.form.addRow("Validation", validation)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(QLabel("How the first rows reach the model:"))
@@ -164,12 +174,14 @@ class DatasetPage(SpecPage):
         self._columns, self._sample = [], []
         self.problem.setText("Reading the first rows…")
 
-        def arrived(sample) -> None:
+        def arrived(found: tuple[DataSample, dict[str, int] | None]) -> None:
             if self.path.text() != path:
                 return
+            sample, self._splits = found
             self._columns, self._sample = sample.columns, sample.rows[:PREVIEW_ROWS]
             self._rows = sample.rows
             self.problem.clear()
+            self._show_splits()
             self._fill_columns()
 
         def failed(error: BaseException, _text: str) -> None:
@@ -178,8 +190,25 @@ class DatasetPage(SpecPage):
                 self.completeChanged.emit()
 
         run_task(
-            lambda _s: read_sample(Path(path), 50), on_done=arrived, on_error=failed, context=self
+            lambda _s: (read_sample(Path(path), 50), split_counts(Path(path))),
+            on_done=arrived,
+            on_error=failed,
+            context=self,
         )
+
+    def _show_splits(self) -> None:
+        """A split column decides the split (the engine reads it): say so with its counts,
+        and offer a random hold-out only when there is none."""
+        splits = self._splits
+        self.validation.setVisible(splits is None)
+        self.split_info.setVisible(splits is not None)
+        if splits is not None:
+            self.split_info.setText(
+                f"From the split column: {splits['train']:,} train · "
+                f"{splits['validation']:,} validation · {splits['test']:,} test "
+                "(test rows are never trained or evaluated on: they are kept for your final "
+                "evaluation)"
+            )
 
     def _fill_columns(self) -> None:
         dataset = self.wizard_spec().get("dataset", {}) if self.wizard() else {}
@@ -240,7 +269,7 @@ class DatasetPage(SpecPage):
             label = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             field = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             name = label.widget().text() if label and label.widget() else ""
-            if name in ("Dataset", "Reads", "Held out for validation"):
+            if name in ("Dataset", "Reads", "Validation"):
                 continue
             visible = name in shown
             for item in (label, field):
@@ -252,15 +281,26 @@ class DatasetPage(SpecPage):
             "\n\n────────\n\n".join(format_example(spec, row) for row in self._sample)
         )
         if self._columns:
-            warning = label_warning(spec, self._rows)
-            self._blocking = warning.startswith("The label column is the text column")
-            self.problem.setText(warning)
+            try:
+                check_rows(spec, DataSample(self._columns, self._rows))
+            except UserError as error:  # what the engine would fail on, said now
+                self._blocking = True
+                self.problem.setText(error.message)
+            else:
+                self._blocking = False
+                self.problem.setText(label_warning(spec, self._rows))
         self.completeChanged.emit()
 
     def load(self, spec: dict[str, Any]) -> None:
         dataset = spec.get("dataset", {})
         self.validation.setValue(float(dataset.get("validation_split", 0.1)))
         path = str(dataset.get("path", ""))
+        chosen = next((d for d in self._datasets if f"/{d.id}/" in path), None)
+        if chosen is not None and not fits_recipe(chosen, spec.get("recipe")):
+            # The recipe changed since this dataset was picked: start from one that fits.
+            path = ""
+            self.path.clear()
+            self._columns = []
         if path:
             for index in range(self.dataset.count()):
                 key = self.dataset.itemData(index)
