@@ -15,10 +15,10 @@ from engine.data_files import DataFileError
 
 class ColumnError(DataFileError):
     """A column the spec names that the data lacks or leaves empty; `field` is the spec
-    field that names it (dataset.text_column)."""
+    field that names it (dataset.text_column), and the message starts with it."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(f"{field}: {message}")
         self.field = field
 
 
@@ -62,7 +62,7 @@ def spec_columns(spec: dict[str, Any]) -> dict[str, str]:
         if column in seen and not field.startswith("model."):
             raise ColumnError(
                 field,
-                f"{field} is {column!r}, the same column as {seen[column]}: "
+                f"{column!r} is the same column as {seen[column]}: "
                 "choose a different column for each",
             )
         seen.setdefault(column, field)
@@ -77,12 +77,12 @@ def check_columns(
         if column not in columns:
             raise ColumnError(
                 field,
-                f"{source}: no column {column!r} ({field}); "
+                f"{source}: no column {column!r}; "
                 f"columns are {', '.join(columns) or 'none'}",
             )
     for number, row in enumerate(rows, start=1):
         for field, column in wanted.items():
             if row.get(column) in (None, ""):
                 raise ColumnError(
-                    field, f"{source}, row {number}: column {column!r} ({field}) is empty"
+                    field, f"{source}, row {number}: column {column!r} is empty"
                 )

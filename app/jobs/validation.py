@@ -135,9 +135,7 @@ def check_rows(spec: dict[str, Any], sample: DataSample) -> None:
         check_columns(sample.columns, sample.rows, spec_columns(spec), source)
         split_names(sample.rows, spec.get("dataset", {}).get("split_column", "split"), source)
     except ColumnError as error:
-        raise _invalid(
-            error.field, str(error), f"Set {error.field} to one of the columns."
-        ) from None
+        raise UserError(str(error), f"Set {error.field} to one of the columns.") from None
     except DataFileError as error:
         raise _invalid("dataset.split_column", str(error)) from None
 

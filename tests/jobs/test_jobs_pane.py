@@ -263,7 +263,7 @@ def test_the_formatted_sample_and_label_warnings():
     with pytest.raises(ColumnError, match=r"same column as dataset\.text_column"):
         spec_columns(same)  # the one rule the engine and the pre-submit check share
     sft = {"recipe": "causal_lm_sft", "dataset": {"prompt_column": "q", "response_column": "q"}}
-    with pytest.raises(ColumnError, match=r"dataset\.response_column is 'q'"):
+    with pytest.raises(ColumnError, match=r"dataset\.response_column: 'q' is the same column"):
         spec_columns(sft)
     free = {
         "recipe": "text_classification",
