@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
+from typing import Any
 
+from app.jobs.render import format_event
 from engine.protocol import ENGINE_LOG, EVENTS_FILE, scan_events
 
 __all__ = ["ENGINE_LOG", "EVENTS_FILE", "event_line", "log_events", "read_from"]
+
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 FIRST_READ = 2 << 20
 """On opening, only the last 2 MiB of a long log are read."""
 
 
-def log_events(events_file: Path) -> list[str]:
-    """The engine's `log` events so far, as lines (a finished job shows them too)."""
-    return [event_line(event) for event in scan_events(events_file, "log")]
+def log_events(events_file: Path, keep: int = 20_000) -> tuple[list[tuple[int, str]], float]:
+    """The run's events as the readable log `job logs` prints, with each line's level
+    (only the last `keep` of a long run), and the time of the last one."""
+    lines: deque[tuple[int, str]] = deque(maxlen=keep)
+    last = 0.0
+    for event in scan_events(events_file):
+        lines.append(event_line(event))
+        last = float(event.get("time", last))
+    return list(lines), last
 
 
-def event_line(event: dict) -> str:
-    level = str(event.get("level", "info")).upper()
-    return f"engine {level} event: {event.get('message', '')}"
+def event_line(event: dict[str, Any]) -> tuple[int, str]:
+    """(level, line): a `log` event keeps its level, a failure is an error."""
+    kind = event.get("event")
+    if kind == "log":
+        level = LEVELS.get(str(event.get("level", "info")).upper(), 20)
+    else:
+        level = 40 if kind == "failed" else 20
+    return level, format_event(event)
 
 
 def read_from(path: Path, offset: int) -> tuple[int, str]:

@@ -474,10 +474,9 @@ class JobDetail(QWidget):
                         xs, ys = points.setdefault(key, ([], []))
                         xs.append(step)
                         ys.append(float("nan") if value is None else float(value))
-            elif kind == "log":
-                self.logs.add_event(event)
             elif kind == "sample":
                 self.sample.set_sample(event.get("rows") or [])
+        self.logs.add_events(events)
         for name, (xs, ys) in points.items():
             self.plot.append(CURRENT, name, xs, ys)
             if self._arrived_meanwhile is not None:

@@ -1,8 +1,11 @@
-"""A live tail of a job's engine.log: level filter, search, copy, open the run folder.
+"""A job's log, live: its events as `job logs` prints them (steps, evaluations,
+checkpoints, warnings) and the engine's stderr log; level filter, search, copy, open the
+run folder.
 
-New bytes are read by a worker every half second from where the last read
-ended, so a log of any size costs only what was appended. Lines keep the level
-of the log record they belong to (a traceback's lines are ERROR with it).
+Events arrive with the job service's ingestion; engine.log's new bytes are read by a
+worker every half second from where the last read ended, so a log of any size costs only
+what was appended. Its lines keep the level of the record they belong to (a traceback's
+lines are ERROR with it).
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jobs.run_files import ENGINE_LOG, EVENTS_FILE, event_line, log_events, read_from
+from app.jobs.run_files import (
+    ENGINE_LOG,
+    EVENTS_FILE,
+    LEVELS,
+    event_line,
+    log_events,
+    read_from,
+)
 from app.tasks import run_task
 
 TAIL_MS = 500
 MAX_LINES = 20_000
 """Kept in the view; the file keeps everything."""
-LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_AT = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 CHOICES = (("All", 0), ("Info and above", 20), ("Warnings and errors", 30), ("Errors", 40))
 
@@ -75,6 +84,8 @@ class LogView(QWidget):
         self._lines: list[tuple[int, str]] = []
         self._last_level = 20
         self._reading = False
+        self._waiting: list[dict] | None = None
+        """Live events that arrived while the events file was being read."""
         self._timer = QTimer(self, interval=TAIL_MS)
         self._timer.timeout.connect(self._poll)
 
@@ -82,13 +93,15 @@ class LogView(QWidget):
         """Show this run's log; keep reading while `live`."""
         if run_dir != self._run_dir:
             self._run_dir, self._offset, self._lines = run_dir, 0, []
+            self._waiting = None
             self._last_level = 20
             self.text.clear()
             if run_dir is not None:
                 events = run_dir / EVENTS_FILE
+                self._waiting = []
                 run_task(
-                    lambda _s: log_events(events),
-                    on_done=lambda lines: self._add(lines) if run_dir == self._run_dir else None,
+                    lambda _s: log_events(events, MAX_LINES),
+                    on_done=lambda found: self._loaded(run_dir, *found),
                     context=self,
                 )
         self.open_button.setEnabled(run_dir is not None)
@@ -98,9 +111,20 @@ class LogView(QWidget):
         else:
             self._timer.stop()
 
-    def add_event(self, event: dict) -> None:
-        """A `log` event from the engine, shown among the file's lines."""
-        self._add([event_line(event)])
+    def add_events(self, events: list[dict]) -> None:
+        """Live events from the engine, as lines (held back while the file is read, so
+        none is shown twice or out of order)."""
+        if self._waiting is not None:
+            self._waiting.extend(events)
+            return
+        self._add_levelled([event_line(event) for event in events])
+
+    def _loaded(self, run_dir: Path, lines: list[tuple[int, str]], until: float) -> None:
+        if run_dir != self._run_dir:
+            return
+        waiting, self._waiting = self._waiting or [], None
+        self._add_levelled(lines)
+        self.add_events([e for e in waiting if float(e.get("time", 0.0)) > until])
 
     def _poll(self) -> None:
         if self._run_dir is None or self._reading:
@@ -126,15 +150,19 @@ class LogView(QWidget):
         )
 
     def _add(self, lines: list[str]) -> None:
-        minimum = self.level.currentData()
-        shown = []
+        """engine.log lines: a line without a level belongs to the record above it."""
+        levelled = []
         for line in lines:
-            match = LEVEL_AT.match(line) or re.match(r"^engine (\w+) event", line)
+            match = LEVEL_AT.match(line)
             if match:
                 self._last_level = LEVELS.get(match.group(1), 20)
-            self._lines.append((self._last_level, line))
-            if self._last_level >= minimum:
-                shown.append(line)
+            levelled.append((self._last_level, line))
+        self._add_levelled(levelled)
+
+    def _add_levelled(self, lines: list[tuple[int, str]]) -> None:
+        minimum = self.level.currentData()
+        self._lines.extend(lines)
+        shown = [line for level, line in lines if level >= minimum]
         del self._lines[:-MAX_LINES]
         if shown:
             bar = self.text.verticalScrollBar()

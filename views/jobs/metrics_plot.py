@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -177,6 +180,9 @@ class MetricsPlot(QWidget):
         self.hover = QLabel()
         self.hover.setObjectName("hover-values")
         self.hover.setProperty("role", "muted")
+        # Eight metrics' read-outs are wider than the window: the label takes the width it
+        # is given (elided), never asks for more, so hovering cannot widen the window.
+        self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Smoothing"))
         controls.addWidget(self.smoothing)
@@ -187,6 +193,9 @@ class MetricsPlot(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(self.graphics)
+        self.scroll.setToolTip("Wheel: scroll the charts · Ctrl+wheel: zoom · drag: pan")
+        # The wheel scrolls the list of charts; with Ctrl held it zooms the chart under it.
+        self.graphics.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
@@ -201,6 +210,34 @@ class MetricsPlot(QWidget):
         self._timer.start()
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.x_label = "step"
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and not (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier  # type: ignore[attr-defined]
+        ):
+            QApplication.sendEvent(self.scroll.verticalScrollBar(), event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            for plot in self._plots.values():
+                self._style_legend(plot.legend)
+        super().changeEvent(event)
+
+    def _style_legend(self, legend: pg.LegendItem | None) -> None:
+        """Legends in the theme's colours: a dark theme gets a dark legend, not grey on
+        light grey."""
+        if legend is None:
+            return
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        base.setAlpha(200)
+        legend.setBrush(pg.mkBrush(base))
+        legend.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
+        legend.setLabelTextColor(palette.color(QPalette.ColorRole.Text))
+        for _sample, label in legend.items:
+            label.setText(label.text, color=palette.color(QPalette.ColorRole.Text))
 
     # -- data ------------------------------------------------------------------------------
 
@@ -261,10 +298,12 @@ class MetricsPlot(QWidget):
             # One column: pyqtgraph links x by screen position, so linked panels must be
             # stacked at the same x and width; the column scrolls when it is tall.
             plot = self.graphics.addPlot(row=len(self._plots), col=0, title=title)
+            plot.setObjectName(panel)
             self.graphics.setMinimumHeight(PANEL_HEIGHT * (len(self._plots) + 1))
             plot.setMenuEnabled(False)
             # No grid: pyqtgraph paints grid lines through the axes, the most costly part of a pan.
-            plot.addLegend(offset=(8, 4), brush=pg.mkBrush(255, 255, 255, 170))
+            # Top right: curves start at the left, where the legend would cover them.
+            self._style_legend(plot.addLegend(offset=(-8, 4)))
             plot.setLabel("bottom", self.x_label)
             plot.setLogMode(False, self.log_scale.isChecked())
             first = next(iter(self._plots.values()), None)
@@ -276,7 +315,27 @@ class MetricsPlot(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self._cursor_lines.append(line)
             self._plots[panel] = plot
+            self._order_panels()
         return plot
+
+    def _order_panels(self) -> None:
+        """Panels in a fixed order (Loss first), whichever metric arrived first."""
+        layout = self.graphics.ci
+        ordered = sorted(self._plots, key=PANEL_ORDER.index)
+        for plot in self._plots.values():
+            layout.removeItem(plot)
+        for row, key in enumerate(ordered):
+            layout.addItem(self._plots[key], row=row, col=0)
+
+    def panel_titles(self) -> list[str]:
+        """The panels top to bottom, as shown."""
+        layout = self.graphics.ci
+        found = [
+            (row, item)
+            for row in range(len(self._plots))
+            if (item := layout.getItem(row, 0)) is not None
+        ]
+        return [item.titleLabel.text for _row, item in sorted(found, key=lambda pair: pair[0])]
 
     # -- painting --------------------------------------------------------------------------
 
@@ -302,6 +361,14 @@ class MetricsPlot(QWidget):
         for curve in self._curves.values():
             x, y = decimate(curve.series.x, curve.series.y, low, high)
             raw = curve.items[0]
+            # A point per evaluation (often one, at the end: a line of one point is
+            # invisible) and for any short series.
+            dotted = curve.key[1].startswith("eval") or curve.series.size <= 2
+            raw.setSymbol("o" if dotted else None)
+            if dotted:
+                raw.setSymbolSize(7)
+                raw.setSymbolBrush(pg.mkBrush(curve.colour))
+                raw.setSymbolPen(pg.mkPen(curve.colour))
             if weight > 0:
                 raw.setPen(self._pen(curve, faint=True))
                 raw.setData(x, y)
@@ -360,4 +427,10 @@ class MetricsPlot(QWidget):
         for line in self._cursor_lines:
             line.setPos(x)
             line.show()
-        self.hover.setText("   ".join(parts))
+        text = "   ".join(parts)
+        self.hover.setToolTip(text)
+        self.hover.setText(
+            self.hover.fontMetrics().elidedText(
+                text, Qt.TextElideMode.ElideRight, max(self.hover.width(), 40)
+            )
+        )
