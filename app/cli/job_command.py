@@ -298,7 +298,11 @@ def _delete(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     def action() -> int:
+        from app.jobs.headless import ensure_core_application, reconcile_ended
+
         paths = data_paths()
+        ensure_core_application()
+        reconcile_ended(paths)
         jobs = _store(paths).jobs() if paths.database.exists() else []
         if args.status:
             jobs = [j for j in jobs if j.status == args.status]
@@ -322,10 +326,13 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     def action() -> int:
+        from app.jobs.headless import ensure_core_application, reconcile_ended
         from app.jobs.remote import job_summary
         from app.jobs.results import result_text
         from app.jobs.service import checkpoint_folders
 
+        ensure_core_application()
+        reconcile_ended(data_paths())
         store = _store(data_paths())
         job = store.get(args.job_id)
         history = store.history(job.id)

@@ -65,3 +65,43 @@ class HeadlessScheduler:
             self.core = None
         self.instance.handler = None
         self.instance.release()
+
+
+def reconcile_ended(paths: DataPaths, timeout_s: float = 60.0) -> None:
+    """Record how jobs whose engines ended with no scheduler running (an SSH drop during
+    `job submit --wait`) finished, so `job list` / `job show` report it. Does nothing while
+    a scheduler runs (it keeps them current) and never starts a queued job."""
+    from app.jobs.states import ACTIVE
+    from app.jobs.store import JobStore
+    from app.jobs.supervisor import engine_alive
+
+    if not paths.database.exists():
+        return
+    core = AppCore(paths)
+    core.open_database()
+    try:
+        ended = [
+            job
+            for job in JobStore(core.database).jobs(ACTIVE)
+            if job.pid is None or not engine_alive(job.pid, job.process_start_time)
+        ]
+        if not ended:
+            return
+        scheduler = HeadlessScheduler(paths)
+        if not scheduler.acquire():
+            return
+        try:
+            service = JobService(core, scheduling=False)
+            loop = QEventLoop()
+            timer = QTimer(interval=50)
+            timer.timeout.connect(lambda: None if service.settling() else loop.quit())
+            timer.start()
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            if service.settling():
+                loop.exec()
+            timer.stop()
+            service.shutdown()
+        finally:
+            scheduler.instance.release()
+    finally:
+        core.shutdown()

@@ -26,7 +26,7 @@ from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
 from app.jobs.spec_files import spec_template, write_spec
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
-from app.jobs.supervisor import EngineSupervisor, Outcome
+from app.jobs.supervisor import EngineSupervisor, Outcome, engine_alive
 from app.notifications import Level
 from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE, complete_checkpoints, last_event
 from engine.recommended import with_recommended
@@ -80,8 +80,15 @@ class JobService(QObject):
     """Job id and about how many of its written events are still being read (0: done)."""
 
     def __init__(
-        self, core: Any, parent: QObject | None = None, limits: Limits | None = None
+        self,
+        core: Any,
+        parent: QObject | None = None,
+        limits: Limits | None = None,
+        *,
+        scheduling: bool = True,
     ) -> None:
+        """`scheduling=False` (a read-only command): record how engines that ended without
+        a scheduler finished, and nothing else: no engine is started or followed."""
         super().__init__(parent)
         self._core = core
         self.store = JobStore(core.database)
@@ -91,9 +98,11 @@ class JobService(QObject):
         self._samples: dict[str, dict[str, Any]] = {}
         self.backlogs: dict[str, int] = {}
         """Job id → events still to read, for jobs catching up with a backlog."""
+        self.scheduling = scheduling
         self._timer = QTimer(self, interval=SCHEDULE_EVERY_MS)
         self._timer.timeout.connect(self.schedule)
-        self._timer.start()
+        if scheduling:
+            self._timer.start()
         self.reattach()
 
     # -- submit ----------------------------------------------------------------------------
@@ -193,6 +202,8 @@ class JobService(QObject):
     # -- scheduling ------------------------------------------------------------------------
 
     def schedule(self) -> None:
+        if not self.scheduling:
+            return
         queued = self.store.jobs([JobStatus.QUEUED])
         if not queued:
             return
@@ -289,6 +300,11 @@ class JobService(QObject):
                     sink=self._sink_for(job.id),
                 ),
             )
+            alive = job.pid is not None and engine_alive(job.pid, job.process_start_time)
+            if alive and not self.scheduling:
+                supervisor.deleteLater()  # a scheduler follows it; a read-only look does not
+                self._supervisors.pop(job.id)
+                continue
             if job.pid is not None and supervisor.attach(job.pid, job.process_start_time):
                 log.info("Reattached job %s (engine pid %s)", job.id, job.pid)
                 self.job_changed.emit(job.id)
@@ -476,6 +492,10 @@ class JobService(QObject):
 
     def running_jobs(self) -> list[Job]:
         return [self.store.get(job_id) for job_id in self._supervisors]
+
+    def settling(self) -> bool:
+        """Engines still being followed or ingested (a read-only service waits for these)."""
+        return bool(self._supervisors)
 
     def shutdown(self, *, stop_jobs: bool = False) -> None:
         """Leave engines training (a later app reattaches) or ask them to checkpoint and

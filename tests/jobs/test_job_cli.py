@@ -179,3 +179,45 @@ def test_a_job_submitted_without_wait_trains_on_and_is_found_by_the_next_schedul
     again = run_main("job", "submit", str(spec_path), "--name", "second", "--wait")
     assert again.returncode == 0, again.stderr
     assert store.get(job.id).status == JobStatus.COMPLETED
+
+
+def test_read_only_commands_report_how_an_engine_ended_without_a_scheduler(spec_path, paths):
+    """After an SSH drop the engine trains on with no scheduler; `job list` and `job show`
+    must not keep saying "running", and must not start the queue while they look."""
+    from app.db.database import Database
+    from app.jobs.store import JobStore
+    from app.jobs.supervisor import engine_alive
+
+    submitted = run_main("job", "submit", str(spec_path), "--name", "dropped")
+    assert submitted.returncode == 0, submitted.stderr
+    store = JobStore(Database(paths.database))
+    (job,) = store.jobs()
+    deadline = time.monotonic() + 180
+    while engine_alive(job.pid, job.process_start_time):
+        assert time.monotonic() < deadline, "the engine did not end"
+        time.sleep(0.2)
+    assert store.get(job.id).status == JobStatus.RUNNING  # nobody recorded the ending yet
+    queued = _queue_without_scheduler(paths, json.loads(spec_path.read_text()))
+
+    listed = json.loads(run_main("job", "list", "--json").stdout)
+    statuses = {j["name"]: j["status"] for j in listed}
+    assert statuses == {"dropped": "completed", "queued": "queued"}  # the queue stayed put
+    assert store.get(job.id).last_step == 12
+    shown = run_main("job", "show", job.id).stdout
+    assert "status      completed" in shown
+    assert store.get(queued).status == JobStatus.QUEUED
+
+
+def _queue_without_scheduler(paths, spec) -> str:
+    """A queued job written straight to the store, as a scheduler that quit would leave it."""
+    from app.db.database import Database
+    from app.jobs.store import JobStore
+
+    store = JobStore(Database(paths.database))
+    job = store.create(
+        {**spec, "output_dir": str(paths.runs / "q" / "output")},
+        run_dir=str(paths.runs / "q"),
+        name="queued",
+    )
+    store.transition(job.id, JobStatus.QUEUED, "submitted")
+    return job.id
