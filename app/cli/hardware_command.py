@@ -33,8 +33,9 @@ def _show(args: argparse.Namespace) -> int:
     from app.hardware.nvml import NvmlSession
     from app.hardware.system import EngineFinder, SystemSampler
 
-    engines = EngineFinder().engines()
-    sampler = SystemSampler(data_paths().root)
+    paths = data_paths()
+    engines = EngineFinder(paths.runs).engines()
+    sampler = SystemSampler(paths.root)
     time.sleep(0.5)  # CPU percentages are deltas: give them a moment
     gpu, system = NvmlSession().read(engines.get), sampler.read(engines)
     if args.json:

@@ -19,6 +19,7 @@ from app.hardware.history import History
 from app.hardware.nvml import NvmlSession
 from app.hardware.readings import GpuReading, Snapshot
 from app.hardware.system import EngineFinder, SystemSampler
+from app.paths import DataPaths
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class _Worker(QObject):
     def start(self) -> None:
         """Runs on the worker thread: the timer and every reading live there."""
         self._system = SystemSampler(self._data_root)
-        self._engines = EngineFinder()
+        self._engines = EngineFinder(DataPaths(self._data_root).runs)
         self._timer = QTimer(self)
         self._timer.setInterval(self._interval)
         self._timer.timeout.connect(self._sample)

@@ -13,6 +13,7 @@ from engine.protocol import (
     CHECKPOINT_PREFIX,
     CHECKPOINTS_DIR,
     EVENTS_FILE,
+    OUTPUT_DIR,
     complete_checkpoints,
     scan_events,
 )
@@ -38,13 +39,16 @@ class StorageItem:
 
 def storage_usage(paths: DataPaths) -> list[StorageItem]:
     """Sizes by category; checkpoints are counted apart from the rest of the runs."""
-    checkpoints = sum(folder_size(c) for run in _runs(paths.runs) for _, c in _checkpoints(run))
+    runs_list = _runs(paths.runs)
+    checkpoints = sum(folder_size(c) for run in runs_list for _, c in _checkpoints(run))
+    outputs = sum(folder_size(run / OUTPUT_DIR) for run in runs_list)
     runs = folder_size(paths.runs) if paths.runs.exists() else 0
     items = [
         StorageItem("Datasets", paths.datasets, folder_size(paths.datasets)),
-        StorageItem("Runs (logs, outputs)", paths.runs, runs - checkpoints),
+        # A job's trained model is its run's output folder; paths.models holds the rest.
+        StorageItem("Models", paths.runs, outputs + folder_size(paths.models)),
         StorageItem("Checkpoints", paths.runs, checkpoints),
-        StorageItem("Models", paths.models, folder_size(paths.models)),
+        StorageItem("Runs (logs, events)", paths.runs, runs - checkpoints - outputs),
         StorageItem("Logs", paths.logs, folder_size(paths.logs)),
     ]
     return items

@@ -14,11 +14,14 @@ from app.hardware.readings import EngineUsage, SystemReading
 log = logging.getLogger(__name__)
 
 
-def engine_job_id(cmdline: list[str]) -> str | None:
-    """The job an engine command line runs (`… engine run SPEC.json …`), or None."""
+def engine_job_id(cmdline: list[str], runs: Path | None = None) -> str | None:
+    """The job an engine command line runs (`… engine run SPEC.json …`), or None; with
+    `runs`, only a spec inside that folder (ours, not another data directory's or user's)."""
     for i in range(len(cmdline) - 2):
         if cmdline[i] == "engine" and cmdline[i + 1] == "run":
             spec = Path(cmdline[i + 2])
+            if runs is not None and not _inside(spec, runs):
+                return None
             try:
                 job_id = json.loads(spec.read_text()).get("job_id")
             except (OSError, ValueError, AttributeError):
@@ -27,11 +30,22 @@ def engine_job_id(cmdline: list[str]) -> str | None:
     return None
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
 class EngineFinder:
     """Our engine processes (pid → job id), rescanned now and then: a full process scan
-    costs milliseconds, which at 1 Hz would be most of the sampler's budget."""
+    costs milliseconds, which at 1 Hz would be most of the sampler's budget.
 
-    def __init__(self, rescan_seconds: float = 10.0) -> None:
+    Ours: this user's processes running a spec in this data directory's runs folder. The
+    launcher that forks an engine has the same command line: only the engine counts."""
+
+    def __init__(self, runs: Path, rescan_seconds: float = 10.0) -> None:
+        self._runs = runs
         self._rescan = rescan_seconds
         self._last = float("-inf")
         self._found: dict[int, str] = {}
@@ -40,15 +54,29 @@ class EngineFinder:
         now = time.monotonic()
         if now - self._last >= self._rescan:
             self._last = now
-            found = {}
-            for process in psutil.process_iter(["pid", "cmdline"]):
-                cmdline = process.info.get("cmdline") or []
-                if "engine" in cmdline:
-                    job_id = engine_job_id(cmdline)
-                    if job_id:
-                        found[process.info["pid"]] = job_id
-            self._found = found
+            self._found = self.scan()
         return self._found
+
+    def scan(self) -> dict[int, str]:
+        user = _current_user()
+        found: dict[int, tuple[str, int]] = {}
+        for process in psutil.process_iter(["pid", "ppid", "cmdline", "username"]):
+            info = process.info
+            cmdline = info.get("cmdline") or []
+            if "engine" not in cmdline or (user and info.get("username") != user):
+                continue
+            job_id = engine_job_id(cmdline, self._runs)
+            if job_id:
+                found[info["pid"]] = (job_id, info.get("ppid") or 0)
+        launchers = {parent for job, parent in found.values() if found.get(parent, ("",))[0] == job}
+        return {pid: job for pid, (job, _parent) in found.items() if pid not in launchers}
+
+
+def _current_user() -> str | None:
+    try:
+        return psutil.Process().username()
+    except (psutil.Error, OSError):
+        return None
 
 
 class SystemSampler:

@@ -28,7 +28,13 @@ from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome, engine_alive
 from app.notifications import Level
-from engine.protocol import CHECKPOINTS_DIR, EVENTS_FILE, complete_checkpoints, last_event
+from engine.protocol import (
+    CHECKPOINTS_DIR,
+    EVENTS_FILE,
+    OUTPUT_DIR,
+    complete_checkpoints,
+    last_event,
+)
 from engine.recommended import with_recommended
 from engine.spec import SpecError, TrainingSpec
 
@@ -181,7 +187,7 @@ class JobService(QObject):
         run_dir = self._core.paths.runs / job_id
         # The tuned values the spec left out are written into the job, so a rerun trains the
         # same way whatever the table says later.
-        full = {**with_recommended(spec), "job_id": job_id, "output_dir": str(run_dir / "output")}
+        full = {**with_recommended(spec), "job_id": job_id, "output_dir": str(run_dir / OUTPUT_DIR)}
         self.store.create(
             full,
             run_dir=str(run_dir),

@@ -61,8 +61,8 @@ def test_two_simulated_gpus_get_a_card_each(hardware_pane, qtbot, tmp_path) -> N
     pane.grab().save(str(tmp_path / "hardware-two-gpus.png"))
 
 
-def test_stop_job_acts_only_on_our_engines(hardware_pane, qtbot, tmp_path, monkeypatch) -> None:
-    run = tmp_path / "runs" / "job-9"
+def test_stop_job_acts_only_on_our_engines(hardware_pane, qtbot, core, monkeypatch) -> None:
+    run = core.paths.runs / "job-9"  # an engine of this data directory
     run.mkdir(parents=True)
     spec = run / "spec.json"
     spec.write_text('{"job_id": "job-9"}')

@@ -180,3 +180,49 @@ def test_engine_command_lines_map_to_their_job(tmp_path) -> None:
     (run / "spec.json").write_text(json.dumps({"job_id": "job-42"}))
     assert engine_job_id(["python", "main.py", "engine", "run", str(run / "spec.json")]) == "job-42"
     assert engine_job_id(["python", "main.py", "--smoke-test"]) is None
+
+
+def test_only_our_engines_are_listed_and_each_once(tmp_path) -> None:
+    """A launcher and the engine it forks share a command line: one engine. A spec outside
+    this data directory's runs is someone else's (another data directory, another user)."""
+    import subprocess
+    import sys
+
+    from app.hardware.system import EngineFinder
+
+    runs = tmp_path / "runs"
+    ours, theirs = runs / "job-7" / "spec.json", tmp_path / "elsewhere" / "spec.json"
+    for spec, job in ((ours, "job-7"), (theirs, "job-8")):
+        spec.parent.mkdir(parents=True)
+        spec.write_text(json.dumps({"job_id": job}))
+    sleeper = "import time; time.sleep(120)"
+    launcher = (
+        "import subprocess, sys, time; "
+        f"child = subprocess.Popen([sys.executable, '-c', {sleeper!r}, *sys.argv[1:]]); "
+        "print(child.pid, flush=True); time.sleep(120)"
+    )
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", launcher, "engine", "run", str(ours)], stdout=subprocess.PIPE
+        ),
+        subprocess.Popen([sys.executable, "-c", sleeper, "engine", "run", str(theirs)]),
+    ]
+    child = int(started[0].stdout.readline())
+    try:
+        found = EngineFinder(runs).scan()
+        assert found == {child: "job-7"}
+    finally:
+        import os
+        import signal
+
+        os.kill(child, signal.SIGKILL)
+        for process in started:
+            process.kill()
+            process.wait()
+    run = runs / "job-7"
+    (run / "output").mkdir()
+    (run / "output" / "model.safetensors").write_bytes(b"w" * 1000)
+    from app.paths import DataPaths
+
+    usage = {item.category: item.size for item in storage_usage(DataPaths(tmp_path))}
+    assert usage["Models"] == 1000  # a trained model lives in its run's output folder
