@@ -26,6 +26,7 @@ from views.jobs.tray import RunningJobsMenu
 from views.main_window import MainWindow
 from views.notifications import NotificationPresenter
 from views.panes import PANE_KEYS
+from views.platform_check import report_missing_libraries
 from views.theme import ThemeController
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,8 @@ class SmokeTour(QObject):
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    if report_missing_libraries():
+        return 1
     paths = data_paths()
     started = time.time()
     app = ensure_application()
