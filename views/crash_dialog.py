@@ -10,8 +10,8 @@ import sys
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.errors import UserError, is_known
+from views.widgets.open_folder import open_folder
 
 
 class CrashDialog(QDialog):
@@ -49,7 +50,7 @@ class CrashDialog(QDialog):
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
         open_log = buttons.addButton("Open log folder", QDialogButtonBox.ButtonRole.ActionRole)
         open_log.clicked.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file.parent)))
+            lambda: open_folder(self, log_file.parent)
         )
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

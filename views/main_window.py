@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
@@ -30,6 +29,7 @@ from app.settings import LAST_PANE, SPLITTER_STATE, WINDOW_GEOMETRY, WINDOW_STAT
 from views.about_dialog import AboutDialog
 from views.icons import app_icon, icon
 from views.panes import PANE_KEYS, PANES, pane_info
+from views.widgets.open_folder import open_folder
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +165,8 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    @staticmethod
-    def _open_folder(path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def _open_folder(self, path) -> None:
+        open_folder(self, Path(path))
 
     # -- state -----------------------------------------------------------------------------
 

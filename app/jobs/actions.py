@@ -124,6 +124,11 @@ ACTIONS: tuple[JobAction, ...] = (
 BY_KEY = {action.key: action for action in ACTIONS}
 
 
-def actions_for(status: JobStatus) -> tuple[str, ...]:
-    """What a person may do to a job in `status`, in menu order."""
-    return tuple(action.key for action in ACTIONS if status in action.statuses)
+def actions_for(status: JobStatus, checkpoints: int | None = None) -> tuple[str, ...]:
+    """What a person may do to a job in `status`, in menu order; with `checkpoints`
+    counted, a job with none is not offered a resume from one."""
+    return tuple(
+        action.key
+        for action in ACTIONS
+        if status in action.statuses and not (action.key == "resume_from" and checkpoints == 0)
+    )

@@ -12,8 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -44,6 +44,7 @@ from views.datasets.toolbar import DatasetsToolbar
 from views.datasets.version_history import VersionHistory
 from views.datasets.version_preview import VersionPreview
 from views.widgets.confirm import confirm
+from views.widgets.open_folder import open_folder
 from views.widgets.pane_frame import EmptyState, PaneFrame
 
 EXPORT_FORMATS = {
@@ -442,7 +443,7 @@ class DatasetsPane(PaneFrame):
         menu.addAction("Export…", self.choose_export)
         menu.addAction(
             "Open folder",
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(dataset.current.path))),
+            lambda: open_folder(self, Path(dataset.current.path)),
         )
         menu.addSeparator()
         menu.addAction("Delete…", self.confirm_delete)

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -41,6 +40,7 @@ from views.crash_dialog import show_user_error
 from views.jobs.log_view import LogView
 from views.jobs.metrics_plot import MetricsPlot, panel_order
 from views.jobs.models import dataset_name, model_name
+from views.widgets.open_folder import open_folder
 from views.widgets.table_model import Index, RowTableModel
 
 GPU_REFRESH_MS = 5_000
@@ -124,6 +124,8 @@ class JobDetail(QWidget):
     """Job id and checkpoint folder: "resume from here"."""
     loaded = Signal(str)
     """The job's stored metrics are in the plot (cut to the screen for a long run)."""
+    checkpoints_counted = Signal(str, int)
+    """A job's complete checkpoints were counted (what it can be resumed from)."""
     detailed = Signal(str)
     """Every stored point of a long run is in the plot too (for zooming in)."""
 
@@ -135,6 +137,7 @@ class JobDetail(QWidget):
         self._full_load: TaskHandle | None = None
         """The background load of every point, cancelled when another job is shown."""
         self._arrived_meanwhile: list[tuple[str, list[float], list[float]]] | None = None
+        self.checkpoint_counts: dict[str, int] = {}
         self.dataset_names: dict[str, str] = {}
         """Dataset folder → name, from the jobs table, for the title."""
         self.title = QLabel("Choose a job to see its curves, logs and checkpoints.")
@@ -272,6 +275,8 @@ class JobDetail(QWidget):
         if not same:
             self._load_metrics(job)
             self._load_sample(job)
+            if job.status in (JobStatus.STOPPED, JobStatus.FAILED):
+                self._load_checkpoints(job)  # whether "Resume from checkpoint" applies
         if job.assigned_gpus and live:
             self._gpu_timer.start()
         else:
@@ -411,9 +416,14 @@ class JobDetail(QWidget):
                 self.checkpoints.addItem(item)
             self._update_checkpoint_buttons()
 
+        def counted(folders: list[Path]) -> None:
+            self.checkpoint_counts[job.id] = len(folders)
+            self.checkpoints_counted.emit(job.id, len(folders))
+            arrived(folders)
+
         run_task(
             lambda _s: service.checkpoints(job.id),
-            on_done=arrived,
+            on_done=counted,
             on_error=self._on_load_error,
             context=self,
         )
@@ -456,7 +466,7 @@ class JobDetail(QWidget):
     def _on_open_checkpoint(self) -> None:
         item = self.checkpoints.currentItem()
         if item is not None and item.data(Qt.ItemDataRole.UserRole):
-            QDesktopServices.openUrl(QUrl.fromLocalFile(item.data(Qt.ItemDataRole.UserRole)))
+            open_folder(self, Path(item.data(Qt.ItemDataRole.UserRole)))
 
     # -- live ------------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut, QTextCursor, QTextDocument
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -35,6 +35,7 @@ from app.jobs.run_files import (
     read_from,
 )
 from app.tasks import run_task
+from views.widgets.open_folder import open_folder
 
 TAIL_MS = 500
 MAX_LINES = 20_000
@@ -199,4 +200,4 @@ class LogView(QWidget):
 
     def open_folder(self) -> None:
         if self._run_dir is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._run_dir)))
+            open_folder(self, self._run_dir)

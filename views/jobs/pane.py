@@ -43,6 +43,7 @@ from views.jobs.models import JobFilterModel, JobRole, JobTableModel
 from views.jobs.table_view import JobTableView, ProgressDelegate
 from views.jobs.wizard import NewJobWizard
 from views.widgets.confirm import confirm
+from views.widgets.open_folder import open_folder
 from views.widgets.pane_frame import EmptyState, PaneFrame
 
 REFRESH_MS = 200
@@ -178,6 +179,7 @@ class JobsPane(PaneFrame):
         self._service = self._core.jobs
         self.detail = JobDetail(self._core)
         self.detail.resume_requested.connect(self._resume_from)
+        self.detail.checkpoints_counted.connect(lambda _job, _count: self._update_actions())
         self.detail_holder.addWidget(self.detail)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self._service.job_changed.connect(self._on_job_changed)
@@ -277,12 +279,16 @@ class JobsPane(PaneFrame):
 
     def _update_actions(self) -> None:
         jobs = self.selected_jobs() if self.detail is not None else []
-        allowed = set(actions_for(jobs[0].status)) if len(jobs) == 1 else set()
+        allowed = set(self._actions(jobs[0])) if len(jobs) == 1 else set()
         for key, action in self.actions_by_key.items():
             action.setEnabled(key in allowed)
         self.compare_action.setEnabled(2 <= len(jobs) <= MAX_JOBS)
         self.new_action.setEnabled(self._service is not None)
         self.empty_new_button.setEnabled(self._service is not None)
+
+    def _actions(self, job: Job) -> tuple[str, ...]:
+        counts = self.detail.checkpoint_counts if self.detail is not None else {}
+        return actions_for(job.status, counts.get(job.id))
 
     def _context_menu(self, position) -> None:
         jobs = self.selected_jobs()
@@ -290,7 +296,7 @@ class JobsPane(PaneFrame):
             return
         menu = QMenu(self)
         if len(jobs) == 1:
-            for key in actions_for(jobs[0].status):
+            for key in self._actions(jobs[0]):
                 menu.addAction(self.actions_by_key[key])
             menu.addSeparator()
             menu.addAction("Open run folder", lambda: self._open_folder(jobs[0]))
@@ -298,12 +304,8 @@ class JobsPane(PaneFrame):
             menu.addAction(self.compare_action)
         menu.popup(self.table.viewport().mapToGlobal(position))
 
-    @staticmethod
-    def _open_folder(job: Job) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
-        QDesktopServices.openUrl(QUrl.fromLocalFile(job.run_dir))
+    def _open_folder(self, job: Job) -> None:
+        open_folder(self, Path(job.run_dir))
 
     # -- actions ---------------------------------------------------------------------------
 

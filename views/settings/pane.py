@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -21,6 +20,7 @@ from app.core import AppCore
 from app.settings import SECTION_TITLES, Option
 from views.settings.accounts import AccountsBox
 from views.settings.editors import changed_signal, create_editor, editor_value, set_editor_value
+from views.widgets.open_folder import open_folder
 from views.widgets.pane_frame import PaneFrame
 
 
@@ -74,7 +74,7 @@ class SettingsPane(PaneFrame):
             label.setProperty("role", "muted")
             open_button = QPushButton("Open")
             open_button.clicked.connect(
-                lambda _c=False, p=path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(p)))
+                lambda _c=False, p=path: open_folder(self, Path(p))
             )
             row = QHBoxLayout()
             row.addWidget(label, 1)

@@ -81,7 +81,12 @@ class HyperparametersPage(SpecPage):
         self.checkpoint_every.setRange(0, 10_000_000)
         self.checkpoint_every.setSpecialValueText("at the end and on stop")
         self.checkpointing = QCheckBox("Gradient checkpointing (less memory, ~30 % slower)")
-        advanced = QFormLayout(self.advanced)
+        # The rows live in one container that is shown or hidden whole: setVisible on each
+        # child maps a combo box's popup as a stray top-level window.
+        self.advanced_rows = QWidget()
+        self.advanced_rows.setVisible(False)
+        QVBoxLayout(self.advanced).addWidget(self.advanced_rows)
+        advanced = QFormLayout(self.advanced_rows)
         advanced.addRow("Gradient accumulation", self.accumulation)
         advanced.addRow("Weight decay", self.weight_decay)
         advanced.addRow("Warm-up (fraction)", self.warmup)
@@ -91,9 +96,7 @@ class HyperparametersPage(SpecPage):
         advanced.addRow("Evaluate every (steps)", self.eval_every)
         advanced.addRow("Checkpoint every (steps)", self.checkpoint_every)
         advanced.addRow(self.checkpointing)
-        self.advanced.toggled.connect(
-            lambda on: [w.setVisible(on) for w in self.advanced.findChildren(QWidget)]
-        )
+        self.advanced.toggled.connect(self.advanced_rows.setVisible)
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #e03131")
         self.learning_rate.textChanged.connect(self._check)
@@ -144,8 +147,7 @@ class HyperparametersPage(SpecPage):
         self.eval_every.setValue(int(hyper.get("eval_every", 0)))
         self.checkpoint_every.setValue(int(hyper.get("checkpoint_every", 0)))
         self.checkpointing.setChecked(bool(hyper.get("gradient_checkpointing", False)))
-        for widget in self.advanced.findChildren(QWidget):
-            widget.setVisible(self.advanced.isChecked())
+        self.advanced_rows.setVisible(self.advanced.isChecked())
         self._check()
 
     def store(self, spec: dict[str, Any]) -> None:

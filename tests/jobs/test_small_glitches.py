@@ -1,0 +1,45 @@
+"""Small things a new user tripped over in the Jobs pane (issue #14, item 7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.jobs.actions import actions_for
+from app.jobs.states import JobStatus
+from views.jobs.wizard_pages.hyper_page import HyperparametersPage
+from views.widgets import open_folder as open_folder_module
+
+
+def test_a_job_without_a_checkpoint_is_not_offered_a_resume_from_one() -> None:
+    assert "resume_from" in actions_for(JobStatus.FAILED)  # not counted yet
+    assert "resume_from" in actions_for(JobStatus.FAILED, 2)
+    assert "resume_from" not in actions_for(JobStatus.FAILED, 0)
+    assert "retry" in actions_for(JobStatus.FAILED, 0)
+
+
+def test_ticking_advanced_maps_no_stray_windows(qtbot) -> None:
+    page = HyperparametersPage()
+    qtbot.addWidget(page)
+    page.load({"recipe": "text_classification", "method": "full", "hyperparameters": {}})
+    page.show()
+    before = {w for w in QApplication.topLevelWidgets() if w.isVisible()}
+    page.advanced.setChecked(True)
+    assert page.advanced_rows.isVisible() and page.scheduler.isVisible()
+    after = {w for w in QApplication.topLevelWidgets() if w.isVisible()}
+    assert after == before  # the combo boxes' popups stay unmapped
+    page.advanced.setChecked(False)
+    assert not page.scheduler.isVisible()
+
+
+def test_open_folder_without_a_file_manager_says_where_it_is(qtbot, monkeypatch, tmp_path):
+    """No file manager exists on this machine's offscreen desktop: the URL handler is
+    stood in for by one that fails, as QDesktopServices does there."""
+    shown: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda _url: False)
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: shown.append(text))
+    assert not open_folder_module.open_folder(None, Path(tmp_path))
+    assert str(tmp_path) in shown[0]
+    assert QGuiApplication.clipboard().text() == str(tmp_path)
