@@ -101,6 +101,9 @@ class JobService(QObject):
         self.limits = limits or Limits()
         self._supervisors: dict[str, EngineSupervisor] = {}
         self._cancelling: set[str] = set()
+        self.stopping: set[str] = set()
+        """Jobs asked to stop with a checkpoint that have not ended yet (seconds, until the
+        step in progress ends): the table says "stopping…" meanwhile."""
         self._samples: dict[str, dict[str, Any]] = {}
         self.backlogs: dict[str, int] = {}
         """Job id → events still to read, for jobs catching up with a backlog."""
@@ -351,6 +354,7 @@ class JobService(QObject):
             # later, not now: this runs inside the supervisor's own signal.
             supervisor.deleteLater()
         self._samples.pop(job_id, None)  # a finished job's first batch is read from its file
+        self.stopping.discard(job_id)
         if self.backlogs.pop(job_id, None):
             self.catching_up.emit(job_id, 0)
         if job_id in self._cancelling:
@@ -399,6 +403,8 @@ class JobService(QObject):
     def stop(self, job_id: str) -> None:
         """Checkpoint and stop; the job can be resumed later."""
         self._supervisor(job_id).stop()
+        self.stopping.add(job_id)
+        self.job_changed.emit(job_id)
 
     def cancel(self, job_id: str) -> None:
         job = self.store.get(job_id)

@@ -143,7 +143,10 @@ def test_pause_resume_stop_and_resume_from_checkpoint_from_the_pane(pane, core, 
     qtbot.waitUntil(lambda: _status_in_table(pane, job.id) == JobStatus.RUNNING, timeout=30_000)
     qtbot.waitUntil(lambda: actions["stop"].isEnabled(), timeout=5_000)
     actions["stop"].trigger()
+    # Until the step in progress ends and the checkpoint is written, the row says so.
+    assert pane.jobs.index(pane.jobs.find(job.id), 1).data() == "stopping…"
     qtbot.waitUntil(lambda: _status_in_table(pane, job.id) == JobStatus.STOPPED, timeout=60_000)
+    assert pane.jobs.index(pane.jobs.find(job.id), 1).data() == "stopped"
     stopped_at = core.jobs.store.get(job.id).last_step
     # The checkpoints tab lists the stop's checkpoint; "resume from here" queues it again.
     pane.detail.tabs.setCurrentIndex(3)

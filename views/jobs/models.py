@@ -114,6 +114,8 @@ class JobTableModel(RowTableModel[Job]):
         """Queued job id → its place in the queue (1: starts next), as the scheduler sees it."""
         self._backlogs: dict[str, int] = {}
         """Job id → events still being read after a restart ("catching up")."""
+        self.stopping: set[str] = set()
+        """Jobs stopping with a checkpoint (the job service's set, shared)."""
 
     def set_backlog(self, job_id: str, count: int) -> None:
         if count:
@@ -206,6 +208,8 @@ class JobTableModel(RowTableModel[Job]):
             place = self._places.get(job.id)
             if job.status == JobStatus.QUEUED and place is not None:
                 return f"queued #{place}"
+            if job.id in self.stopping and job.status in (JobStatus.RUNNING, JobStatus.PAUSED):
+                return "stopping…"
             backlog = self._backlogs.get(job.id)
             if backlog:
                 return f"{job.status} · catching up {backlog:,} events"

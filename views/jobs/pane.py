@@ -149,6 +149,12 @@ class JobsPane(PaneFrame):
         self.stack = QStackedWidget()
         self.stack.addWidget(self._empty_state())
         self.stack.addWidget(splitter)
+        # Until the database is open and the jobs are read, say so: "No jobs yet" would be
+        # a wrong answer for the seconds a large database takes.
+        self.loading = EmptyState("Opening your jobs…", "Reading the job database.")
+        self.loading.setObjectName("jobs-loading")
+        self.stack.addWidget(self.loading)
+        self.stack.setCurrentWidget(self.loading)
         self.body.addWidget(self.stack, 1)
 
         self._refresh_timer = QTimer(self, interval=REFRESH_MS, singleShot=True)
@@ -183,6 +189,7 @@ class JobsPane(PaneFrame):
         self.detail_holder.addWidget(self.detail)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self._service.job_changed.connect(self._on_job_changed)
+        self.jobs.stopping = self._service.stopping
         self._service.catching_up.connect(self.jobs.set_backlog)
         for job_id, count in self._service.backlogs.items():
             self.jobs.set_backlog(job_id, count)
