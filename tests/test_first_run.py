@@ -61,6 +61,9 @@ def test_from_try_a_sample_through_the_wizard_defaults_to_a_model_that_learned(
     with qtbot.waitSignal(wizard.submitted, timeout=20_000) as submitted:
         wizard.button(QWizard.WizardButton.FinishButton).click()
     job_id = submitted.args[0].id
+    last_used = datasets.datasets.index(0, 5)  # "Last used", refreshed by the submission
+    qtbot.waitUntil(lambda: datasets.datasets.index(0, 5).data() != "never", timeout=10_000)
+    assert last_used.isValid()
 
     def finished() -> bool:
         return core.jobs.store.get(job_id).status not in (

@@ -82,6 +82,8 @@ class JobService(QObject):
     # 13 ms for a chunk of 2,500 events on the GUI thread (measured); an object passes as is.
     events_arrived = Signal(str, object)
     """Job id and a batch of engine events, as parsed (curves and logs follow these live)."""
+    submitted = Signal(str)
+    """A job was queued (its dataset's "last used" changed)."""
     catching_up = Signal(str, int)
     """Job id and about how many of its written events are still being read (0: done)."""
 
@@ -205,6 +207,7 @@ class JobService(QObject):
         if dataset_path:
             self._core.datasets.mark_used(str(dataset_path))
         self.job_changed.emit(job_id)
+        self.submitted.emit(job_id)
         self.schedule()
         return self.store.get(job_id)
 

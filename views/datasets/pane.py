@@ -192,6 +192,8 @@ class DatasetsPane(PaneFrame):
         # Importing needs only the store, not the first list: enable it now.
         self._update_actions()
         self.refresh()
+        # A job submitted from anywhere (the wizard, a terminal) updates "Last used".
+        self._core.jobs.submitted.connect(lambda _job_id: self.refresh())
 
     def refresh(self, select: str | None = None) -> None:
         store = self._store
