@@ -302,8 +302,12 @@ class MetricsPlot(QWidget):
             self.graphics.setMinimumHeight(PANEL_HEIGHT * (len(self._plots) + 1))
             plot.setMenuEnabled(False)
             # No grid: pyqtgraph paints grid lines through the axes, the most costly part of a pan.
-            # Top right: curves start at the left, where the legend would cover them.
-            self._style_legend(plot.addLegend(offset=(-8, 4)))
+            # In the title row, right-aligned and in one line: inside the plot a legend covers
+            # the start of the curves (left) or a final evaluation's point (right).
+            legend = plot.addLegend(colCount=4)
+            legend.setParentItem(plot)
+            legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-6, 0))
+            self._style_legend(legend)
             plot.setLabel("bottom", self.x_label)
             plot.setLogMode(False, self.log_scale.isChecked())
             first = next(iter(self._plots.values()), None)
