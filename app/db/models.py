@@ -81,6 +81,10 @@ class JobRow(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     """The engine's final evaluation and its baseline: {"final": {…}, "baseline": {…}}."""
+    run_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    """Time spent running, over every run of the job (paused and queued time left out)."""
+    run_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When the current run started (null unless running)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

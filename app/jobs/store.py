@@ -6,10 +6,11 @@ and stores the change with its time and reason in the same transaction.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,6 +46,20 @@ class Job:
     finished_at: datetime | None
     result: dict[str, Any] | None = None
     """{"final": the last evaluation, "baseline": what learning nothing scores}."""
+    run_seconds: float = 0.0
+    run_since: datetime | None = None
+
+    def run_time(self, now: float | None = None) -> float | None:
+        """Seconds spent running, over every run (a resume adds to it; paused and queued
+        time do not count); None before the first start."""
+        if self.started_at is None:
+            return None
+        since = self.run_since
+        if since is None:
+            return self.run_seconds
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return self.run_seconds + max(0.0, (now or time.time()) - since.timestamp())
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ def _job(row: JobRow) -> Job:
         row.started_at,
         row.finished_at,
         row.result,
+        row.run_seconds or 0.0,
+        row.run_since,
     )
 
 
@@ -185,12 +202,20 @@ class JobStore:
             session.add(
                 JobTransitionRow(job_id=job_id, from_status=row.status, to_status=to, reason=reason)
             )
-            row.status = to
             now = utcnow()
+            if row.run_since is not None and to != JobStatus.RUNNING:
+                since = row.run_since.replace(tzinfo=row.run_since.tzinfo or UTC)
+                row.run_seconds = (row.run_seconds or 0.0) + (now - since).total_seconds()
+                row.run_since = None
+            if to == JobStatus.RUNNING and row.run_since is None:
+                row.run_since = now
+            row.status = to
             if to == JobStatus.RUNNING and row.started_at is None:
                 row.started_at = now
             if to in FINISHED:
                 row.finished_at = now
+            elif to == JobStatus.QUEUED:
+                row.finished_at = None  # queued again (a resume): not finished any more
             for name, value in fields.items():
                 setattr(row, name, value)
             session.flush()

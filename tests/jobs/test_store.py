@@ -70,3 +70,36 @@ def test_queue_order_follows_reordering(store, paths) -> None:
     assert [store.get(i).queue_position for i in ids] == [1, 2, 3]
     store.reorder([ids[2], ids[0], ids[1]])
     assert [store.get(i).queue_position for i in ids] == [2, 3, 1]
+
+
+def test_duration_counts_running_time_over_every_run_and_never_paused_time(
+    store, paths, monkeypatch
+) -> None:
+    """The clock is set by the test (the store's `utcnow`), so the seconds are exact."""
+    from datetime import UTC, datetime, timedelta
+
+    import app.jobs.store as store_module
+
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    clock = {"now": start}
+    monkeypatch.setattr(store_module, "utcnow", lambda: clock["now"])
+
+    def at(seconds: int, status: JobStatus) -> None:
+        clock["now"] = start + timedelta(seconds=seconds)
+        store.transition(job.id, status, "test")
+
+    job = store.create({"recipe": "x"}, run_dir=str(paths.runs / "j"), name="timed")
+    at(0, JobStatus.QUEUED)
+    assert store.get(job.id).run_time() is None  # not started yet
+    at(5, JobStatus.RUNNING)
+    at(15, JobStatus.PAUSED)  # 10 s running
+    at(100, JobStatus.RUNNING)  # 85 s paused: not counted
+    at(110, JobStatus.STOPPED)  # 10 s more
+    assert store.get(job.id).run_time() == 20
+    at(300, JobStatus.QUEUED)  # resume from a checkpoint
+    assert store.get(job.id).finished_at is None
+    at(400, JobStatus.RUNNING)
+    running = store.get(job.id)
+    assert running.run_time(now=(start + timedelta(seconds=407)).timestamp()) == 27
+    at(410, JobStatus.COMPLETED)
+    assert store.get(job.id).run_time() == 30

@@ -3,7 +3,6 @@ filter by status and search by name."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,8 @@ def duration(seconds: float | None) -> str:
 
 
 def elapsed(job: Job, now: float | None = None) -> float | None:
-    started = _utc(job.started_at)
-    if started is None:
-        return None
-    finished = _utc(job.finished_at)
-    end = finished.timestamp() if finished else (now or time.time())
-    return end - started.timestamp()
+    """Running time (JobStore keeps it: resumes add to it, pauses do not count)."""
+    return job.run_time(now)
 
 
 def eta(job: Job, now: float | None = None) -> float | None:
