@@ -43,3 +43,30 @@ def test_open_folder_without_a_file_manager_says_where_it_is(qtbot, monkeypatch,
     assert not open_folder_module.open_folder(None, Path(tmp_path))
     assert str(tmp_path) in shown[0]
     assert QGuiApplication.clipboard().text() == str(tmp_path)
+
+
+def test_progress_on_a_selected_row_is_drawn_in_the_highlighted_text_colour(qtbot) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    from views.jobs.models import ProgressRole
+    from views.jobs.table_view import ProgressDelegate
+
+    model = QStandardItemModel(1, 1)
+    item = QStandardItem()
+    item.setData(1.0, ProgressRole)
+    model.setItem(0, 0, item)
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, 120, 30)
+    option.state = QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_Enabled
+    palette = QPalette()
+    palette.setColor(QPalette.ColorRole.Highlight, "#e4572e")
+    palette.setColor(QPalette.ColorRole.HighlightedText, "#ffffff")
+    option.palette = palette
+    image = QImage(120, 30, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    ProgressDelegate().paint(painter, option, model.index(0, 0))
+    painter.end()
+    chunk = image.pixelColor(12, 15)  # inside the bar, left of the text
+    assert chunk.name() == "#ffffff"  # not the highlight it would vanish into
