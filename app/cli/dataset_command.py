@@ -226,7 +226,7 @@ def _show(args: argparse.Namespace) -> int:
         if "labels" in version.stats:
             labels = ", ".join(f"{v}: {c:,}" for v, c in version.stats["labels"][:10])
             print(f"  labels   {labels}")
-        if "text_lengths" in version.stats:
+        if "text_lengths" in version.stats and not version.stats.get("images"):
             lengths = version.stats["text_lengths"]
             print(
                 f"  length   {version.stats['text_column']}: {lengths.get('min')}…"

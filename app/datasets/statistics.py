@@ -136,10 +136,13 @@ def length_histogram(column: pa.ChunkedArray) -> dict[str, Any]:
     }
 
 
-def compute(table: pa.Table, *, labels: str | None = None, text: str | None = None) -> dict:
+def compute(
+    table: pa.Table, *, labels: str | None = None, text: str | None = None, kind: str = "table"
+) -> dict:
+    """`kind` "images": the string columns are file paths, whose lengths mean nothing."""
     sample = _sample_indices(table.num_rows)
     labels = labels or label_column(table)
-    text = text or text_column(table, sample)
+    text = text or (None if kind == "images" else text_column(table, sample))
     stats: dict[str, Any] = {
         "rows": table.num_rows,
         "columns": {name: column_summary(table[name], sample) for name in table.column_names},

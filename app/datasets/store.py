@@ -168,7 +168,7 @@ class DatasetStore:
         # Arrow releases the GIL: writing and statistics run side by side.
         with ThreadPoolExecutor(1, thread_name_prefix="parquet-writer") as pool:
             written = pool.submit(write_table, table, version_dir / DATA_FILE)
-            stats = statistics.compute(table)
+            stats = statistics.compute(table, kind=kind)
             sha256, size = written.result()
         if kind == "images":
             sha256, size = folder_checksum(version_dir)

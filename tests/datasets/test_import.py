@@ -163,6 +163,7 @@ def test_image_folder_labels_from_subfolders_and_exif_rotation(store, tmp_path):
     assert {r["label"] for r in rows.values()} == {"cat", "dog"}
     assert all((version.path / image).exists() for image in rows)
     assert version.stats["images"]["width"]["max"] == 8
+    assert "text_lengths" not in version.stats  # file paths: their lengths mean nothing
     assert any("rotated" in note for note in version.notes)
 
 

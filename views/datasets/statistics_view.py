@@ -111,7 +111,7 @@ class StatisticsView(QWidget):
                 f"images {width['min']}–{width['max']} × {height['min']}–{height['max']} px "
                 f"(median {width['median']:.0f} × {height['median']:.0f})"
             )
-        if stats.get("text_lengths", {}).get("counts"):
+        if _text_lengths(stats).get("counts"):
             lengths = stats["text_lengths"]
             parts.append(
                 f"{stats['text_column']!r}: {lengths['min']:,}–{lengths['max']:,} characters, "
@@ -142,7 +142,7 @@ class StatisticsView(QWidget):
     def _plot_lengths(self, stats: dict[str, Any]) -> None:
         plot = self.lengths_plot
         plot.clear()
-        lengths = stats.get("text_lengths") or {}
+        lengths = _text_lengths(stats)
         counts, edges = lengths.get("counts") or [], lengths.get("edges") or []
         self.lengths_box.setVisible(bool(counts))
         if not counts:
@@ -152,3 +152,9 @@ class StatisticsView(QWidget):
             pg.PlotDataItem(edges, counts, stepMode="center", fillLevel=0, brush=BAR, pen=BAR)
         )
         plot.getAxis("bottom").setTicks(None)
+
+
+def _text_lengths(stats: dict[str, Any]) -> dict[str, Any]:
+    """The text-length histogram; none for images, whose string columns are file paths
+    (versions imported before this rule stored one)."""
+    return {} if stats.get("images") else stats.get("text_lengths") or {}
