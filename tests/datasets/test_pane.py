@@ -344,3 +344,24 @@ def test_submitting_a_job_marks_the_dataset_used(core, qtbot, tmp_path):
     )
     assert core.datasets.get("reviews").last_used_at is not None
     core.jobs.shutdown(stop_jobs=True)
+
+
+def test_preview_columns_give_spare_width_to_the_text_that_was_cut(qtbot, tmp_path) -> None:
+    path = tmp_path / "reviews.parquet"
+    long_text = "The battery works perfectly and the screen is bright and sharp. " * 6
+    pq.write_table(
+        pa.table({"text": [long_text] * 20, "label": ["positive"] * 20, "stars": [5] * 20}), path
+    )
+    table = PreviewTable()
+    qtbot.addWidget(table)
+    table.resize(1100, 400)
+    table.show()
+    table.set_source(RowWindow(path))
+    qtbot.waitUntil(lambda: table.model.loaded, timeout=TIMEOUT)
+    header = table.view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(0) > 420, timeout=TIMEOUT)
+    text, stars = header.sectionSize(0), header.sectionSize(2)
+    assert stars <= 100  # a one-digit column stays narrow
+    used = sum(header.sectionSize(c) for c in range(3))
+    assert used <= table.view.viewport().width()  # the cut text got the spare width, no more
+    assert text > header.sectionSize(1)

@@ -220,7 +220,8 @@ class PreviewTable(QWidget):
         vertical.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         horizontal = self.view.horizontalHeader()
         horizontal.setDefaultSectionSize(160)
-        horizontal.setStretchLastSection(True)
+        # Not the last column stretched (a one-digit "stars" took half the table while the
+        # text was cut): spare width goes to the columns whose text was cut (see _fit).
         self.view.installEventFilter(self)
         self.view.viewport().installEventFilter(self)
 
@@ -287,11 +288,23 @@ class PreviewTable(QWidget):
     def _on_page_loaded(self, _offset: int) -> None:
         if self._fit_columns:
             self._fit_columns = False
-            self.view.resizeColumnsToContents()
-            header = self.view.horizontalHeader()
-            for column in range(self.model.columnCount()):
-                header.resizeSection(column, min(max(header.sectionSize(column), 60), MAX_WIDTH))
+            self._fit()
         self._sync_footer()
+
+    def _fit(self) -> None:
+        """Columns as wide as their text, within [60, MAX_WIDTH] px; the width left over
+        is shared by the columns that were cut, so long text shows as much as fits."""
+        self.view.resizeColumnsToContents()
+        header = self.view.horizontalHeader()
+        wanted = [header.sectionSize(c) for c in range(self.model.columnCount())]
+        widths = [min(max(w, 60), MAX_WIDTH) for w in wanted]
+        cut = [c for c, w in enumerate(wanted) if w > MAX_WIDTH]
+        spare = self.view.viewport().width() - sum(widths)
+        if spare > 0 and cut:
+            for column in cut:
+                widths[column] = min(wanted[column], widths[column] + spare // len(cut))
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
 
     def _sync_footer(self, *_args) -> None:
         total = self.model.total_rows
