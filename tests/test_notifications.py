@@ -20,6 +20,28 @@ def test_without_a_tray_a_toast_shows_in_the_window(start_session, paths, qtbot)
     assert presenter.toast.title == "Training finished"
 
 
+
+def test_a_toast_covers_no_data_rows(start_session, paths, qtbot) -> None:
+    """At the bottom it hid a preview's last rows and the thumbnails: it sits over the
+    pane's title row instead."""
+    session = start_session(paths)
+    window = session.window
+    window.resize(1280, 800)
+    window.show()
+    pane = window.show_pane("datasets")
+    session.core.notifications.notify(
+        "Job first model completed",
+        "accuracy 1.000 (majority class 0.300)\nModel: /data/runs/job-1/output",
+        Level.SUCCESS,
+        source="job:1",
+    )
+    toast = session.notifications.toast
+    assert toast.isVisible()
+    body = pane.stack  # the list, preview and statistics below the pane's title row
+    top_left = body.mapTo(window, body.rect().topLeft())
+    assert toast.geometry().bottom() < top_left.y()
+
+
 def test_notifications_off_means_nothing_pops_up(start_session, paths, qtbot) -> None:
     session = start_session(paths)
     session.core.settings.set(NOTIFICATIONS_ENABLED, False)

@@ -34,12 +34,16 @@ _TRAY_ICONS = {
 
 
 class Toast(QFrame):
-    """A transient card in the window's bottom-right corner; a click dismisses it."""
+    """A transient card at the window's top right, over the pane's title row (at the
+    bottom it covered a preview's last rows and the thumbnails); a click dismisses it."""
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.setObjectName("toast")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # Opaque: it lies over the pane's title and subtitle.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAutoFillBackground(True)
         self._title = QLabel()
         self._title.setStyleSheet("font-weight: 600")
         self._message = QLabel()
@@ -65,14 +69,13 @@ class Toast(QFrame):
         self._message.setVisible(bool(notification.message))
         self.adjustSize()
         parent = self.parentWidget()
-        margin = 16
-        status_height = parent.statusBar().height() if isinstance(parent, QMainWindow) else 0
-        self.move(
-            QPoint(
-                parent.width() - self.width() - margin,
-                parent.height() - self.height() - margin - status_height,
-            )
+        margin = 12
+        menu_height = (
+            parent.menuBar().height()
+            if isinstance(parent, QMainWindow) and parent.menuBar().isVisible()
+            else 0
         )
+        self.move(QPoint(parent.width() - self.width() - margin, menu_height + margin // 2))
         self.raise_()
         self.show()
         self._timer.start()

@@ -55,7 +55,7 @@ QListView#sidebar::item:selected { background: palette(highlight);
                                    color: palette(highlighted-text); border: none; }
 QLabel[role="pane-title"] { font-size: 18pt; font-weight: 600; }
 QLabel[role="muted"] { color: palette(placeholder-text); }
-QFrame#toast { border-radius: 8px; background: palette(tool-tip-base);
+QFrame#toast { border-radius: 8px; background: palette(base);
                border: 1px solid palette(mid); }
 """
 
