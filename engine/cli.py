@@ -23,6 +23,7 @@ from engine.protocol import (
     redirect_stray_output,
     secrets_from_environment,
 )
+from engine.run_dirs import SPEC_FILE, NotOurs, claim
 from engine.spec import SpecError, load_spec
 
 
@@ -103,8 +104,22 @@ def main(argv: list[str] | None = None) -> int:
         stdout.flush()
         return EXIT_INVALID_SPEC
 
+    try:
+        # Before anything is written: never into, or over, a folder that is not ours.
+        claim(Path(spec.output_dir), overwrite=spec.overwrite_output)
+    except NotOurs as error:
+        print(f"refused: {error}", file=sys.stderr)
+        stdout.write(
+            encode(
+                make_event(
+                    "failed", kind="config", error=str(error), traceback="", field="output_dir"
+                )
+            )
+            + "\n"
+        )
+        stdout.flush()
+        return EXIT_INVALID_SPEC
     run_dir = spec.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     secrets = secrets_from_environment()
     redactor = None if args.stderr else _send_stderr_to(run_dir / ENGINE_LOG, secrets)
     logging.basicConfig(
@@ -112,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    (run_dir / "spec.json").write_text(json.dumps(spec.to_dict(), indent=2))
+    copy = run_dir / SPEC_FILE
+    if not (copy.exists() and copy.resolve() == args.spec.resolve()):  # never the person's file
+        copy.write_text(json.dumps(spec.to_dict(), indent=2))
     events = EventWriter(run_dir, stdout, secrets)
     control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
 

@@ -182,6 +182,9 @@ class TrainingSpec:
     job_id: str | None = None
     resume_from: str | None = None
     """null, "latest", or a checkpoint folder."""
+    overwrite_output: bool = False
+    """Replace the model an earlier run left in output_dir. A folder SparkTrainer did not
+    write is never replaced, whatever this says."""
 
     def validate(self) -> TrainingSpec:
         if self.recipe not in RECIPES:

@@ -33,6 +33,7 @@ from engine.protocol import (
 )
 from engine.recipes import create_recipe
 from engine.recipes.base import Batch
+from engine.run_dirs import OUTPUT_MARKER, replaceable
 from engine.runtime import (
     autocast,
     is_out_of_memory,
@@ -422,11 +423,14 @@ class Trainer:
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         self.recipe.save_output(self.model, tmp)
+        (tmp / OUTPUT_MARKER).touch()  # ours: a later run with overwrite_output may replace it
         final = {**final, "steps": self.step}
         (tmp / "metrics.json").write_text(
             json.dumps({**final, "baseline": self.baseline}, indent=2)
         )
         if self.output.exists():
+            if not replaceable(self.output):  # checked at start; someone wrote there since
+                raise ConfigError(f"output_dir: {self.output} now holds files that are not ours")
             shutil.rmtree(self.output)
         tmp.rename(self.output)
         self.events.emit(

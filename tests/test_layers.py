@@ -13,6 +13,7 @@ STDLIB_ONLY = (
     "engine/protocol.py",
     "engine/recommended.py",
     "engine/data_columns.py",
+    "engine/run_dirs.py",
 )
 
 

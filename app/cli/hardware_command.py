@@ -93,7 +93,7 @@ def _stop(args: argparse.Namespace) -> int:
     from app.hardware.engines import stop_engine
 
     try:
-        job = stop_engine(args.pid)
+        job = stop_engine(args.pid, data_paths().runs)
     except UserError as error:
         print(error)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import psutil
 
@@ -11,7 +12,7 @@ from app.errors import UserError
 from app.hardware.system import engine_job_id
 
 
-def stop_engine(pid: int) -> str:
+def stop_engine(pid: int, runs: Path) -> str:
     """Ask one of our engines to stop with a checkpoint (SIGTERM, DESIGN.md §3).
 
     Refuses any process that is not a SparkTrainer engine; returns its job id.
@@ -22,7 +23,7 @@ def stop_engine(pid: int) -> str:
         raise UserError(f"Process {pid} has already ended.") from error
     except psutil.AccessDenied as error:
         raise UserError(f"Not allowed to inspect process {pid}.") from error
-    job_id = engine_job_id(cmdline)
+    job_id = engine_job_id(cmdline, runs)
     if job_id is None:
         raise UserError(
             f"Process {pid} is not a SparkTrainer engine; it was left alone.",

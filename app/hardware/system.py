@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -14,27 +13,22 @@ from app.hardware.readings import EngineUsage, SystemReading
 log = logging.getLogger(__name__)
 
 
-def engine_job_id(cmdline: list[str], runs: Path | None = None) -> str | None:
-    """The job an engine command line runs (`… engine run SPEC.json …`), or None; with
-    `runs`, only a spec inside that folder (ours, not another data directory's or user's)."""
+def engine_job_id(cmdline: list[str], runs: Path) -> str | None:
+    """The job an engine command line runs (`… engine run RUNS/JOB_ID/spec.json …`), or
+    None when the spec is not in this data directory's runs folder (someone else's).
+
+    The job id is the run folder's name: nothing on the command line is opened, so a
+    FIFO or /dev/zero named there by another user can neither hang nor exhaust us."""
     for i in range(len(cmdline) - 2):
         if cmdline[i] == "engine" and cmdline[i + 1] == "run":
             spec = Path(cmdline[i + 2])
-            if runs is not None and not _inside(spec, runs):
-                return None
             try:
-                job_id = json.loads(spec.read_text()).get("job_id")
-            except (OSError, ValueError, AttributeError):
-                job_id = None
-            return str(job_id) if job_id else spec.parent.name
+                resolved = spec.parent.resolve(strict=False)
+                inside = resolved.parent == runs.resolve(strict=False)
+            except (OSError, RuntimeError):
+                return None
+            return resolved.name if inside else None
     return None
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except OSError:
-        return False
 
 
 class EngineFinder:

@@ -36,6 +36,7 @@ from engine.protocol import (
     last_event,
 )
 from engine.recommended import with_recommended
+from engine.run_dirs import SPEC_FILE, mark_run_dir
 from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
@@ -245,8 +246,8 @@ class JobService(QObject):
 
     def _launch(self, job: Job, gpus: tuple[int, ...]) -> None:
         run_dir = Path(job.run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        spec_path = run_dir / "spec.json"
+        mark_run_dir(run_dir)  # the engine writes only into run directories that are ours
+        spec_path = run_dir / SPEC_FILE
         spec_path.write_text(json.dumps(job.spec, indent=2))
         needed = ["huggingface"] if job.spec.get("model", {}).get("source") == "hub" else []
         # Secrets reach the engine through its environment only: never argv, files or the DB.

@@ -4,6 +4,7 @@ sampler thread, the bounded history, the inventory, alerts and checkpoint cleanu
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QThread
@@ -178,8 +179,17 @@ def test_engine_command_lines_map_to_their_job(tmp_path) -> None:
     run = tmp_path / "runs" / "job-42"
     run.mkdir(parents=True)
     (run / "spec.json").write_text(json.dumps({"job_id": "job-42"}))
-    assert engine_job_id(["python", "main.py", "engine", "run", str(run / "spec.json")]) == "job-42"
-    assert engine_job_id(["python", "main.py", "--smoke-test"]) is None
+    runs = tmp_path / "runs"
+    assert engine_job_id(["python", "main.py", "engine", "run", str(run / "spec.json")], runs) == (
+        "job-42"
+    )
+    assert engine_job_id(["python", "main.py", "--smoke-test"], runs) is None
+    # Someone else's "engine" naming a FIFO or /dev/zero: nothing is opened, nothing listed.
+    fifo = tmp_path / "trap" / "spec.json"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    assert engine_job_id(["python", "x", "engine", "run", str(fifo)], runs) is None
+    assert engine_job_id(["python", "x", "engine", "run", "/dev/zero"], runs) is None
 
 
 def test_only_our_engines_are_listed_and_each_once(tmp_path) -> None:

@@ -231,7 +231,7 @@ class HardwarePane(PaneFrame):
         from app.hardware.engines import stop_engine
 
         try:
-            stop_engine(pid)
+            stop_engine(pid, self._core.paths.runs)
         except UserError as error:
             show_user_error(self, error)
 

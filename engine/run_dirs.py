@@ -1,0 +1,80 @@
+"""Which folders are ours to write in and to replace: the engine never deletes or
+overwrites anything it did not create.
+
+A run directory (the parent of `output_dir`) is ours when it holds our marker file, or
+holds nothing but the files a run writes (runs made before the marker existed). An
+output folder is ours when it holds its own marker, which is written with the model.
+Anything else that is not empty is refused before a single file is written.
+
+Standard library only: the app marks the run directories it creates with `mark_run_dir`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.protocol import CHECKPOINTS_DIR, CONTROL_FILE, ENGINE_LOG, EVENTS_FILE
+
+RUN_MARKER = ".sparktrainer-run"
+OUTPUT_MARKER = ".sparktrainer-output"
+SPEC_FILE = "spec.json"
+RUN_FILES = {RUN_MARKER, SPEC_FILE, EVENTS_FILE, CONTROL_FILE, ENGINE_LOG, CHECKPOINTS_DIR}
+"""What a run directory holds besides its output folder and `.tmp-` folders."""
+
+
+class NotOurs(Exception):  # noqa: N818 - reads as what was found
+    """A folder the engine may not write into or replace; the message says which and why."""
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return sorted(entry.name for entry in folder.iterdir())
+    except NotADirectoryError as error:
+        raise NotOurs(f"{folder} is a file, not a folder") from error
+    except FileNotFoundError:
+        return []
+
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def claim(output: Path, *, overwrite: bool) -> None:
+    """Check that a run may write `output` and its parent (the run directory), then mark
+    the run directory as ours. Raises NotOurs, having written nothing, otherwise."""
+    run_dir = output.parent
+    names = _listing(run_dir)
+    if RUN_MARKER not in names:
+        ours = {*RUN_FILES, output.name}
+        foreign = [n for n in names if n not in ours and not n.startswith(".tmp-")]
+        if foreign:
+            raise NotOurs(
+                f"output_dir: {run_dir} already holds files that are not a SparkTrainer run "
+                f"({_named(foreign)}); the engine writes its log, events and checkpoints "
+                "beside output_dir, so choose a new or empty folder"
+            )
+    inside = _listing(output)
+    if inside:
+        if OUTPUT_MARKER not in inside:
+            raise NotOurs(
+                f"output_dir: {output} already holds files SparkTrainer did not write "
+                f"({_named(inside)}); they are never overwritten: choose a new or empty folder"
+            )
+        if not overwrite:
+            raise NotOurs(
+                f"output_dir: {output} holds the model of an earlier run; set "
+                '"overwrite_output": true to replace it, or choose another folder'
+            )
+    mark_run_dir(run_dir)
+
+
+def mark_run_dir(run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RUN_MARKER).touch()
+
+
+def replaceable(output: Path) -> bool:
+    """An output folder the engine may remove to put a new model in its place."""
+    return not output.exists() or (output / OUTPUT_MARKER).exists()
+
