@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.terminal import shown
 from app.datasets.samples import SAMPLES
 from app.errors import UserError
 from app.paths import data_paths
@@ -133,7 +134,7 @@ def _import(args: argparse.Namespace) -> int:
         if terminal:
             sys.stderr.write("\r" + " " * 70 + "\r")
         print(
-            f"Imported {version.dataset_name} v{version.number}: {version.rows:,} rows, "
+            f"Imported {shown(version.dataset_name)} v{version.number}: {version.rows:,} rows, "
             f"{len(version.schema)} columns, {_size(version.bytes)}, sha256 {version.sha256[:16]}…"
         )
         for note in version.notes:
@@ -147,7 +148,7 @@ def _sample(args: argparse.Namespace) -> int:
     from app.datasets.samples import import_sample
 
     version = import_sample(_store(), args.key)
-    print(f"Imported {version.dataset_name}: {version.rows:,} rows")
+    print(f"Imported {shown(version.dataset_name)}: {version.rows:,} rows")
     return 0
 
 
@@ -182,7 +183,7 @@ def _list(args: argparse.Namespace) -> int:
             used = f"{d.last_used_at:%Y-%m-%d %H:%M}" if d.last_used_at else "never"
             version = f"{d.current_version}/{d.versions}"
             size = _size(d.current.bytes)
-            print(f"{d.name:<30} {version:>7} {d.current.rows:>12,} {size:>10}  {used}")
+            print(f"{shown(d.name):<30} {version:>7} {d.current.rows:>12,} {size:>10}  {used}")
         return 0
 
     return action()
@@ -207,7 +208,7 @@ def _show(args: argparse.Namespace) -> int:
             }
             print(json.dumps(data, indent=2, default=str))
             return 0
-        print(f"{version.dataset_name} v{version.number} ({version.kind})")
+        print(f"{shown(version.dataset_name)} v{version.number} ({version.kind})")
         print(f"  rows     {version.rows:,}    size {_size(version.bytes)}")
         print(f"  sha256   {version.sha256}")
         print(f"  file     {version.data_file}")
@@ -272,7 +273,7 @@ def _split(args: argparse.Namespace) -> int:
         version = _store().split(args.name, fractions, seed=args.seed, stratify=args.stratify)
         counts = {name: count for name, count in version.stats["columns"]["split"]["top"]}
         print(
-            f"{version.dataset_name} v{version.number}: "
+            f"{shown(version.dataset_name)} v{version.number}: "
             + ", ".join(f"{name} {counts.get(name, 0):,}" for name in fractions)
         )
         return 0
@@ -297,7 +298,8 @@ def _filter(args: argparse.Namespace) -> int:
         )
         version = store.filter(args.name, options, base=base.number)
         print(
-            f"{version.dataset_name} v{version.number}: kept {version.rows:,} of {base.rows:,} rows"
+            f"{shown(version.dataset_name)} v{version.number}: "
+            f"kept {version.rows:,} of {base.rows:,} rows"
         )
         return 0
 
@@ -319,7 +321,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _use(args: argparse.Namespace) -> int:
     def action() -> int:
         dataset = _store().set_current(args.name, args.version)
-        print(f"{dataset.name}: version {dataset.current_version} is current.")
+        print(f"{shown(dataset.name)}: version {dataset.current_version} is current.")
         return 0
 
     return action()
@@ -332,12 +334,14 @@ def _delete(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("Deleting needs --yes when there is no terminal to ask.")
-            answer = input(f"Delete {dataset.name} and its {dataset.versions} version(s)? [y/N] ")
+            answer = input(
+                f"Delete {shown(dataset.name)} and its {dataset.versions} version(s)? [y/N] "
+            )
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing deleted.")
                 return 1
         store.delete(dataset.name)
-        print(f"Deleted {dataset.name}.")
+        print(f"Deleted {shown(dataset.name)}.")
         return 0
 
     return action()

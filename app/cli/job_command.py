@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.terminal import shown
 from app.errors import UserError
 from app.jobs.actions import ACTIONS
 from app.paths import DataPaths, data_paths
@@ -148,7 +149,10 @@ def _submit(args: argparse.Namespace) -> int:
             return 2
         job = reply["job"]
         where = "the running SparkTrainer" if scheduler is None else "this terminal"
-        print(f"Submitted {job['id']} ({job['name']}): {job['status']}, scheduled by {where}.")
+        print(
+            f"Submitted {job['id']} ({shown(job['name'])}): {job['status']}, "
+            f"scheduled by {where}."
+        )
         output = job["output_dir"]
         if dropped.get("output_dir") and dropped["output_dir"] != output:
             print(
@@ -280,7 +284,9 @@ def _delete(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("Deleting needs --yes when there is no terminal to ask.")
-            answer = input(f"Delete job {job.name} and its run directory {job.run_dir}? [y/N] ")
+            answer = input(
+                f"Delete job {shown(job.name)} and its run directory {job.run_dir}? [y/N] "
+            )
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing deleted.")
                 return 1
@@ -318,7 +324,7 @@ def _list(args: argparse.Namespace) -> int:
         for job in jobs:
             step = f"{job.last_step}/{job.total_steps or '?'}"
             gpu = job.assigned_gpus or "-"
-            print(f"{job.id:<28} {job.status:<10} {step:>11}  {gpu:<5} {job.name}")
+            print(f"{job.id:<28} {job.status:<10} {step:>11}  {gpu:<5} {shown(job.name)}")
         return 0
 
     return action()
@@ -361,7 +367,7 @@ def _show(args: argparse.Namespace) -> int:
             }
             print(json.dumps(data, indent=2, default=str))
             return 0
-        print(f"{job.id}  {job.name}")
+        print(f"{job.id}  {shown(job.name)}")
         kind = f" ({job.failure_kind})" if job.failure_kind else ""
         print(f"  status      {job.status}{kind}")
         print(f"  progress    step {job.last_step} of {job.total_steps or '?'}")
