@@ -52,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("destination", type=Path)
     export.add_argument("--format", choices=("csv", "jsonl", "parquet"), required=True)
     export.add_argument("--version", type=int)
+    export.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="CSV: write cells that start with = + - @ as they are (by default they get a "
+        "leading ' so a spreadsheet shows them instead of running them)",
+    )
     export.set_defaults(func=_export)
 
     split = actions.add_parser("split", help="a new version with a train/validation/test column")
@@ -259,7 +265,13 @@ def _versions(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     def action() -> int:
-        path = _store().export(args.name, args.destination, args.format, args.version)
+        path = _store().export(
+            args.name,
+            args.destination,
+            args.format,
+            args.version,
+            keep_formulas=args.keep_formulas,
+        )
         print(f"Wrote {path}")
         return 0
 

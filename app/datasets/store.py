@@ -418,7 +418,18 @@ class DatasetStore:
 
     # -- export ----------------------------------------------------------------------------
 
-    def export(self, name: str, destination: Path, fmt: str, number: int | None = None) -> Path:
+    def export(
+        self,
+        name: str,
+        destination: Path,
+        fmt: str,
+        number: int | None = None,
+        *,
+        keep_formulas: bool = False,
+    ) -> Path:
+        """Write a version as CSV, JSONL or Parquet. In CSV, a text cell a spreadsheet
+        would run as a formula (=, +, -, @, tab, CR first) gets a leading ' unless
+        `keep_formulas` (the data is untouched; only the exported copy)."""
         version = self.version(name, number)
         table = self.read(version)
         destination = Path(destination)
@@ -431,7 +442,7 @@ class DatasetStore:
             elif fmt == "csv":
                 from pyarrow import csv
 
-                csv.write_csv(table, partial)
+                csv.write_csv(table if keep_formulas else neutralise_formulas(table), partial)
             elif fmt == "jsonl":
                 with partial.open("w", encoding="utf-8") as out:
                     for batch in table.to_batches(10_000):
@@ -443,6 +454,30 @@ class DatasetStore:
         finally:
             partial.unlink(missing_ok=True)
         return destination
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """Text cells that a spreadsheet would evaluate (OWASP's CSV injection list), with a
+    leading apostrophe; a plain negative number such as -3.5 is left alone."""
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            columns.append(column)
+            continue
+        risky = pc.or_(
+            pc.match_substring_regex(column, r"^[=+@\t\r]"),
+            pc.and_(
+                pc.starts_with(column, "-"),
+                pc.invert(
+                    pc.match_substring_regex(column, r"^-[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$")
+                ),
+            ),
+        )
+        quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, "")
+        columns.append(pc.if_else(pc.fill_null(risky, False), quoted, column))
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _default_name(source: Path) -> str:

@@ -117,3 +117,31 @@ def test_the_command_line_drops_labels_and_imports_samples(tmp_path):
     sample = run_main("dataset", "sample", "instructions")
     assert sample.returncode == 0, sample.stderr
     assert "Imported Instructions: 400 rows" in sample.stdout
+
+
+def test_csv_export_neutralises_spreadsheet_formulas_unless_asked_to_keep_them(store, tmp_path):
+    import csv
+
+    cells = [
+        "=HYPERLINK(\"http://evil\",\"click\")",
+        "+cmd|' /C calc'!A0",
+        "@SUM(A1:A9)",
+        "-1+cmd|' /C calc'!A0",
+        "\t=1+1",
+        "-3.5",
+        "plain text",
+    ]
+    source = tmp_path / "cells.jsonl"
+    source.write_text("".join(json.dumps({"text": c, "n": i}) + "\n" for i, c in enumerate(cells)))
+    store.import_path(source, "cells")
+
+    def exported(**options) -> list[str]:
+        path = store.export("cells", tmp_path / "out.csv", "csv", **options)
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [row["text"] for row in csv.DictReader(handle)]
+
+    safe = exported()
+    assert safe[:5] == ["'" + c for c in cells[:5]]
+    assert safe[5:] == ["-3.5", "plain text"]  # a number and plain text stay as they are
+    assert exported(keep_formulas=True) == cells
+    assert store.read(store.version("cells")).column("text").to_pylist() == cells  # untouched

@@ -49,6 +49,7 @@ from views.widgets.pane_frame import EmptyState, PaneFrame
 
 EXPORT_FORMATS = {
     "CSV (*.csv)": "csv",
+    "CSV keeping spreadsheet formulas (*.csv)": "csv-formulas",
     "JSON Lines (*.jsonl)": "jsonl",
     "Parquet (*.parquet)": "parquet",
 }
@@ -397,16 +398,19 @@ class DatasetsPane(PaneFrame):
         if not path:
             return
         fmt = EXPORT_FORMATS.get(chosen) or Path(path).suffix.lstrip(".") or "csv"
-        self.export_to(Path(path), fmt)
+        keep = fmt == "csv-formulas"
+        self.export_to(Path(path), "csv" if keep else fmt, keep_formulas=keep)
 
-    def export_to(self, destination: Path, fmt: str) -> None:
+    def export_to(self, destination: Path, fmt: str, *, keep_formulas: bool = False) -> None:
         dataset, store = self.selected_dataset(), self._store
         if dataset is None or store is None:
             return
         number = (self._version or dataset.current).number
         self._run(
             f"Exporting {dataset.name} v{number}…",
-            lambda _s: store.export(dataset.id, destination, fmt, number),
+            lambda _s: store.export(
+                dataset.id, destination, fmt, number, keep_formulas=keep_formulas
+            ),
             lambda path: self._core.notifications.notify(
                 f"Exported {dataset.name}", str(path), source="datasets"
             ),
