@@ -12,6 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if os.name == "posix":
+        # Everything we write (database, logs, datasets, runs, engine logs) is 0600 / 0700:
+        # other local users read none of it. Engines inherit it.
+        os.umask(0o077)
     if argv[:1] == ["engine"]:
         # The engine process: no Qt, no app/ (DESIGN.md §1), so dispatch before anything else.
         from engine.cli import main as engine_main

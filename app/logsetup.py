@@ -26,6 +26,10 @@ def configure_logging(log_file: Path, *, level: int = logging.INFO, stderr: bool
     file_handler.setFormatter(logging.Formatter(_FORMAT))
     file_handler._sparktrainer = True  # type: ignore[attr-defined]
     root.addHandler(file_handler)
+    from app.paths import STARTUP_NOTES
+
+    while STARTUP_NOTES:
+        logging.getLogger("app.paths").warning(STARTUP_NOTES.pop(0))
     if stderr:
         stream = logging.StreamHandler()
         stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

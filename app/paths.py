@@ -62,9 +62,34 @@ class DataPaths:
         return self.root / "instance.lock"
 
     def ensure(self) -> DataPaths:
+        """The folders, private to this user: the root is 0700 (an existing one with wider
+        modes is repaired, and the repair logged), so nothing inside is reachable by
+        other local users whatever its own mode."""
         for folder in (self.root, self.logs, self.datasets, self.runs, self.models):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        make_private(self.root)
         return self
+
+
+PRIVATE_FOLDER = 0o700
+"""The data directory's mode; main.py's umask (077) makes new files 0600."""
+
+
+def make_private(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows: the user's profile folder is private already
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077:
+        folder.chmod(PRIVATE_FOLDER)
+        # Logging is set up after the folders exist (the log is inside): it says this then.
+        STARTUP_NOTES.append(
+            f"The data directory {folder} was readable by other users (mode {mode:o}): "
+            "made it private (700)."
+        )
+
+
+STARTUP_NOTES: list[str] = []
+"""Warnings from before logging was configured; configure_logging writes them."""
 
 
 def data_root() -> Path:

@@ -56,7 +56,7 @@ def _send_stderr_to(log_file: Path, secrets: list[str]) -> threading.Thread | No
     redacts them before they reach the file.
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     sys.stderr.flush()
     if not secrets:
         os.dup2(descriptor, 2)
