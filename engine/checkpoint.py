@@ -1,9 +1,10 @@
 """Checkpoints that a kill at any moment cannot tear.
 
 Each is written into a temporary folder and renamed into place, so a folder
-named `checkpoint-STEP` is always complete. Weights are safetensors; optimizer,
-scheduler and RNG states are tensors and plain data, loaded with
-`weights_only=True` (nothing is ever unpickled).
+named `checkpoint-STEP` is always complete. Nothing is pickled: weights are
+safetensors, and the optimizer, scheduler and RNG states are their tensors in
+safetensors plus the structure around them in JSON. (Checkpoints written before this
+have a `training_state.pt`, still read with `torch.load(weights_only=True)`.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ _TEST_PAUSE = float(os.environ.get("SPARKTRAINER_ENGINE_TEST_CHECKPOINT_PAUSE", 
 PREFIX = CHECKPOINT_PREFIX
 TMP_PREFIX = ".tmp-"
 WEIGHTS = "model.safetensors"
-STATE = "training_state.pt"
+STATE_TENSORS = "training_state.safetensors"
+STATE_STRUCTURE = "training_state.json"
+LEGACY_STATE = "training_state.pt"
 PROGRESS = CHECKPOINT_PROGRESS
 
 
@@ -91,7 +94,10 @@ def save(
     save_file(weights, str(tmp / WEIGHTS))
     if _TEST_PAUSE:
         time.sleep(_TEST_PAUSE)  # lets a test kill the process in the middle of a save
-    torch.save(state, tmp / STATE)
+    tensors: dict[str, torch.Tensor] = {}
+    structure = _flatten(state, tensors)
+    save_file(tensors, str(tmp / STATE_TENSORS))
+    (tmp / STATE_STRUCTURE).write_text(json.dumps(structure))
     (tmp / PROGRESS).write_text(json.dumps(progress, indent=2))
     _fsync_tree(tmp)
     if final.exists():  # the same step saved again (stop right after a periodic save)
@@ -125,6 +131,41 @@ def _prune(root: Path, keep: int) -> None:
 
 def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]]:
     weights = load_file(str(path / WEIGHTS))
-    state = torch.load(path / STATE, weights_only=True)
+    if (path / STATE_STRUCTURE).exists():
+        tensors = load_file(str(path / STATE_TENSORS))
+        state = _unflatten(json.loads((path / STATE_STRUCTURE).read_text()), tensors)
+    else:
+        state = torch.load(path / LEGACY_STATE, weights_only=True)
     progress = json.loads((path / PROGRESS).read_text())
     return weights, state, progress
+
+
+def _flatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """JSON for a tree of dicts, lists, tuples, numbers, strings and tensors; each tensor
+    goes to `tensors` under a generated name. Dict keys keep their type (the optimizer's
+    are parameter indices) and tuples stay tuples (Python's RNG state needs them)."""
+    if isinstance(value, torch.Tensor):
+        name = f"t{len(tensors)}"
+        tensors[name] = value.detach().cpu().contiguous()
+        return {"tensor": name}
+    if isinstance(value, dict):
+        return {"dict": [[_flatten(k, tensors), _flatten(v, tensors)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"tuple": [_flatten(item, tensors) for item in value]}
+    if isinstance(value, list):
+        return [_flatten(item, tensors) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a checkpoint without pickle")
+
+
+def _unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(value, list):
+        return [_unflatten(item, tensors) for item in value]
+    if isinstance(value, dict):
+        if "tensor" in value:
+            return tensors[value["tensor"]]
+        if "tuple" in value:
+            return tuple(_unflatten(item, tensors) for item in value["tuple"])
+        return {_unflatten(k, tensors): _unflatten(v, tensors) for k, v in value["dict"]}
+    return value

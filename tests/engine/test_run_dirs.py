@@ -78,3 +78,37 @@ def test_a_model_of_ours_is_replaced_only_when_the_spec_says_so(tmp_path, data):
     assert replaced.returncode == 0, replaced.stderr
     assert (output / OUTPUT_MARKER).exists()
     assert spec_path.read_text() == text  # the spec it was given is not rewritten
+
+
+def test_a_checkpoint_holds_no_pickle_and_restores_the_training_state(tmp_path) -> None:
+    """Optimizer, scheduler, scaler and RNG states round-trip through safetensors + JSON."""
+    import random
+
+    import torch
+
+    from engine import checkpoint
+
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5)
+    state = {
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": torch.amp.GradScaler("cpu", enabled=False).state_dict(),
+        "rng": checkpoint.rng_state(),
+    }
+    folder = checkpoint.save(
+        tmp_path, 1, weights={"w": torch.zeros(2)}, state=state, progress={"step": 1}, keep=2
+    )
+    assert not list(folder.glob("*.pt"))  # nothing to unpickle
+    expected_random = [random.random() for _ in range(3)]
+    _weights, loaded, _progress = checkpoint.load(folder)
+    again = torch.optim.AdamW(torch.nn.Linear(4, 2).parameters(), lr=1e-3)
+    again.load_state_dict(loaded["optimizer"])
+    for key, value in optimizer.state_dict()["state"][0].items():
+        assert torch.equal(again.state_dict()["state"][0][key], value)
+    assert loaded["scheduler"] == scheduler.state_dict()
+    checkpoint.set_rng_state(loaded["rng"])
+    assert [random.random() for _ in range(3)] == expected_random
