@@ -34,6 +34,7 @@ from typing import Any
 import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from app.jobs.engine_env import engine_environment
 from app.tasks import TaskState, run_task
 from engine.protocol import (
     CONTROL_FILE,
@@ -175,7 +176,9 @@ class EngineSupervisor(QObject):
     ) -> None:
         """Launch the engine; `started` follows with its pid, or `ended` if it cannot start."""
         process = self.process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
+        env = QProcessEnvironment()  # a clean one: nothing of the shell's but what runs it
+        for key, value in engine_environment(os.environ).items():
+            env.insert(key, value)
         env.insert("PYTHONUNBUFFERED", "1")
         # "" hides every GPU: a CPU job must not grab one by accident.
         env.insert("CUDA_VISIBLE_DEVICES", cuda_visible_devices or "")
