@@ -50,7 +50,11 @@ def _service() -> CredentialService:
                 "for its passphrase.",
                 f"Run the command in a terminal, or set {PASSPHRASE_ENV} for it.",
             )
-        service.unlock(getpass.getpass(prompt))
+        passphrase = getpass.getpass(prompt)
+        confirmation = (
+            None if service.file_store_exists else getpass.getpass("The same passphrase again: ")
+        )
+        service.unlock(passphrase, confirmation)
     return service
 
 

@@ -13,8 +13,24 @@ from pathlib import Path
 
 from app.errors import UserError
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+"""The cost of a new (or upgraded) store: 2^17 × 8 is 128 MiB and about 0.4 s per unlock."""
 FORMAT = "sparktrainer-secrets/1"
+MIN_PASSPHRASE = 10
+
+
+def check_new_passphrase(passphrase: str, confirmation: str | None) -> None:
+    """A new store's passphrase: long enough, and typed the same twice."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise UserError(
+            f"The passphrase is {len(passphrase)} characters long; a new secret store needs "
+            f"at least {MIN_PASSPHRASE}.",
+            "A few unrelated words make a passphrase that is long and easy to remember.",
+        )
+    if confirmation != passphrase:
+        raise UserError(
+            "The two passphrases differ; nothing was created.", "Type the same one twice."
+        )
 
 
 def _b64(data: bytes) -> str:
@@ -32,6 +48,8 @@ class EncryptedFileStore:
         self.path = path
         self._key: bytes | None = None
         self._salt: bytes | None = None
+        self._kdf: tuple[int, int, int] = (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        """The scrypt parameters the key was derived with: what _write records."""
         self._secrets: dict[str, str] = {}
 
     @property
@@ -42,18 +60,19 @@ class EncryptedFileStore:
     def unlocked(self) -> bool:
         return self._key is not None
 
-    def unlock(self, passphrase: str) -> None:
-        """Open an existing store, or create an empty one protected by `passphrase`."""
+    def unlock(self, passphrase: str, confirmation: str | None = None) -> None:
+        """Open an existing store, or create an empty one protected by `passphrase` (which
+        must then be long enough and equal `confirmation`). A store derived with cheaper
+        scrypt parameters than today's is re-encrypted with today's once opened."""
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if not passphrase:
             raise UserError("The passphrase is empty.", "Choose a passphrase to protect tokens.")
         if not self.path.exists():
-            self._salt = os.urandom(16)
-            self._key = _derive(passphrase, self._salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+            check_new_passphrase(passphrase, confirmation)
             self._secrets = {}
-            self._write()
+            self._rekey(passphrase)
             return
         try:
             document = json.loads(self.path.read_text())
@@ -69,7 +88,8 @@ class EncryptedFileStore:
                 "It was left untouched. Restore it from a backup, or move it away to start a "
                 "new one.",
             ) from error
-        key = _derive(passphrase, salt, kdf["n"], kdf["r"], kdf["p"])
+        used = (int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        key = _derive(passphrase, salt, *used)
         try:
             plaintext = AESGCM(key).decrypt(nonce, ciphertext, FORMAT.encode())
         except InvalidTag as error:
@@ -77,8 +97,17 @@ class EncryptedFileStore:
                 "Wrong passphrase for the secret store, or the file was altered.",
                 "Nothing was changed. Try the passphrase again.",
             ) from error
-        self._key, self._salt = key, salt
+        self._key, self._salt, self._kdf = key, salt, used
         self._secrets = json.loads(plaintext)
+        if used[0] < SCRYPT_N or used[1] < SCRYPT_R:
+            self._rekey(passphrase)  # an older, cheaper store: upgraded in place
+
+    def _rekey(self, passphrase: str) -> None:
+        """A new salt and a key derived with today's parameters; the file rewritten."""
+        self._salt = os.urandom(16)
+        self._kdf = (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        self._key = _derive(passphrase, self._salt, *self._kdf)
+        self._write()
 
     def _require(self) -> None:
         if self._key is None:
@@ -112,7 +141,7 @@ class EncryptedFileStore:
         )
         document = {
             "format": FORMAT,
-            "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+            "kdf": {"name": "scrypt", "n": self._kdf[0], "r": self._kdf[1], "p": self._kdf[2]},
             "salt": _b64(self._salt),
             "nonce": _b64(nonce),
             "ciphertext": _b64(ciphertext),

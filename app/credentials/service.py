@@ -65,7 +65,8 @@ class CredentialService(QObject):
         if result.backend is None:
             passphrase = os.environ.get(PASSPHRASE_ENV)
             if passphrase and not self._file.unlocked:
-                self._file.unlock(passphrase)
+                # Set on purpose for this process: it confirms itself.
+                self._file.unlock(passphrase, confirmation=passphrase)
         log.info("Secrets are kept in: %s", self.store_description)
         self.store_changed.emit(self.store_description)
         return result
@@ -95,8 +96,9 @@ class CredentialService(QObject):
     def file_store_exists(self) -> bool:
         return self._file.exists
 
-    def unlock(self, passphrase: str) -> None:
-        self._file.unlock(passphrase)
+    def unlock(self, passphrase: str, confirmation: str | None = None) -> None:
+        """Open the encrypted store; creating it needs the passphrase twice."""
+        self._file.unlock(passphrase, confirmation)
         self.store_changed.emit(self.store_description)
         self.secrets_changed.emit()
 

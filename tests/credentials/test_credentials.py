@@ -78,7 +78,7 @@ def test_fallback_when_no_secure_keyring(no_secret_service, paths) -> None:
     assert service.needs_passphrase and "encrypted file" in service.store_description
     with pytest.raises(UserError, match="locked"):
         service.get("huggingface")
-    service.unlock("correct horse battery staple")
+    service.unlock("correct horse battery staple", "correct horse battery staple")
     service.set("huggingface", TOKEN)
     store = paths.root / "secrets.enc"
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
@@ -89,9 +89,12 @@ def test_fallback_when_no_secure_keyring(no_secret_service, paths) -> None:
     assert again.get("huggingface") == TOKEN
 
 
+RIGHT = "the right passphrase"
+
+
 def test_wrong_passphrase_is_clear_and_changes_nothing(paths) -> None:
     store = EncryptedFileStore(paths.root / "secrets.enc")
-    store.unlock("right")
+    store.unlock(RIGHT, RIGHT)
     store.set("wandb", "wandb-key-0123456789")
     before = store.path.read_bytes()
     with pytest.raises(UserError, match="Wrong passphrase"):
@@ -101,19 +104,52 @@ def test_wrong_passphrase_is_clear_and_changes_nothing(paths) -> None:
 
 def test_corrupted_store_is_reported_and_left_alone(paths) -> None:
     store = EncryptedFileStore(paths.root / "secrets.enc")
-    store.unlock("right")
+    store.unlock(RIGHT, RIGHT)
     store.set("wandb", "wandb-key-0123456789")
     document = json.loads(store.path.read_text())
     document["ciphertext"] = document["ciphertext"][:-8] + "AAAAAAA="
     store.path.write_text(json.dumps(document))
     damaged = store.path.read_bytes()
     with pytest.raises(UserError, match=r"Wrong passphrase|altered"):
-        EncryptedFileStore(store.path).unlock("right")
+        EncryptedFileStore(store.path).unlock(RIGHT)
     store.path.write_text("{not json")
     with pytest.raises(UserError, match="damaged"):
-        EncryptedFileStore(store.path).unlock("right")
+        EncryptedFileStore(store.path).unlock(RIGHT)
     assert store.path.read_text() == "{not json"
     assert damaged != store.path.read_bytes()
+
+
+def test_a_new_store_needs_a_real_passphrase_typed_twice(paths) -> None:
+    store = EncryptedFileStore(paths.root / "secrets.enc")
+    with pytest.raises(UserError, match="1 characters long; .* at least 10"):
+        store.unlock("x", "x")
+    with pytest.raises(UserError, match="differ"):
+        store.unlock("long enough phrase", "long enough phrasf")
+    with pytest.raises(UserError, match="differ"):
+        store.unlock("long enough phrase")  # creating asks for it twice
+    assert not store.path.exists() and not store.unlocked
+
+
+def test_a_store_made_with_cheaper_scrypt_opens_and_is_upgraded(paths, monkeypatch) -> None:
+    """Raising the cost must not lock existing stores out: the file records the parameters
+    its key was made with, and an older store is re-encrypted with today's on opening."""
+    from app.credentials import encrypted_store
+
+    monkeypatch.setattr(encrypted_store, "SCRYPT_N", 2**14)
+    old = EncryptedFileStore(paths.root / "secrets.enc")
+    old.unlock(RIGHT, RIGHT)
+    old.set("wandb", "wandb-key-0123456789")
+    assert json.loads(old.path.read_text())["kdf"]["n"] == 2**14
+    monkeypatch.undo()  # today's cost again
+
+    opened = EncryptedFileStore(old.path)
+    opened.unlock(RIGHT)
+    assert opened.get("wandb") == "wandb-key-0123456789"
+    assert json.loads(old.path.read_text())["kdf"]["n"] == encrypted_store.SCRYPT_N == 2**17
+    opened.set("huggingface", TOKEN)  # written with the parameters its key was made with
+    again = EncryptedFileStore(old.path)
+    again.unlock(RIGHT)
+    assert again.get("huggingface") == TOKEN
 
 
 def test_token_check_says_offline_clearly() -> None:

@@ -200,11 +200,21 @@ class AccountsBox(QGroupBox):
         )
         if not ok:
             return
+        confirmation = None
+        if creating:
+            confirmation, ok = QInputDialog.getText(
+                self,
+                "Secret store",
+                "The same passphrase again:",
+                QLineEdit.EchoMode.Password,
+            )
+            if not ok:
+                return
         service = self._service
         self.unlock_button.setEnabled(False)
 
         run_task(
-            lambda _s: service.unlock(passphrase),
+            lambda _s: service.unlock(passphrase, confirmation),
             on_error=lambda e, _t: show_user_error(self, e, "Secret store"),
             on_finished=lambda: self.unlock_button.setEnabled(True),
             context=self,
