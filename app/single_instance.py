@@ -17,12 +17,15 @@ import json
 import logging
 import os
 import socket as socket_module
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QDir, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from app.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +39,82 @@ Handler = Callable[
 
 
 def socket_name(data_root: Path) -> str:
-    """Short and unique per user and data directory (socket paths are limited to ~100 bytes)."""
+    """Unique per user and data directory. On POSIX a path in a folder only this user can
+    enter (another local user cannot take the name first, nor connect); socket paths are
+    limited to ~100 bytes, hence the digest."""
     user = os.environ.get("USER") or os.environ.get("USERNAME") or "user"
     digest = hashlib.sha256(f"{user}:{data_root.resolve()}".encode()).hexdigest()[:16]
-    return f"sparktrainer-{digest}"
+    name = f"sparktrainer-{digest}"
+    if not hasattr(socket_module, "AF_UNIX") or os.name != "posix":
+        return name  # Windows: a named pipe, which Qt creates for this user only
+    return str(runtime_dir() / name)
+
+
+def runtime_dir() -> Path:
+    """$XDG_RUNTIME_DIR when it is this user's private folder, else a 0700 folder of ours
+    in the temp folder. A folder of that name that another user made is never used."""
+    uid = os.getuid()
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and _private_to_us(Path(xdg), uid):
+        return Path(xdg)
+    folder = Path(QDir.tempPath()) / f"sparktrainer-{uid}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if info.st_uid != uid or not folder.is_dir() or folder.is_symlink():
+        raise UserError(
+            f"{folder} belongs to another user or is not a folder; SparkTrainer will not put "
+            "its socket there.",
+            "Ask the administrator to remove it, or set XDG_RUNTIME_DIR to a private folder.",
+        )
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
+
+
+def _private_to_us(folder: Path, uid: int) -> bool:
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return folder.is_dir() and info.st_uid == uid and not info.st_mode & 0o077
+
+
+def peer_is_us(socket: QLocalSocket) -> bool:
+    """Whether the process at the other end of a connected socket runs as this user
+    (Linux's SO_PEERCRED; elsewhere the private folder is the guard)."""
+    option = getattr(socket_module, "SO_PEERCRED", None)
+    descriptor = int(socket.socketDescriptor())
+    if option is None or descriptor < 0:
+        return True
+    probe = socket_module.socket(fileno=os.dup(descriptor))
+    try:
+        credentials = probe.getsockopt(socket_module.SOL_SOCKET, option, struct.calcsize("3i"))
+    finally:
+        probe.close()
+    _pid, uid, _gid = struct.unpack("3i", credentials)
+    return uid == os.getuid()
+
+
+def _connect(name: str, timeout_ms: int) -> QLocalSocket | None:
+    """A connection to the running instance, or None when none runs; an instance that
+    runs as another user is refused."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(timeout_ms):
+        return None
+    if not peer_is_us(socket):
+        socket.abort()
+        raise UserError(
+            f"The SparkTrainer socket {name} is served by another user; nothing was sent.",
+        )
+    return socket
 
 
 def send_message(name: str, message: dict[str, Any], timeout_ms: int = CONNECT_TIMEOUT_MS) -> bool:
     """Deliver one message to the running instance; False when none answers."""
-    socket = QLocalSocket()
-    socket.connectToServer(name)
-    if not socket.waitForConnected(timeout_ms):
+    socket = _connect(name, timeout_ms)
+    if socket is None:
         return False
     socket.write(QByteArray(json.dumps(message).encode() + b"\n"))
     ok = socket.waitForBytesWritten(timeout_ms)
@@ -63,9 +131,8 @@ def request(
 
     Raises `TimeoutError` when an instance took the message but did not answer.
     """
-    socket = QLocalSocket()
-    socket.connectToServer(name)
-    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+    socket = _connect(name, CONNECT_TIMEOUT_MS)
+    if socket is None:
         return None
     socket.write(QByteArray(json.dumps({**message, "reply": True}).encode() + b"\n"))
     socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
@@ -86,7 +153,7 @@ def sweep_stale_sockets(folder: Path | None = None) -> list[Path]:
     when nothing listens on it any more: a live instance's socket always accepts."""
     if not hasattr(socket_module, "AF_UNIX"):
         return []  # Windows: named pipes vanish with their process
-    folder = folder or Path(QDir.tempPath())
+    folder = folder or runtime_dir()
     removed = []
     try:
         candidates = [p for p in folder.glob("sparktrainer-*") if p.is_socket()]

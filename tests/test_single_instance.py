@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -86,10 +87,20 @@ def test_two_data_directories_run_side_by_side(tmp_path, qapp) -> None:
         b.release()
 
 
-def test_the_socket_file_goes_with_the_process_however_it_ends(tmp_path, data_home) -> None:
+@pytest.fixture
+def short_tmp():
+    """A temp folder with a short path: a socket's whole path must fit in ~100 bytes."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="st-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_socket_file_goes_with_the_process_however_it_ends(short_tmp, data_home) -> None:
     """A process that became the instance and then failed leaves no socket behind."""
-    sockets = tmp_path / "sockets"
-    sockets.mkdir()
+    sockets = short_tmp
     script = (
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
@@ -99,7 +110,8 @@ def test_the_socket_file_goes_with_the_process_however_it_ends(tmp_path, data_ho
         "paths = data_paths(); paths.ensure()\n"
         "instance = SingleInstance(paths.root)\n"
         "assert instance.acquire()\n"
-        "import os; print(sorted(os.listdir(sys.argv[1])), flush=True)\n"
+        "import os; print(sorted(os.listdir(sys.argv[1] + f'/sparktrainer-{os.getuid()}')), "
+        "flush=True)\n"
         "raise SystemExit('failed after taking the instance')\n"
     )
     result = subprocess.run(
@@ -107,13 +119,17 @@ def test_the_socket_file_goes_with_the_process_however_it_ends(tmp_path, data_ho
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "TMPDIR": str(sockets)},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"},
+            "TMPDIR": str(sockets),
+        },
         cwd=ROOT,
         check=False,
     )
     assert "failed after taking the instance" in result.stderr
     assert "sparktrainer-" in result.stdout  # it was there while the process ran
-    assert [p.name for p in sockets.iterdir() if p.name.startswith("sparktrainer-")] == []
+    private = sockets / f"sparktrainer-{os.getuid()}"  # the socket's 0700 folder
+    assert [p.name for p in private.iterdir() if p.name.startswith("sparktrainer-")] == []
 
 
 def test_sockets_left_by_killed_instances_are_swept_and_live_ones_kept(tmp_path) -> None:
@@ -136,3 +152,51 @@ def test_sockets_left_by_killed_instances_are_swept_and_live_ones_kept(tmp_path)
         assert not stale.exists() and live_path.exists() and other.exists()
     finally:
         live.close()
+
+
+def test_the_socket_lives_in_a_folder_only_this_user_can_enter(
+    short_tmp, monkeypatch, qapp
+) -> None:
+    tmp_path = short_tmp
+    """Another local user cannot take the name first or connect (issue #15, item 3)."""
+    import stat
+
+    from app.single_instance import SingleInstance, peer_is_us, runtime_dir, socket_name
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    name = Path(socket_name(tmp_path / "home"))
+    assert name.parent == runtime_dir() == tmp_path / f"sparktrainer-{os.getuid()}"
+    info = name.parent.stat()
+    assert info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
+    name.parent.chmod(0o777)  # opened up since: made private again
+    runtime_dir()
+    assert stat.S_IMODE(name.parent.stat().st_mode) == 0o700
+
+    (tmp_path / "home").mkdir()
+    instance = SingleInstance(tmp_path / "home")
+    assert instance.acquire()
+    try:
+        from PySide6.QtNetwork import QLocalSocket
+
+        client = QLocalSocket()
+        client.connectToServer(instance.name)
+        assert client.waitForConnected(2000)
+        assert peer_is_us(client)  # SO_PEERCRED: the server runs as this user
+        client.abort()
+    finally:
+        instance.release()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs chown")
+def test_a_folder_another_user_made_first_is_never_used(tmp_path, monkeypatch) -> None:
+    from app.errors import UserError
+    from app.single_instance import runtime_dir
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    squatted = tmp_path / f"sparktrainer-{os.getuid()}"
+    squatted.mkdir(mode=0o777)
+    os.chown(squatted, 65534, 65534)  # nobody's, as a squatter would leave it
+    with pytest.raises(UserError, match="belongs to another user"):
+        runtime_dir()

@@ -121,7 +121,7 @@ def test_corrupted_store_is_reported_and_left_alone(paths) -> None:
 
 def test_a_new_store_needs_a_real_passphrase_typed_twice(paths) -> None:
     store = EncryptedFileStore(paths.root / "secrets.enc")
-    with pytest.raises(UserError, match="1 characters long; .* at least 10"):
+    with pytest.raises(UserError, match=r"1 characters long; .* at least 10"):
         store.unlock("x", "x")
     with pytest.raises(UserError, match="differ"):
         store.unlock("long enough phrase", "long enough phrasf")
