@@ -14,6 +14,7 @@ import torch
 
 from engine import presets
 from engine.errors import ConfigError
+from engine.model_files import ModelFileError, check_folder
 from engine.spec import TrainingSpec
 
 PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
@@ -34,6 +35,10 @@ def check_safe_folder(path: Path) -> None:
         raise ConfigError(f"model.path: {path} is not a folder")
     if not (path / "config.json").exists():
         raise ConfigError(f"model.path: {path} has no config.json (not a Hugging Face model)")
+    try:
+        check_folder(path)  # before any library parses them: a FIFO or a JSON list is refused
+    except ModelFileError as error:
+        raise ConfigError(f"model.path: {error}") from None
     files = [p for p in path.iterdir() if p.is_file()]
     if not any(p.suffix == ".safetensors" for p in files):
         pickles = [p.name for p in files if p.suffix in PICKLE_SUFFIXES]

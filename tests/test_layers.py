@@ -14,6 +14,7 @@ STDLIB_ONLY = (
     "engine/recommended.py",
     "engine/data_columns.py",
     "engine/run_dirs.py",
+    "engine/model_files.py",
 )
 
 

@@ -21,6 +21,9 @@ MAX_UNCOMPRESSED = 64 * 1024**3
 MAX_RATIO = 200
 """A member may expand at most this much; text compresses ~10×, a bomb ~1000×."""
 MAX_MEMBERS = 1_000_000
+MEMBER_BYTES = 16
+"""Fewer compressed bytes than this per member (beyond the first 10,000 members) is an
+archive of near-empty entries built to exhaust us, refused while its index is read."""
 CHUNK = 1 << 20
 
 
@@ -54,6 +57,37 @@ def _check_total(archive: Path, declared: int, compressed: int, limit: int) -> N
         )
 
 
+def _member_cap(archive: Path) -> int:
+    return min(MAX_MEMBERS, max(10_000, archive.stat().st_size // MEMBER_BYTES))
+
+
+def _too_many(archive: Path, count: int) -> UserError:
+    return UserError(
+        f"{archive.name}: more than {count:,} members for a {archive.stat().st_size:,}-byte "
+        "archive; refused.",
+        "An archive of that many (nearly empty) entries is built to exhaust memory.",
+    )
+
+
+def _place(archive: Path, destination: Path, name: str, *, folder: bool) -> Path:
+    """The member's path, its parent folders made; a name that is both a file and a folder
+    in the archive is refused naming it."""
+    target = destination / _safe_name(archive, name)
+    try:
+        (target if folder else target.parent).mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(
+            f"{archive.name}: member {name!r} needs a folder where the archive already "
+            "has a file of that name; refused."
+        ) from None
+    if not folder and target.is_dir():
+        raise UserError(
+            f"{archive.name}: member {name!r} is a file where the archive already has a "
+            "folder of that name; refused."
+        )
+    return target
+
+
 def extract(
     archive: Path,
     kind: str,
@@ -77,8 +111,8 @@ def _extract_zip(archive: Path, destination: Path, state: TaskState | None, limi
         raise UserError(f"{archive.name}: not a readable zip archive ({error}).") from None
     with bundle:
         members = bundle.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise UserError(f"{archive.name}: {len(members):,} members is too many; refused.")
+        if len(members) > _member_cap(archive):
+            raise _too_many(archive, _member_cap(archive))
         for info in members:
             _safe_name(archive, info.filename)
             mode = info.external_attr >> 16
@@ -91,11 +125,9 @@ def _extract_zip(archive: Path, destination: Path, state: TaskState | None, limi
         _check_total(archive, declared, archive.stat().st_size, limit)
         written = 0
         for info in members:
-            target = destination / _safe_name(archive, info.filename)
+            target = _place(archive, destination, info.filename, folder=info.is_dir())
             if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with bundle.open(info) as source, target.open("wb") as out:
                     member_written = 0
@@ -122,12 +154,15 @@ def _extract_tar(archive: Path, destination: Path, state: TaskState | None, limi
     except (tarfile.TarError, OSError) as error:
         raise UserError(f"{archive.name}: not a readable tar archive ({error}).") from None
     with bundle:
+        cap = _member_cap(archive)
+        members: list[tarfile.TarInfo] = []
         try:
-            members = bundle.getmembers()
+            for member in bundle:  # read lazily: a member bomb is refused at the cap
+                members.append(member)
+                if len(members) > cap:
+                    raise _too_many(archive, cap)
         except (tarfile.TarError, OSError, EOFError) as error:
             raise UserError(f"{archive.name}: the archive is damaged ({error}).") from None
-        if len(members) > MAX_MEMBERS:
-            raise UserError(f"{archive.name}: {len(members):,} members is too many; refused.")
         for member in members:
             _safe_name(archive, member.name)
             if member.issym() or member.islnk():
@@ -142,11 +177,9 @@ def _extract_tar(archive: Path, destination: Path, state: TaskState | None, limi
         _check_total(archive, declared, archive.stat().st_size, limit)
         written = 0
         for member in members:
-            target = destination / _safe_name(archive, member.name)
+            target = _place(archive, destination, member.name, folder=member.isdir())
             if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 source = bundle.extractfile(member)
                 assert source is not None

@@ -181,6 +181,11 @@ def _image_folder(
                     image.load()  # a truncated file fails here, not in training
                     width, height = image.size
                     shutil.copyfile(path, target)
+        except Image.DecompressionBombError as error:
+            raise UserError(
+                f"{relative}: the image is too large to decode safely ({error})",
+                "Resize it (or split it into tiles) before importing.",
+            ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
             raise UserError(f"{relative}: the image is damaged or unreadable ({error}).") from None
         label = relative.parts[0] if len(relative.parts) > 1 else None

@@ -7,8 +7,6 @@ a check of a multi-GB dataset is as quick as one of a tiny file.
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,13 @@ from app.errors import UserError
 from app.jobs.estimate import ModelShape
 from engine.data_columns import ColumnError, check_columns, is_image_folder, spec_columns
 from engine.data_files import DataFileError, read_rows, split_names
+from engine.model_files import (
+    ModelFileError,
+    check_folder,
+    read_config,
+    safetensors_files,
+    safetensors_header,
+)
 from engine.spec import PRESET_KINDS
 
 SAMPLE_ROWS = 1_000
@@ -165,6 +170,10 @@ def check_model(spec: dict[str, Any]) -> None:
                 f"{folder} is not a Hugging Face model folder (no config.json)",
                 "Pick the folder that holds config.json and the weights.",
             )
+        try:
+            check_folder(folder)
+        except ModelFileError as error:
+            raise _invalid("model.path", str(error)) from None
         if not list(folder.glob("*.safetensors")):
             pickles = sorted(p.name for p in folder.glob("*.bin")) + sorted(
                 p.name for p in folder.glob("*.pt")
@@ -186,34 +195,31 @@ def model_shape(spec: dict[str, Any]) -> ModelShape | None:
         return None
     folder = Path(model.get("path", ""))
     try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
+        config = read_config(folder)
+        files = safetensors_files(folder)
+    except ModelFileError:
         return None
     config = config.get("text_config", config)
     hidden = config.get("hidden_size") or config.get("n_embd") or config.get("d_model")
     layers = config.get("num_hidden_layers") or config.get("n_layer") or config.get("num_layers")
-    parameters = sum(_safetensors_parameters(path) for path in folder.glob("*.safetensors"))
+    parameters = sum(_safetensors_parameters(path) for path in files)
     if not (hidden and layers and parameters):
         return None
     return ModelShape(parameters=parameters, hidden_size=int(hidden), layers=int(layers))
 
 
 def _safetensors_parameters(path: Path) -> int:
-    """Element count from the file's JSON header (the first 8 bytes give its length)."""
+    """Element count from the file's JSON header (read by engine/model_files.py)."""
     try:
-        with path.open("rb") as handle:
-            (length,) = struct.unpack("<Q", handle.read(8))
-            if length > 100_000_000:
-                return 0
-            header = json.loads(handle.read(length))
-    except (OSError, ValueError, struct.error):
+        header = safetensors_header(path)
+    except ModelFileError:
         return 0
     total = 0
     for name, entry in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or not isinstance(entry, dict):
             continue
         count = 1
         for size in entry.get("shape", []):
-            count *= size
+            count *= int(size)
         total += count
     return total

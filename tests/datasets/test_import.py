@@ -6,6 +6,7 @@ import codecs
 import io
 import json
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -283,3 +284,41 @@ def test_a_crash_mid_import_is_cleaned_up_at_the_next_start(store, tmp_path):
     (leftover / "v1" / "data.parquet").write_bytes(b"partial")
     assert store.remove_partial() == 1
     _nothing_left(store)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: all a decompression bomb needs."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_hostile_archives_and_images_end_in_a_message_not_a_crash(store, tmp_path):
+    """Issue #15, item 10: each is refused in one line naming the file or member."""
+    bomb = tmp_path / "bomb"
+    _image(bomb / "a" / "1.png")
+    (bomb / "b").mkdir()
+    (bomb / "b" / "huge.png").write_bytes(_png_header(20_000, 20_000))
+    _refused(store, bomb, "huge.png", "too large to decode safely")
+
+    clash = tmp_path / "clash.zip"
+    with zipfile.ZipFile(clash, "w") as bundle:
+        bundle.writestr("data/a", "a file first")
+        bundle.writestr("data/a/b.csv", "x\n1\n")
+    _refused(store, clash, "clash.zip", "'data/a/b.csv' needs a folder")
+
+    many = tmp_path / "many.tar.gz"
+    with tarfile.open(many, "w:gz") as bundle:
+        for index in range(60_000):
+            bundle.addfile(tarfile.TarInfo(f"e/{index}"), io.BytesIO(b""))
+    assert many.stat().st_size < 60_000 * 16  # a few bytes per empty member
+    started = time.monotonic()
+    _refused(store, many, "many.tar.gz", "members for a")
+    assert time.monotonic() - started < 30  # refused while reading its index
