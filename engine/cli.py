@@ -21,6 +21,7 @@ from engine.protocol import (
     make_event,
     redact,
     redirect_stray_output,
+    secret_pattern,
     secrets_from_environment,
 )
 from engine.run_dirs import SPEC_FILE, NotOurs, claim
@@ -66,10 +67,12 @@ def _send_stderr_to(log_file: Path, secrets: list[str]) -> threading.Thread | No
     os.dup2(write_end, 2)
     os.close(write_end)
 
+    pattern = secret_pattern(secrets)
+
     def copy() -> None:
         with os.fdopen(read_end, "rb") as source, os.fdopen(descriptor, "wb") as target:
             for line in source:
-                target.write(redact(line.decode("utf-8", "replace"), secrets).encode())
+                target.write(redact(line.decode("utf-8", "replace"), pattern).encode())
                 target.flush()
 
     thread = threading.Thread(target=copy, name="stderr-redactor", daemon=True)

@@ -12,10 +12,11 @@ import json
 import math
 import os
 import queue
+import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -114,16 +115,51 @@ def command_line(command: str) -> str:
     return json.dumps({"command": command, "time": time.time()}) + "\n"
 
 
+SECRET_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "WANDB_API_KEY")
+"""Secrets an engine redacts whenever they are set, however it was started."""
+SECRET_PREFIX = "SPARKTRAINER_SECRET_"
+PREFIX_CHARACTERS = 8
+"""A secret's first characters that identify it: a truncated copy of at least this many
+is redacted too."""
+_GAP = r"(?:\s|\\[nrt])*"
+"""What may sit between a secret's characters once a tokenizer decoded it ("hf _ abc")
+or JSON escaped it."""
+
+
 def secrets_from_environment() -> list[str]:
-    names = [n for n in os.environ.get(REDACT_ENV, "").split(",") if n]
-    return [os.environ[n] for n in names if os.environ.get(n)]
+    """Every secret this process was given: the named ones, ours, the well-known."""
+    names = {n for n in os.environ.get(REDACT_ENV, "").split(",") if n}
+    names |= {n for n in os.environ if n.startswith(SECRET_PREFIX) or n in SECRET_VARIABLES}
+    return sorted({clean_secret(os.environ[n]) for n in names if clean_secret(os.environ[n])})
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def clean_secret(value: str | None) -> str:
+    """A pasted or piped value without the line ending it came with."""
+    return (value or "").strip("\r\n")
+
+
+def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for every form of these secrets a log or event may carry: exact, any
+    case (an uncased tokenizer), with spaces between characters (a decoded sample), and
+    any prefix of 8 or more characters (a truncated copy). None when there are none."""
+    forms = []
+    for secret in sorted({clean_secret(s) for s in secrets if s}, key=len, reverse=True):
+        if len(secret) < PREFIX_CHARACTERS:
+            forms.append(re.escape(secret))
+            continue
+        head = _GAP.join(re.escape(c) for c in secret[:PREFIX_CHARACTERS])
+        tail = ""
+        for character in reversed(secret[PREFIX_CHARACTERS:][:96]):
+            tail = f"(?:{_GAP}{re.escape(character)}{tail})?"
+        forms.append(head + tail)
+    return re.compile("|".join(forms), re.IGNORECASE) if forms else None
+
+
+def redact(text: str, secrets: list[str] | re.Pattern[str] | None) -> str:
+    pattern = secrets if isinstance(secrets, re.Pattern) or secrets is None else None
+    if isinstance(secrets, list):
+        pattern = secret_pattern(secrets)
+    return pattern.sub(REDACTED, text) if pattern is not None else text
 
 
 class EventWriter:
@@ -134,7 +170,7 @@ class EventWriter:
     ) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
         self.path = run_dir / EVENTS_FILE
-        self._secrets = sorted((s for s in secrets or [] if s), key=len, reverse=True)
+        self._secrets = secret_pattern(secrets or [])
         self._file = self.path.open("a", encoding="utf-8")
         self._stdout = stdout
         self._lock = threading.Lock()

@@ -82,7 +82,7 @@ def _set(args: argparse.Namespace) -> int:
         value = (
             getpass.getpass(f"Value for {args.name}: ")
             if sys.stdin.isatty()
-            else sys.stdin.readline().rstrip("\n")
+            else sys.stdin.readline().rstrip("\r\n")
         )
         service.set(args.name, value)
         print(f"Saved {args.name} in {service.store_description}.")

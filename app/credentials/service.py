@@ -16,7 +16,7 @@ from app.credentials.encrypted_store import EncryptedFileStore
 from app.credentials.keyring_backend import SERVICE, ProbeResult, probe_keyring
 from app.errors import UserError
 from app.paths import DataPaths
-from engine.protocol import REDACT_ENV
+from engine.protocol import REDACT_ENV, clean_secret
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class CredentialService(QObject):
 
     def set(self, name: str, value: str) -> None:
         name = check_name(name)
+        value = clean_secret(value)  # piped with CRLF, or pasted with a newline
         if not value:
             raise UserError(f"The value for {name} is empty.", "Paste the token, then save.")
         redaction.REDACTOR.add(value)
