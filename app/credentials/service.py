@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -56,6 +56,9 @@ class CredentialService(QObject):
         super().__init__(parent)
         self._file = EncryptedFileStore(paths.root / "secrets.enc")
         self._probe: ProbeResult | None = None
+        self.passphrase_prompt: Callable[[], str | None] | None = None
+        """Asks for a locked store's passphrase (a headless runner's terminal); asked once."""
+        self._prompted = False
 
     # -- where -----------------------------------------------------------------------------
 
@@ -101,6 +104,25 @@ class CredentialService(QObject):
         self._file.unlock(passphrase, confirmation)
         self.store_changed.emit(self.store_description)
         self.secrets_changed.emit()
+
+    def job_environment(self, needed: list[str]) -> dict[str, str]:
+        """The environment carrying a job's secrets. A locked encrypted store is opened
+        with `passphrase_prompt`, asked once per process; if it stays locked the job
+        cannot get its secret: UserError, said once, for that job alone."""
+        if not needed:
+            return {}
+        if self.needs_passphrase and self.passphrase_prompt is not None and not self._prompted:
+            self._prompted = True
+            passphrase = self.passphrase_prompt()
+            if passphrase:
+                self.unlock(passphrase)
+        if self.needs_passphrase:
+            raise UserError(
+                "The job needs a token from the secret store, which is locked.",
+                f"Unlock it in Settings → Accounts and tokens (or set {PASSPHRASE_ENV}), "
+                "then retry the job.",
+            )
+        return self.engine_environment(needed)
 
     # -- what ------------------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ to be reattached by whichever scheduler starts next.
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
 from app.core import AppCore
@@ -39,6 +42,13 @@ class HeadlessScheduler:
         core = self.core = AppCore(self.paths)
         core.open_database()
         core.start_hardware()
+        # The window looks for the secret store in the background; here it is looked for
+        # now, and a locked encrypted store asks on the terminal when a job needs it.
+        core.credentials.probe(timeout=10)
+        if sys.stdin.isatty():
+            core.credentials.passphrase_prompt = lambda: getpass.getpass(
+                "A job needs a token; passphrase of the secret store: "
+            )
         self._wait_for_first_sample(core)
         jobs = core.jobs  # reattaches engines left running
         self.instance.handler = lambda message: handle_message(jobs, message)

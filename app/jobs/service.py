@@ -245,13 +245,20 @@ class JobService(QObject):
             self._launch(self.store.get(job_id), indices)
 
     def _launch(self, job: Job, gpus: tuple[int, ...]) -> None:
+        needed = ["huggingface"] if job.spec.get("model", {}).get("source") == "hub" else []
+        credentials = self._core.credentials
+        if needed and not credentials.probed:
+            return  # the store is still being looked for (start-up): next tick
+        try:
+            # Secrets reach the engine through its environment only: never argv, files, DB.
+            environment = credentials.job_environment(needed)
+        except UserError as error:
+            self._fail_before_start(job, error)  # this job alone: the queue goes on
+            return
         run_dir = Path(job.run_dir)
         mark_run_dir(run_dir)  # the engine writes only into run directories that are ours
         spec_path = run_dir / SPEC_FILE
         spec_path.write_text(json.dumps(job.spec, indent=2))
-        needed = ["huggingface"] if job.spec.get("model", {}).get("source") == "hub" else []
-        # Secrets reach the engine through its environment only: never argv, files or the DB.
-        environment = self._core.credentials.engine_environment(needed) if needed else {}
         devices = ",".join(map(str, gpus))
         where = f"GPU {devices}" if gpus else "the CPU"
         self.store.transition(
@@ -262,6 +269,20 @@ class JobService(QObject):
         )
         supervisor.started.connect(lambda pid, j=job.id, s=supervisor: self._on_started(j, s))
         supervisor.start(spec_path, environment, devices)
+        self.job_changed.emit(job.id)
+
+    def _fail_before_start(self, job: Job, error: UserError) -> None:
+        reason = error.message
+        self.store.transition(
+            job.id,
+            JobStatus.FAILED,
+            reason,
+            failure_kind="secret",
+            failure_reason=str(error),
+        )
+        self._core.notifications.notify(
+            f"Job {job.name} failed", str(error), Level.ERROR, source=f"job:{job.id}"
+        )
         self.job_changed.emit(job.id)
 
     def _follow(self, job_id: str, supervisor: EngineSupervisor) -> EngineSupervisor:

@@ -1,3 +1,3 @@
-"""The real Secret Service fixture, for the test that follows a token to the engine."""
+"""The real Secret Service fixtures: one that works, and a session without one."""
 
-from tests.credentials.conftest import secret_service  # noqa: F401 - a fixture
+from tests.credentials.conftest import no_secret_service, secret_service  # noqa: F401 - fixtures

@@ -323,3 +323,23 @@ def test_the_hub_token_reaches_the_engine_only_through_its_environment(
     core.database.close()
     for path in core.paths.root.rglob("*.db*"):
         assert token.encode() not in path.read_bytes(), path
+
+
+def test_a_job_that_cannot_get_its_secret_fails_alone_and_the_queue_goes_on(
+    no_secret_service, core, qtbot, tmp_path
+):
+    """No keyring and a locked encrypted store (issue #15, item 2): the hub job fails
+    once, with what to do, and the preset job behind it still runs."""
+    core.credentials.probe(timeout=10)
+    assert core.credentials.needs_passphrase
+    service = core.jobs
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
+    hub = service.submit({**_spec(data), "model": {"source": "hub", "repo_id": "someone/m"}})
+    preset = service.submit(_spec(data), name="behind it")
+    _wait_for(qtbot, service, hub.id, JobStatus.FAILED, 30_000)
+    failed = service.store.get(hub.id)
+    assert failed.failure_kind == "secret"
+    assert "secret store, which is locked" in failed.failure_reason
+    assert "Settings → Accounts and tokens" in failed.failure_reason
+    _wait_for(qtbot, service, preset.id, JobStatus.COMPLETED)
+    assert service.store.get(hub.id).status == JobStatus.FAILED  # failed once, not retried
