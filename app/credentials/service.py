@@ -109,8 +109,8 @@ class CredentialService(QObject):
         """The environment carrying a job's secrets. A locked encrypted store is opened
         with `passphrase_prompt`, asked once per process; if it stays locked the job
         cannot get its secret: UserError, said once, for that job alone."""
-        if not needed:
-            return {}
+        if not needed or (self.needs_passphrase and not self._file.exists):
+            return {}  # no keyring and no store yet: no token anywhere (a public model runs)
         if self.needs_passphrase and self.passphrase_prompt is not None and not self._prompted:
             self._prompted = True
             passphrase = self.passphrase_prompt()

@@ -152,6 +152,19 @@ def test_a_store_made_with_cheaper_scrypt_opens_and_is_upgraded(paths, monkeypat
     assert again.get("huggingface") == TOKEN
 
 
+def test_a_job_secret_without_any_store_is_simply_absent(no_secret_service, paths) -> None:
+    """No keyring and no encrypted store yet: nothing to unlock, a public model runs."""
+    from app.credentials.service import CredentialService
+
+    service = CredentialService(paths)
+    service.probe(timeout=10)
+    assert service.needs_passphrase and not service.file_store_exists
+    assert service.job_environment(["huggingface"]) == {}
+    EncryptedFileStore(paths.root / "secrets.enc").unlock(RIGHT, RIGHT)
+    with pytest.raises(UserError, match="which is locked"):
+        service.job_environment(["huggingface"])
+
+
 def test_token_check_says_offline_clearly() -> None:
     """No network here (real, not mocked): the check must say so, not crash."""
     with pytest.raises(UserError, match="Offline"):

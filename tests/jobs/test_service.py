@@ -330,8 +330,12 @@ def test_a_job_that_cannot_get_its_secret_fails_alone_and_the_queue_goes_on(
 ):
     """No keyring and a locked encrypted store (issue #15, item 2): the hub job fails
     once, with what to do, and the preset job behind it still runs."""
+    from app.credentials.encrypted_store import EncryptedFileStore
+
+    # A store made earlier (holding the token), locked in this session.
+    EncryptedFileStore(core.paths.root / "secrets.enc").unlock("a passphrase", "a passphrase")
     core.credentials.probe(timeout=10)
-    assert core.credentials.needs_passphrase
+    assert core.credentials.needs_passphrase and core.credentials.file_store_exists
     service = core.jobs
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
     hub = service.submit({**_spec(data), "model": {"source": "hub", "repo_id": "someone/m"}})
