@@ -22,4 +22,7 @@ def test_bools_through_object_signals_keep_their_reference_counts(qapp) -> None:
         emitter.changed.emit("k", True)
         emitter.changed.emit("k", False)
     received.clear()
-    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    # The defect loses one reference per emit (400 here); a worker thread left by another
+    # test may hold a few for a moment, which must not fail this test.
+    assert all(abs(a - b) < 50 for a, b in zip(after, before, strict=True)), (before, after)

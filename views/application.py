@@ -19,6 +19,7 @@ from app.credentials import redaction
 from app.logsetup import configure_logging
 from app.paths import DataPaths, data_paths
 from app.single_instance import SingleInstance, send_message
+from app.tasks import run_task
 from views.crash_dialog import ErrorPresenter, show_user_error
 from views.first_frame import FirstFrameWatcher, process_start_time
 from views.icons import app_icon
@@ -115,7 +116,46 @@ class GuiSession(QObject):
         # (measured by the ingestion benchmark; worst lateness 111 ms → 21 ms).
         gc.freeze()
         if self.core is not None:  # None: the session closed while the database opened
-            self.core.jobs  # noqa: B018 - built on first use
+            # A job needing a token from a locked store: the window asks once, off the
+            # scheduler's call (a dialog there would run the scheduler inside itself).
+            self.core.jobs.ask_for_secret = lambda: QTimer.singleShot(0, self._ask_for_secret)
+
+    def _ask_for_secret(self) -> None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        from app.errors import UserError
+
+        core = self.core
+        if core is None:
+            return
+        passphrase, ok = QInputDialog.getText(
+            self.window,
+            "Secret store",
+            "A queued job needs a token from the encrypted secret store.\n"
+            "Passphrase of the secret store:",
+            QLineEdit.EchoMode.Password,
+        )
+        if not ok or not passphrase:
+            core.jobs.secret_refused(
+                UserError(
+                    "The job needs a token from the secret store, which stayed locked.",
+                    "Unlock it in Settings → Accounts and tokens, then retry the job.",
+                )
+            )
+            return
+        credentials = core.credentials
+
+        def refused(error: BaseException, _text: str) -> None:
+            if isinstance(error, UserError):
+                core.jobs.secret_refused(error)
+                show_user_error(self.window, error, "Secret store")
+
+        run_task(  # scrypt takes a moment: not on the GUI thread
+            lambda _s: credentials.unlock(passphrase),
+            on_done=lambda _r: core.jobs.secret_ready(),
+            on_error=refused,
+            context=self,
+        )
 
     def _open_job(self, job_id: str) -> None:
         """From the tray: bring the window up on the job."""

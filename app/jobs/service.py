@@ -104,6 +104,12 @@ class JobService(QObject):
         self.limits = limits or Limits()
         self._supervisors: dict[str, EngineSupervisor] = {}
         self._cancelling: set[str] = set()
+        self.ask_for_secret: Callable[[], None] | None = None
+        """The window's way to ask a locked store's passphrase without blocking (it calls
+        `secret_ready` or `secret_refused` later); None: fail such jobs at once."""
+        self._waiting_for_secret: set[str] = set()
+        """Queued jobs held back (not planned) while the person is asked, once."""
+        self._asked_for_secret = False
         self.stopping: set[str] = set()
         """Jobs asked to stop with a checkpoint that have not ended yet (seconds, until the
         step in progress ends): the table says "stopping…" meanwhile."""
@@ -217,7 +223,9 @@ class JobService(QObject):
     def schedule(self) -> None:
         if not self.scheduling:
             return
-        queued = self.store.jobs([JobStatus.QUEUED])
+        queued = [
+            j for j in self.store.jobs([JobStatus.QUEUED]) if j.id not in self._waiting_for_secret
+        ]
         if not queued:
             return
         active = self.store.jobs(ACTIVE)
@@ -249,6 +257,19 @@ class JobService(QObject):
         credentials = self._core.credentials
         if needed and not credentials.probed:
             return  # the store is still being looked for (start-up): next tick
+        if (
+            needed
+            and credentials.needs_passphrase
+            and credentials.file_store_exists
+            and self.ask_for_secret is not None
+            and not self._asked_for_secret
+        ):
+            # Held back, not failed, while the window asks for the passphrase (once): the
+            # jobs behind it are planned without it meanwhile.
+            self._waiting_for_secret.add(job.id)
+            if not self._waiting_for_secret - {job.id}:
+                self.ask_for_secret()
+            return
         try:
             # Secrets reach the engine through its environment only: never argv, files, DB.
             environment = credentials.job_environment(needed)
@@ -270,6 +291,22 @@ class JobService(QObject):
         supervisor.started.connect(lambda pid, j=job.id, s=supervisor: self._on_started(j, s))
         supervisor.start(spec_path, environment, devices)
         self.job_changed.emit(job.id)
+
+    def secret_ready(self) -> None:
+        """The store was unlocked: the held-back jobs are planned again."""
+        self._asked_for_secret = True
+        self._waiting_for_secret.clear()
+        self.schedule()
+
+    def secret_refused(self, error: UserError) -> None:
+        """The person declined (or mistyped): the held-back jobs fail, each once."""
+        self._asked_for_secret = True
+        waiting, self._waiting_for_secret = self._waiting_for_secret, set()
+        for job_id in waiting:
+            job = self.store.get(job_id)
+            if job.status == JobStatus.QUEUED:
+                self._fail_before_start(job, error)
+        self.schedule()
 
     def _fail_before_start(self, job: Job, error: UserError) -> None:
         reason = error.message

@@ -280,3 +280,58 @@ def test_secret_list_without_a_terminal_says_what_to_do(no_secret_service, data_
     assert "no terminal to ask for its passphrase" in result.stderr
     assert "SPARKTRAINER_SECRETS_PASSPHRASE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_window_asks_for_a_locked_store_once_then_runs_the_job(
+    no_secret_service, start_session, paths, qtbot, tmp_path
+) -> None:
+    """Issue #15, item 2, in the window: a dialog, once, the unlock off the GUI thread,
+    then the held-back job starts."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from app.jobs.states import JobStatus
+    from tests.engine.helpers import sft_rows, write_jsonl
+
+    paths.ensure()
+    EncryptedFileStore(paths.root / "secrets.enc").unlock(RIGHT, RIGHT)
+    session = start_session(paths)
+    core = session.core
+    qtbot.waitUntil(lambda: core.database_is_open and core.credentials.probed, timeout=20_000)
+    qtbot.waitUntil(lambda: core.jobs.ask_for_secret is not None, timeout=20_000)
+    asked: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QInputDialog):
+            asked.append(dialog.labelText())
+            dialog.setTextValue(RIGHT)
+            dialog.accept()
+
+    timer = QTimer(interval=50)
+    timer.timeout.connect(answer)
+    timer.start()
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
+    job = core.jobs.submit(
+        {
+            "recipe": "causal_lm_sft",
+            "model": {"source": "hub", "repo_id": "someone/model"},
+            "dataset": {
+                "path": str(data),
+                "prompt_column": "prompt",
+                "response_column": "response",
+            },
+            "hyperparameters": {"max_steps": 1},
+        }
+    )
+    try:
+        qtbot.waitUntil(lambda: not core.credentials.needs_passphrase, timeout=30_000)
+        qtbot.waitUntil(
+            lambda: core.jobs.store.get(job.id).status != JobStatus.QUEUED, timeout=30_000
+        )
+        assert len(asked) == 1 and "needs a token" in asked[0]
+        assert core.jobs.store.get(job.id).failure_kind != "secret"
+    finally:
+        timer.stop()
+        for supervisor in list(core.jobs._supervisors.values()):
+            supervisor.kill()

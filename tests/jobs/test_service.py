@@ -347,3 +347,32 @@ def test_a_job_that_cannot_get_its_secret_fails_alone_and_the_queue_goes_on(
     assert "Settings → Accounts and tokens" in failed.failure_reason
     _wait_for(qtbot, service, preset.id, JobStatus.COMPLETED)
     assert service.store.get(hub.id).status == JobStatus.FAILED  # failed once, not retried
+
+
+def test_the_window_asks_once_and_holds_the_job_back_meanwhile(
+    no_secret_service, core, qtbot, tmp_path
+):
+    """With a way to ask (the window's dialog), a job needing a locked store's token is
+    held back, not failed, the jobs behind it run, and the person is asked once."""
+    from app.credentials.encrypted_store import EncryptedFileStore
+    from app.errors import UserError
+
+    EncryptedFileStore(core.paths.root / "secrets.enc").unlock("a passphrase", "a passphrase")
+    core.credentials.probe(timeout=10)
+    service = core.jobs
+    asked: list[bool] = []
+    service.ask_for_secret = lambda: asked.append(True)
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
+    hub = {**_spec(data), "model": {"source": "hub", "repo_id": "someone/m"}}
+    first, second = service.submit(hub), service.submit(hub)
+    preset = service.submit(_spec(data), name="behind them")
+    _wait_for(qtbot, service, preset.id, JobStatus.COMPLETED)
+    assert asked == [True]  # once, for both
+    assert {service.store.get(j.id).status for j in (first, second)} == {JobStatus.QUEUED}
+    service.secret_refused(UserError("The store stayed locked.", "Unlock it, then retry."))
+    for job in (first, second):
+        assert service.store.get(job.id).status == JobStatus.FAILED
+        assert service.store.get(job.id).failure_kind == "secret"
+    third = service.submit(hub)  # asked once per session: now it fails at once
+    _wait_for(qtbot, service, third.id, JobStatus.FAILED, 30_000)
+    assert asked == [True]
