@@ -118,7 +118,7 @@ class GuiSession(QObject):
         if self.core is not None:  # None: the session closed while the database opened
             # A job needing a token from a locked store: the window asks once, off the
             # scheduler's call (a dialog there would run the scheduler inside itself).
-            self.core.jobs.ask_for_secret = lambda: QTimer.singleShot(0, self._ask_for_secret)
+            self.core.jobs.secrets.ask = lambda: QTimer.singleShot(0, self._ask_for_secret)
 
     def _ask_for_secret(self) -> None:
         from PySide6.QtWidgets import QInputDialog, QLineEdit

@@ -335,7 +335,7 @@ def _show(args: argparse.Namespace) -> int:
         from app.jobs.headless import ensure_core_application, reconcile_ended
         from app.jobs.remote import job_summary
         from app.jobs.results import result_text
-        from app.jobs.service import checkpoint_folders
+        from app.jobs.run_files import checkpoint_folders
 
         ensure_core_application()
         reconcile_ended(data_paths())

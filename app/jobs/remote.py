@@ -13,7 +13,8 @@ from typing import Any
 
 from app.errors import UserError
 from app.jobs.actions import BY_KEY
-from app.jobs.service import JobService, Precheck
+from app.jobs.precheck import Precheck
+from app.jobs.service import JobService
 from app.jobs.spec_files import spec_template
 from app.jobs.states import IllegalTransition
 from app.jobs.store import Job

@@ -7,9 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from app.jobs.render import format_event
-from engine.protocol import ENGINE_LOG, EVENTS_FILE, scan_events
+from engine.protocol import (
+    CHECKPOINTS_DIR,
+    ENGINE_LOG,
+    EVENTS_FILE,
+    complete_checkpoints,
+    scan_events,
+)
 
-__all__ = ["ENGINE_LOG", "EVENTS_FILE", "event_line", "log_events", "read_from"]
+__all__ = [
+    "ENGINE_LOG",
+    "EVENTS_FILE",
+    "checkpoint_folders",
+    "event_line",
+    "log_events",
+    "read_from",
+]
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
@@ -53,3 +66,8 @@ def read_from(path: Path, offset: int) -> tuple[int, str]:
         data = handle.read(size - offset)
     cut = data.rfind(b"\n") + 1  # a half-written last line waits for the next read
     return offset + cut, data[:cut].decode("utf-8", errors="replace")
+
+
+def checkpoint_folders(run_dir: Path) -> list[Path]:
+    """A run's complete checkpoints, oldest first (a partial one is never listed)."""
+    return complete_checkpoints(run_dir / CHECKPOINTS_DIR)

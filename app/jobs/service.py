@@ -7,37 +7,33 @@ frees up outside SparkTrainer).
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import UserError
-from app.jobs import validation
-from app.jobs.estimate import MemoryEstimate, estimate_memory, fits
+from app.jobs.precheck import Precheck, precheck, resolve_dataset
 from app.jobs.results import ending_text
+from app.jobs.run_files import checkpoint_folders
 from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
-from app.jobs.spec_files import spec_template, write_spec
+from app.jobs.secret_gate import SecretGate
+from app.jobs.spec_files import apply_changes, spec_template, write_spec
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, Outcome, engine_alive
 from app.notifications import Level
 from engine.protocol import (
-    CHECKPOINTS_DIR,
     EVENTS_FILE,
     OUTPUT_DIR,
-    complete_checkpoints,
     last_event,
 )
 from engine.recommended import with_recommended
 from engine.run_dirs import SPEC_FILE, mark_run_dir
-from engine.spec import SpecError, TrainingSpec
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +42,6 @@ CANCEL_GRACE_MS = 5_000
 """A cancelled job needs no checkpoint: SIGTERM follows the stop command sooner."""
 ENDINGS = {"completed": JobStatus.COMPLETED, "stopped": JobStatus.STOPPED}
 INTERRUPTED = {"killed", "vanished"}
-
-
-@dataclass
-class Precheck:
-    """What a submission would do: its memory estimate and anything worth a warning."""
-
-    estimate: MemoryEstimate | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def checkpoint_folders(run_dir: Path) -> list[Path]:
-    """A run's complete checkpoints, oldest first (a partial one is never listed)."""
-    return complete_checkpoints(run_dir / CHECKPOINTS_DIR)
-
-
-def apply_changes(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """`{"hyperparameters.learning_rate": 1e-4}` → a copy of the spec with that field set."""
-    result = copy.deepcopy(spec)
-    for dotted, value in changes.items():
-        node = result
-        *parents, last = dotted.split(".")
-        for name in parents:
-            node = node.setdefault(name, {})
-            if not isinstance(node, dict):
-                raise UserError(f"{dotted}: {name} is not an object in the spec")
-        node[last] = value
-    return result
 
 
 class JobService(QObject):
@@ -104,12 +73,7 @@ class JobService(QObject):
         self.limits = limits or Limits()
         self._supervisors: dict[str, EngineSupervisor] = {}
         self._cancelling: set[str] = set()
-        self.ask_for_secret: Callable[[], None] | None = None
-        """The window's way to ask a locked store's passphrase without blocking (it calls
-        `secret_ready` or `secret_refused` later); None: fail such jobs at once."""
-        self._waiting_for_secret: set[str] = set()
-        """Queued jobs held back (not planned) while the person is asked, once."""
-        self._asked_for_secret = False
+        self.secrets = SecretGate(core.credentials)
         self.stopping: set[str] = set()
         """Jobs asked to stop with a checkpoint that have not ended yet (seconds, until the
         step in progress ends): the table says "stopping…" meanwhile."""
@@ -126,58 +90,10 @@ class JobService(QObject):
     # -- submit ----------------------------------------------------------------------------
 
     def resolve(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """A spec naming a store dataset (`dataset.name`, `dataset.version`) with the path of
-        that version's data file filled in; NotFound lists the datasets or versions."""
-        dataset = spec.get("dataset")
-        if not isinstance(dataset, dict) or not dataset.get("name") or dataset.get("path"):
-            return spec
-        version = self._core.datasets.version(str(dataset["name"]), dataset.get("version"))
-        resolved = copy.deepcopy(spec)
-        resolved["dataset"].update(
-            path=str(version.data_file), name=version.dataset_name, version=version.number
-        )
-        return resolved
+        return resolve_dataset(self._core.datasets, spec)
 
     def precheck(self, spec: dict[str, Any], gpus: int = 0) -> Precheck:
-        """Validate against the spec rules, the dataset and the model; estimate memory.
-
-        Raises `UserError` naming the field for anything that would make the job fail;
-        returns warnings (the memory will likely not fit) for what merely might.
-        """
-        spec = self.resolve(spec)
-        try:
-            parsed = TrainingSpec.from_dict({"output_dir": "-", **spec})
-        except SpecError as error:
-            raise UserError(
-                f"The job spec is invalid: {error}",
-                f"Fix the field {error.field or 'named'} and submit again.",
-            ) from error
-        validation.check_dataset(spec)
-        validation.check_model(spec)
-        result = Precheck()
-        shape = validation.model_shape(spec)
-        if shape is not None:
-            hyper = parsed.hyperparameters
-            result.estimate = estimate_memory(
-                shape,
-                method=parsed.method,
-                precision=hyper.precision,
-                batch_size=hyper.batch_size,
-                sequence_length=hyper.max_seq_length,
-                gradient_checkpointing=hyper.gradient_checkpointing,
-            )
-        if gpus and result.estimate is not None:
-            free = [g.memory_free for g in self._core.hardware.inventory.gpus()]
-            if len(free) < gpus:
-                result.warnings.append(
-                    f"The job asks for {gpus} GPU(s); {len(free)} found. It waits in the queue."
-                )
-            elif free:
-                best = max((f for f in free if f is not None), default=None)
-                ok, sentence = fits(result.estimate, best)
-                if not ok:
-                    result.warnings.append(sentence)
-        return result
+        return precheck(self.resolve(spec), gpus, self._core.hardware.inventory)
 
     def submit(
         self,
@@ -224,7 +140,7 @@ class JobService(QObject):
         if not self.scheduling:
             return
         queued = [
-            j for j in self.store.jobs([JobStatus.QUEUED]) if j.id not in self._waiting_for_secret
+            j for j in self.store.jobs([JobStatus.QUEUED]) if j.id not in self.secrets.waiting
         ]
         if not queued:
             return
@@ -253,29 +169,13 @@ class JobService(QObject):
             self._launch(self.store.get(job_id), indices)
 
     def _launch(self, job: Job, gpus: tuple[int, ...]) -> None:
-        needed = ["huggingface"] if job.spec.get("model", {}).get("source") == "hub" else []
-        credentials = self._core.credentials
-        if needed and not credentials.probed:
-            return  # the store is still being looked for (start-up): next tick
-        if (
-            needed
-            and credentials.needs_passphrase
-            and credentials.file_store_exists
-            and self.ask_for_secret is not None
-            and not self._asked_for_secret
-        ):
-            # Held back, not failed, while the window asks for the passphrase (once): the
-            # jobs behind it are planned without it meanwhile.
-            self._waiting_for_secret.add(job.id)
-            if not self._waiting_for_secret - {job.id}:
-                self.ask_for_secret()
-            return
         try:
-            # Secrets reach the engine through its environment only: never argv, files, DB.
-            environment = credentials.job_environment(needed)
+            environment = self.secrets.environment(job.id, job.spec)
         except UserError as error:
             self._fail_before_start(job, error)  # this job alone: the queue goes on
             return
+        if environment is None:
+            return  # waiting for the secret store; planned again later
         run_dir = Path(job.run_dir)
         mark_run_dir(run_dir)  # the engine writes only into run directories that are ours
         spec_path = run_dir / SPEC_FILE
@@ -294,15 +194,12 @@ class JobService(QObject):
 
     def secret_ready(self) -> None:
         """The store was unlocked: the held-back jobs are planned again."""
-        self._asked_for_secret = True
-        self._waiting_for_secret.clear()
+        self.secrets.answered()
         self.schedule()
 
     def secret_refused(self, error: UserError) -> None:
         """The person declined (or mistyped): the held-back jobs fail, each once."""
-        self._asked_for_secret = True
-        waiting, self._waiting_for_secret = self._waiting_for_secret, set()
-        for job_id in waiting:
+        for job_id in self.secrets.answered():
             job = self.store.get(job_id)
             if job.status == JobStatus.QUEUED:
                 self._fail_before_start(job, error)

@@ -92,3 +92,17 @@ def read_spec(path: Path, dropped: dict[str, Any] | None = None) -> dict[str, An
     if dropped is not None:
         dropped.update({key: data[key] for key in RUN_FIELDS if data.get(key)})
     return spec_template(data)
+
+
+def apply_changes(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`{"hyperparameters.learning_rate": 1e-4}` → a copy of the spec with that field set."""
+    result = copy.deepcopy(spec)
+    for dotted, value in changes.items():
+        node = result
+        *parents, last = dotted.split(".")
+        for name in parents:
+            node = node.setdefault(name, {})
+            if not isinstance(node, dict):
+                raise UserError(f"{dotted}: {name} is not an object in the spec")
+        node[last] = value
+    return result

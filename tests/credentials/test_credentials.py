@@ -298,7 +298,7 @@ def test_the_window_asks_for_a_locked_store_once_then_runs_the_job(
     session = start_session(paths)
     core = session.core
     qtbot.waitUntil(lambda: core.database_is_open and core.credentials.probed, timeout=20_000)
-    qtbot.waitUntil(lambda: core.jobs.ask_for_secret is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: core.jobs.secrets.ask is not None, timeout=20_000)
     asked: list[str] = []
 
     def answer() -> None:

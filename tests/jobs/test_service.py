@@ -361,7 +361,7 @@ def test_the_window_asks_once_and_holds_the_job_back_meanwhile(
     core.credentials.probe(timeout=10)
     service = core.jobs
     asked: list[bool] = []
-    service.ask_for_secret = lambda: asked.append(True)
+    service.secrets.ask = lambda: asked.append(True)
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
     hub = {**_spec(data), "model": {"source": "hub", "repo_id": "someone/m"}}
     first, second = service.submit(hub), service.submit(hub)

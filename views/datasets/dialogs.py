@@ -36,6 +36,15 @@ from app.tasks import run_task
 DEBOUNCE_MS = 250
 
 
+EXPORT_FORMATS = {
+    "CSV (*.csv)": "csv",
+    "CSV keeping spreadsheet formulas (*.csv)": "csv-formulas",
+    "JSON Lines (*.jsonl)": "jsonl",
+    "Parquet (*.parquet)": "parquet",
+}
+"""Export's save-dialog filters and what each writes ("csv-formulas": CSV, formulas kept)."""
+
+
 class _PreviewDialog(QDialog):
     """Reads the version once, then recomputes `_preview(table)` whenever an option changes."""
 

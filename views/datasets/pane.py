@@ -34,7 +34,7 @@ from app.errors import UserError
 from app.tasks import TaskState, run_task
 from views.crash_dialog import show_user_error
 from views.datasets.dataset_table import DatasetTable
-from views.datasets.dialogs import FilterDialog, SplitDialog
+from views.datasets.dialogs import EXPORT_FORMATS, FilterDialog, SplitDialog
 from views.datasets.import_queue import ImportQueue, ask_for_files, ask_for_folder
 from views.datasets.models import human_bytes
 from views.datasets.statistics_view import StatisticsView
@@ -46,13 +46,6 @@ from views.datasets.version_preview import VersionPreview
 from views.widgets.confirm import confirm
 from views.widgets.open_folder import open_folder
 from views.widgets.pane_frame import EmptyState, PaneFrame
-
-EXPORT_FORMATS = {
-    "CSV (*.csv)": "csv",
-    "CSV keeping spreadsheet formulas (*.csv)": "csv-formulas",
-    "JSON Lines (*.jsonl)": "jsonl",
-    "Parquet (*.parquet)": "parquet",
-}
 
 
 class DatasetsPane(PaneFrame):

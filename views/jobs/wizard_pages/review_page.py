@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.jobs.precheck import Precheck
 from app.jobs.recipes import (
     submit_command,
 )
-from app.jobs.service import Precheck
 from app.jobs.spec_files import spec_template, write_spec
 from app.tasks import run_task
 from views.jobs.wizard_pages.base import SpecPage
