@@ -122,14 +122,14 @@ def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
 ):
     from PySide6.QtCore import QThread
 
-    from app.jobs import service as service_module
+    from app.jobs import precheck as precheck_module
 
     session = start_session(paths)
     session.core.open_database()
     jobs = hold_queue(session.core.jobs)  # queued is enough: the hand-over is under test
     gui = QThread.currentThread()
     threads: dict[str, bool] = {}
-    check_dataset = service_module.validation.check_dataset
+    check_dataset = precheck_module.validation.check_dataset
     delete = jobs.delete
 
     def checking(spec):
@@ -140,7 +140,7 @@ def test_the_window_answers_a_terminal_with_the_file_work_off_its_gui_thread(
         threads["delete"] = QThread.currentThread() is gui
         return delete(job_id)
 
-    monkeypatch.setattr(service_module.validation, "check_dataset", checking)
+    monkeypatch.setattr(precheck_module.validation, "check_dataset", checking)
     monkeypatch.setattr(jobs, "delete", deleting)
     submit = _terminal("submit", str(spec_path))
     qtbot.waitUntil(lambda: submit.poll() is not None, timeout=60_000)
