@@ -10,12 +10,14 @@ Standard library and pyarrow only (no torch), so app/ may import it.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from engine.text_encoding import Encoding, detect_encoding
+
+__all__ = ["DataFileError", "Encoding", "detect_encoding", "read_rows"]
 
 SNIFF_BYTES = 65_536
 DELIMITERS = ",;\t|"
@@ -26,52 +28,38 @@ class DataFileError(ValueError):
     """A data file that cannot be read as rows; the message names the file (and line)."""
 
 
-@dataclass(frozen=True)
-class Encoding:
-    name: str
-    """A Python codec name: utf-8, utf-8-sig, utf-16, latin-1."""
-    fallback: bool = False
-    """True when the file is not valid UTF-8 and was read as latin-1 (reported)."""
-
-
-def detect_encoding(path: Path, limit: int | None = None) -> Encoding:
-    """UTF-8 (with or without BOM) or UTF-16 by BOM; otherwise latin-1, reported.
-
-    `limit` checks only the first bytes, for readers that validate UTF-8
-    themselves and can fall back later (Arrow's CSV reader does)."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return Encoding("utf-8-sig")
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return Encoding("utf-16")
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        remaining = limit
-        try:
-            while chunk := handle.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
-                decoder.decode(chunk)
-                if remaining is not None:
-                    remaining -= len(chunk)
-                    if remaining <= 0:
-                        break  # a character cut at the limit is held back, not an error
-            else:
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return Encoding("latin-1", fallback=True)
-    return Encoding("utf-8")
-
-
 def csv_delimiter(path: Path, encoding: Encoding, *, tsv: bool = False) -> str:
-    """Tab for .tsv; otherwise what the first 64 KiB say (`,` `;` tab `|`), comma if unsure."""
+    """Tab for .tsv; otherwise what the first 64 KiB say (`,` `;` tab `|`), comma if unsure.
+
+    Python's sniffer decides first; when it cannot, or names a character the header does
+    not hold, the delimiter found the same number of times on most lines wins."""
     if tsv:
         return "\t"
     with path.open(encoding=encoding.name, errors="replace", newline="") as handle:
         sample = handle.read(SNIFF_BYTES)
+    header = next((line for line in sample.splitlines() if line.strip()), "")
     try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        return ","
+        sniffed = None
+    if sniffed and sniffed in header:
+        return sniffed
+    return _consistent_delimiter(sample) or sniffed or ","
+
+
+def _consistent_delimiter(sample: str) -> str | None:
+    lines = [line for line in sample.splitlines() if line.strip()][:100]
+    if len(lines) > 1 and len(sample) >= SNIFF_BYTES:
+        lines.pop()  # cut short by the sample
+    best, best_score = None, (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        if not counts or counts[0] == 0:
+            continue
+        score = (sum(count == counts[0] for count in counts) / len(counts), counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def arrow_encoding(encoding: Encoding) -> str:

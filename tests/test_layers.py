@@ -53,11 +53,16 @@ def test_engine_spec_and_protocol_use_only_the_standard_library() -> None:
 
 
 def test_the_shared_data_file_reader_needs_no_torch() -> None:
-    """app/ imports engine/data_files.py: the standard library and pyarrow, nothing more."""
+    """app/ imports engine/data_files.py and engine/text_encoding.py: the standard library,
+    pyarrow and charset-normalizer, nothing more."""
     import sys
 
-    for line, module in _imports(ROOT / "engine" / "data_files.py"):
-        top = module.split(".")[0]
-        assert top in sys.stdlib_module_names or top == "pyarrow" or module == "__future__", (
-            f"engine/data_files.py:{line} imports {module}"
-        )
+    allowed = {"pyarrow", "charset_normalizer"}
+    for name in ("data_files.py", "text_encoding.py"):
+        for line, module in _imports(ROOT / "engine" / name):
+            top = module.split(".")[0]
+            assert (
+                top in sys.stdlib_module_names
+                or top in allowed
+                or module in ("__future__", "engine.text_encoding")
+            ), f"engine/{name}:{line} imports {module}"

@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument(
         "--skip-bad-lines", action="store_true", help="JSONL: skip unreadable lines, and say which"
     )
+    imp.add_argument(
+        "--strict-images",
+        action="store_true",
+        help="refuse the import for one unusable image (by default it is skipped and named)",
+    )
     imp.set_defaults(func=_import)
 
     sample = actions.add_parser("sample", help="import a sample dataset made by SparkTrainer")
@@ -136,7 +141,13 @@ def _import(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
         state = TaskState(report)
-        version = store.import_path(args.path, args.name, state, skip_bad_lines=args.skip_bad_lines)
+        version = store.import_path(
+            args.path,
+            args.name,
+            state,
+            skip_bad_lines=args.skip_bad_lines,
+            strict_images=args.strict_images,
+        )
         if terminal:
             sys.stderr.write("\r" + " " * 70 + "\r")
         print(
@@ -222,6 +233,8 @@ def _show(args: argparse.Namespace) -> int:
         for name, kind in version.schema:
             summary = version.stats["columns"].get(name, {})
             detail = f"nulls {summary.get('nulls', 0):,}"
+            if summary.get("not_computed"):
+                detail += ", statistics not computed for this type"
             if "distinct" in summary:
                 detail += f", distinct {summary['distinct']:,}"
             if "min" in summary:

@@ -115,6 +115,7 @@ def _extract_zip(archive: Path, destination: Path, state: TaskState | None, limi
             raise _too_many(archive, _member_cap(archive))
         for info in members:
             _safe_name(archive, info.filename)
+            _check_readable(archive, info)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise UserError(
@@ -146,6 +147,27 @@ def _extract_zip(archive: Path, destination: Path, state: TaskState | None, limi
                 raise UserError(
                     f"{archive.name}: member {info.filename!r} is damaged ({error})."
                 ) from None
+
+
+READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+METHOD_NAMES = {9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "XZ", 98: "PPMd"}
+
+
+def _check_readable(archive: Path, info: zipfile.ZipInfo) -> None:
+    """Encrypted members and compression methods Python cannot read, refused by name
+    before anything is written."""
+    if info.flag_bits & 0x1:
+        raise UserError(
+            f"{archive.name}: member {info.filename!r} is encrypted; refused.",
+            "Extract it with its password and import the files, or an unencrypted zip.",
+        )
+    if info.compress_type not in READABLE_METHODS:
+        method = METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        raise UserError(
+            f"{archive.name}: member {info.filename!r} is compressed with {method}, which "
+            "SparkTrainer cannot read; refused.",
+            "Re-create the zip with ordinary (Deflate) compression.",
+        )
 
 
 def _extract_tar(archive: Path, destination: Path, state: TaskState | None, limit: int) -> None:

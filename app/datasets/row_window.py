@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.datasets.values import python_values
+
 CACHED_GROUPS = 4
 """Decoded row groups kept; with 65,536-row groups a page never spans more than two."""
 
@@ -88,7 +90,7 @@ class RowWindow:
             offset = position - self._starts[group]
             take = min(end - position, table.num_rows - offset)
             part = table.slice(offset, take)
-            columns = [column.to_pylist() for column in part.columns]
+            columns = [python_values(column) for column in part.columns]
             out.extend([list(values) for values in zip(*columns, strict=True)] if columns else [])
             position += take
         return out

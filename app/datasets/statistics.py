@@ -9,10 +9,14 @@ exactly, with many its distinct count is estimated and marked `estimated`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from app.datasets.values import python_values
 
 TOP_VALUES = 10
 HISTOGRAM_BINS = 20
@@ -25,11 +29,20 @@ MANY_DISTINCT = 5_000
 
 
 def _plain(value: Any) -> Any:
+    """JSON for the version record: dates as ISO text, bytes as hex, decimals and
+    durations as their text."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bytes):
         return value[:40].hex()
+    if isinstance(value, Decimal | timedelta):
+        return str(value)
     return value
+
+
+def _scalar(scalar: pa.Scalar) -> Any:
+    """A scalar as JSON; one Python cannot hold (a date past 9999) as ISO text."""
+    return _plain(python_values(pa.array([scalar], type=scalar.type))[0])
 
 
 def _sample_indices(rows: int) -> pa.Array | None:
@@ -66,12 +79,28 @@ def column_summary(column: pa.ChunkedArray, sample: pa.Array | None = None) -> d
     }
     if pa.types.is_nested(column.type) or pa.types.is_binary(column.type):
         return summary
-    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    try:
+        return _measure(column, summary, sample)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, ValueError, OverflowError):
+        # No kernel for the type (float16, duration) or values Python cannot hold:
+        # say so instead of failing the import.
+        summary["not_computed"] = True
+        return summary
+
+
+def _measure(
+    column: pa.ChunkedArray, summary: dict[str, Any], sample: pa.Array | None
+) -> dict[str, Any]:
+    numeric = (
+        pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_decimal(column.type)
+    )
     if numeric or pa.types.is_temporal(column.type):
-        bounds = pc.min_max(column).as_py()
-        summary["min"], summary["max"] = _plain(bounds["min"]), _plain(bounds["max"])
+        bounds = pc.min_max(column)
+        summary["min"], summary["max"] = _scalar(bounds["min"]), _scalar(bounds["max"])
         if numeric:
-            summary["mean"] = pc.mean(column).as_py()
+            summary["mean"] = _scalar(pc.mean(column))
     if sample is not None:
         part = pc.drop_null(column.take(sample))
         counts = pc.value_counts(part)
@@ -92,11 +121,12 @@ def _top(counts: pa.StructArray, scale: float = 1.0) -> list[list[Any]]:
     order = pc.select_k_unstable(
         pa.table({"counts": counts.field("counts")}), TOP_VALUES, [("counts", "descending")]
     )
-    top = counts.take(order).to_pylist()
+    top = counts.take(order)
+    values = python_values(top.field("values"))
     return [
-        [_plain(item["values"]), round(item["counts"] * scale)]
-        for item in top
-        if item["values"] is not None
+        [_plain(value), round(count * scale)]
+        for value, count in zip(values, top.field("counts").to_pylist(), strict=True)
+        if value is not None
     ]
 
 
@@ -148,7 +178,10 @@ def compute(
         "columns": {name: column_summary(table[name], sample) for name in table.column_names},
     }
     if labels and labels in table.column_names and not stats["columns"][labels].get("estimated"):
-        counts = pc.value_counts(table[labels]).to_pylist()
+        try:
+            counts = pc.value_counts(table[labels]).to_pylist()
+        except (pa.ArrowException, ValueError, OverflowError):
+            counts = [None] * (MAX_LABELS + 1)  # not a column of labels
         if len(counts) <= MAX_LABELS:
             counts.sort(key=lambda item: -item["counts"])
             stats["label_column"] = labels

@@ -9,7 +9,6 @@ filters, splits and label edits write a new one that names its parent.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import uuid
@@ -25,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.datasets import operations, statistics
+from app.datasets.export import write_export
 from app.datasets.importer import DATA_FILE, IMAGES_DIR, materialize
 from app.datasets.operations import FilterOptions
 from app.datasets.version_files import folder_checksum, link_images, write_table
@@ -124,6 +124,7 @@ class DatasetStore:
         state: TaskState | None = None,
         *,
         skip_bad_lines: bool = False,
+        strict_images: bool = False,
         origin: str | None = None,
     ) -> DatasetVersion:
         """Copy `source` into the store as version 1 of a new dataset.
@@ -137,7 +138,12 @@ class DatasetStore:
             version_dir = scratch / "v1"
             version_dir.mkdir()
             result = materialize(
-                source, version_dir, scratch / "work", state, skip_bad_lines=skip_bad_lines
+                source,
+                version_dir,
+                scratch / "work",
+                state,
+                skip_bad_lines=skip_bad_lines,
+                strict_images=strict_images,
             )
             operation = {
                 "kind": "import",
@@ -427,57 +433,13 @@ class DatasetStore:
         *,
         keep_formulas: bool = False,
     ) -> Path:
-        """Write a version as CSV, JSONL or Parquet. In CSV, a text cell a spreadsheet
-        would run as a formula (=, +, -, @, tab, CR first) gets a leading ' unless
-        `keep_formulas` (the data is untouched; only the exported copy)."""
+        """Write a version as CSV, JSONL or Parquet (see app/datasets/export.py)."""
         version = self.version(name, number)
-        table = self.read(version)
         destination = Path(destination)
         if destination.is_dir():
             destination = destination / f"{_slug(version.dataset_name)}-v{version.number}.{fmt}"
-        partial = destination.with_name(f".{destination.name}.partial")
-        try:
-            if fmt == "parquet":
-                pq.write_table(table, partial)
-            elif fmt == "csv":
-                from pyarrow import csv
-
-                csv.write_csv(table if keep_formulas else neutralise_formulas(table), partial)
-            elif fmt == "jsonl":
-                with partial.open("w", encoding="utf-8") as out:
-                    for batch in table.to_batches(10_000):
-                        for row in batch.to_pylist():
-                            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            else:
-                raise UserError(f"Unknown export format {fmt!r}.", "Use csv, jsonl or parquet.")
-            partial.replace(destination)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_export(self.read(version), destination, fmt, keep_formulas=keep_formulas)
         return destination
-
-
-def neutralise_formulas(table: pa.Table) -> pa.Table:
-    """Text cells that a spreadsheet would evaluate (OWASP's CSV injection list), with a
-    leading apostrophe; a plain negative number such as -3.5 is left alone."""
-    import pyarrow.compute as pc
-
-    columns = []
-    for column in table.columns:
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            columns.append(column)
-            continue
-        risky = pc.or_(
-            pc.match_substring_regex(column, r"^[=+@\t\r]"),
-            pc.and_(
-                pc.starts_with(column, "-"),
-                pc.invert(
-                    pc.match_substring_regex(column, r"^-[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$")
-                ),
-            ),
-        )
-        quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, "")
-        columns.append(pc.if_else(pc.fill_null(risky, False), quoted, column))
-    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _default_name(source: Path) -> str:

@@ -335,3 +335,80 @@ def test_the_window_asks_for_a_locked_store_once_then_runs_the_job(
         timer.stop()
         for supervisor in list(core.jobs._supervisors.values()):
             supervisor.kill()
+
+
+def test_the_headless_runner_asks_a_locked_store_once_on_the_terminal(
+    no_secret_service, paths, tmp_path
+) -> None:
+    """Issue #15, item 2, with no window: `job submit --wait` on a real terminal (a pty)
+    asks the passphrase once, unlocks, and the job goes past the secret gate (it then
+    fails offline on the download: no network here)."""
+    import select
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    from tests.engine.helpers import sft_rows, write_jsonl
+
+    paths.ensure()
+    store = EncryptedFileStore(paths.root / "secrets.enc")
+    store.unlock(RIGHT, RIGHT)
+    store.set("huggingface", TOKEN)
+    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "recipe": "causal_lm_sft",
+                "model": {"source": "hub", "repo_id": "someone/model"},
+                "dataset": {
+                    "path": str(data),
+                    "prompt_column": "prompt",
+                    "response_column": "response",
+                },
+                "hyperparameters": {"max_steps": 1},
+            }
+        )
+    )
+    main, terminal = os.openpty()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "job", "submit", str(spec), "--wait"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    seen = b""
+    answered = 0
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([main], [], [], 1.0)[0]:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if seen.count(b"passphrase of the secret store") > answered:
+                os.write(main, RIGHT.encode() + b"\n")
+                answered += 1
+        process.wait(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main)
+    text = seen.decode(errors="replace")
+    assert answered == 1, text
+    assert "locked" not in text.lower(), text
+    assert "Traceback" not in text, text
+    assert TOKEN not in text and RIGHT not in text, text  # nothing echoed

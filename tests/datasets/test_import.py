@@ -61,7 +61,7 @@ def test_csv_with_bom_quoted_newlines_and_sniffed_delimiter(store, tmp_path):
     assert len(version.sha256) == 64 and version.data_file.exists()
 
 
-def test_utf16_tsv_and_a_reported_latin1_fallback(store, tmp_path):
+def test_utf16_tsv_and_a_reported_legacy_encoding(store, tmp_path):
     tsv = tmp_path / "words.tsv"
     tsv.write_bytes("word\tcount\ncafé\t3\n".encode("utf-16"))
     assert store.read(store.import_path(tsv)).to_pylist() == [{"word": "café", "count": 3}]
@@ -69,7 +69,7 @@ def test_utf16_tsv_and_a_reported_latin1_fallback(store, tmp_path):
     latin.write_bytes("word,count\ncafé,3\n".encode("latin-1"))
     version = store.import_path(latin)
     assert store.read(version).to_pylist() == [{"word": "café", "count": 3}]
-    assert any("latin-1" in note for note in version.notes)
+    assert any("old.csv is not UTF-8: it was read as cp1252" in note for note in version.notes)
 
 
 def test_quoted_line_breaks_across_read_blocks_are_read_whole(store, tmp_path):
@@ -89,7 +89,7 @@ def test_quoted_line_breaks_across_read_blocks_are_read_whole(store, tmp_path):
     assert table["id"].to_pylist() == list(range(60_000))
 
 
-def test_a_non_utf8_byte_far_into_a_csv_still_falls_back_to_latin1(store, tmp_path):
+def test_a_non_utf8_byte_far_into_a_csv_is_decoded_on_its_own_line(store, tmp_path):
     # Only the head is checked before Arrow reads; Arrow's own check catches the rest.
     source = tmp_path / "late.csv"
     good = "".join(f"row {i},{i}\n" for i in range(200_000)).encode()
@@ -99,7 +99,7 @@ def test_a_non_utf8_byte_far_into_a_csv_still_falls_back_to_latin1(store, tmp_pa
     table = store.read(version)
     assert table.schema.field("word").type == pa.string()
     assert table["word"][-1].as_py() == "naïve"
-    assert any("latin-1" in note for note in version.notes)
+    assert any("late.csv is not UTF-8" in note for note in version.notes)
 
 
 def test_statistics_of_a_large_table_count_few_values_exactly_and_estimate_many(store, tmp_path):
@@ -234,13 +234,19 @@ def test_corrupt_and_zero_byte_images_are_named(store, tmp_path):
     folder = tmp_path / "pics"
     _image(folder / "ok" / "1.png")
     (folder / "ok" / "zero.png").write_bytes(b"")
-    _refused(store, folder, "zero.png", "empty (0 bytes)")
-    (folder / "ok" / "zero.png").unlink()
     good = _image(tmp_path / "x.png", size=(64, 64)).read_bytes()
     (folder / "ok" / "cut.png").write_bytes(good[: len(good) // 2])
-    _refused(store, folder, "cut.png", "damaged or unreadable")
-    (folder / "ok" / "cut.png").write_bytes(b"GIF89a not a png at all")
-    _refused(store, folder, "cut.png", "not a png image")
+    (folder / "ok" / "gif.png").write_bytes(b"GIF89a not a png at all")
+    version = store.import_path(folder)
+    assert version.rows == 1
+    (skipped,) = [note for note in version.notes if note.startswith("Skipped")]
+    assert "ok/zero.png (the file is empty (0 bytes))" in skipped
+    assert "ok/cut.png (the image is damaged or unreadable" in skipped
+    assert "ok/gif.png (the content is not a png image (unknown data))" in skipped
+    for name in ("zero.png", "cut.png", "gif.png"):
+        assert not (version.path / "images" / "ok" / name).exists()
+    store.delete(version.dataset_name)
+    _refused(store, folder, "ok/cut.png", "damaged or unreadable", "refused", strict_images=True)
 
 
 def test_zip_slip_absolute_paths_bombs_and_links_are_refused(store, tmp_path):
@@ -306,7 +312,7 @@ def test_hostile_archives_and_images_end_in_a_message_not_a_crash(store, tmp_pat
     _image(bomb / "a" / "1.png")
     (bomb / "b").mkdir()
     (bomb / "b" / "huge.png").write_bytes(_png_header(20_000, 20_000))
-    _refused(store, bomb, "huge.png", "too large to decode safely")
+    _refused(store, bomb, "huge.png", "decompression bomb", strict_images=True)
 
     clash = tmp_path / "clash.zip"
     with zipfile.ZipFile(clash, "w") as bundle:

@@ -54,6 +54,8 @@ class ColumnSummaryModel(RowTableModel[tuple[str, dict[str, Any]]]):
             text = ", ".join(f"{str(value)[:30]} ({count:,})" for value, count in top[:5])
             return text
         key = ("", "", "nulls", "distinct", "min", "max", "mean")[column]
+        if key != "nulls" and summary.get("not_computed"):
+            return "not computed"  # no kernel for the type (float16, duration)
         return _number(summary.get(key))
 
 
