@@ -27,13 +27,12 @@ from app.datasets import operations, statistics
 from app.datasets.export import write_export
 from app.datasets.importer import DATA_FILE, IMAGES_DIR, materialize
 from app.datasets.operations import FilterOptions
+from app.datasets.scratch import TEMP_PREFIX, make_scratch, remove_abandoned
 from app.datasets.version_files import folder_checksum, link_images, write_table
 from app.db.database import Database
 from app.db.models import DatasetRow, DatasetVersionRow, JobRow
 from app.errors import NotFound, UserError
 from app.tasks import TaskState
-
-TEMP_PREFIX = ".tmp-"
 
 
 @dataclass(frozen=True)
@@ -104,16 +103,12 @@ class DatasetStore:
     # -- housekeeping ----------------------------------------------------------------------
 
     def remove_partial(self) -> int:
-        """Temporary folders left by a crash or kill mid-import; they never had a row."""
-        leftovers = [p for p in self.root.glob(f"{TEMP_PREFIX}*") if p.is_dir()]
-        for folder in leftovers:
-            shutil.rmtree(folder, ignore_errors=True)
-        return len(leftovers)
+        """Temporary folders left by a crash or kill mid-import (never had a row); another
+        process's import in progress is left alone."""
+        return remove_abandoned(self.root)
 
     def _scratch(self) -> Path:
-        folder = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
-        folder.mkdir()
-        return folder
+        return make_scratch(self.root)
 
     # -- import ----------------------------------------------------------------------------
 

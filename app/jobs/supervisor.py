@@ -35,6 +35,7 @@ import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from app.jobs.engine_env import engine_environment
+from app.processes import process_alive as engine_alive
 from app.tasks import TaskState, run_task
 from engine.protocol import (
     CONTROL_FILE,
@@ -103,17 +104,6 @@ def log_tail(run_dir: Path, lines: int = 20) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-def engine_alive(pid: int, start_time: float | None) -> bool:
-    """Whether `pid` is still the process that started at `start_time` (not a reused pid)."""
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return start_time is None or abs(process.create_time() - start_time) < 1.0
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
 
 
 class EngineSupervisor(QObject):

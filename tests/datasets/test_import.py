@@ -5,6 +5,9 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 import time
 import zipfile
@@ -19,6 +22,7 @@ from app.datasets.store import DatasetStore
 from app.db.database import Database
 from app.errors import TaskCancelled, UserError
 from app.tasks import TaskState
+from tests.conftest import run_main
 
 
 @pytest.fixture
@@ -284,10 +288,46 @@ def test_zip_slip_absolute_paths_bombs_and_links_are_refused(store, tmp_path):
     _refused(store, renamed, "notzip.zip", "not a zip")
 
 
+def _owned_scratch(store: DatasetStore) -> tuple[subprocess.Popen, Path]:
+    """A real process that makes a scratch folder the way an import does, and waits."""
+    from tests.conftest import ROOT
+
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from app.datasets.scratch import make_scratch;"
+            f"print(make_scratch(Path({str(store.root)!r})), flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert owner.stdout is not None
+    return owner, Path(owner.stdout.readline().strip())
+
+
 def test_a_crash_mid_import_is_cleaned_up_at_the_next_start(store, tmp_path):
-    leftover = store.root / ".tmp-crashed"
-    (leftover / "v1").mkdir(parents=True)
-    (leftover / "v1" / "data.parquet").write_bytes(b"partial")
+    """Issue #17, item 3: only folders whose importing process is gone are removed; another
+    process's import in progress survives every other `dataset` command's start-up."""
+    owner, folder = _owned_scratch(store)
+    try:
+        (folder / "v1").mkdir()
+        (folder / "v1" / "data.parquet").write_bytes(b"partial")
+        assert store.remove_partial() == 0 and folder.exists()
+        listed = run_main("dataset", "list")  # a whole other command, as in the report
+        assert listed.returncode == 0, listed.stderr
+        assert folder.exists()
+    finally:
+        assert owner.stdin is not None
+        owner.stdin.close()
+        owner.wait(timeout=60)
+    assert store.remove_partial() == 1  # its owner ended without finishing: a crash
+    unclaimed = store.root / ".tmp-unclaimed"
+    unclaimed.mkdir()
+    assert store.remove_partial() == 0  # may be one being made this instant
+    os.utime(unclaimed, (time.time() - 3600, time.time() - 3600))
     assert store.remove_partial() == 1
     _nothing_left(store)
 
