@@ -1,7 +1,10 @@
 """Checkpoints that a kill at any moment cannot tear.
 
 Each is written into a temporary folder and renamed into place, so a folder
-named `checkpoint-STEP` is always complete. Nothing is pickled: weights are
+named `checkpoint-STEP` is always complete. A manifest of every file's SHA-256 is
+written last; resuming verifies it, so a checkpoint damaged later (flipped bytes,
+a file edited or lost) is never loaded: the newest intact one is used instead,
+with a log event that says which and why. Nothing is pickled: weights are
 safetensors, and the optimizer, scheduler and RNG states are their tensors in
 safetensors plus the structure around them in JSON. (Checkpoints written before this
 have a `training_state.pt`, still read with `torch.load(weights_only=True)`.)
@@ -21,6 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from engine.models import PICKLE_SUFFIXES
 from engine.protocol import CHECKPOINT_PREFIX, CHECKPOINT_PROGRESS, complete_checkpoints
 
 # Test hook: seconds to sleep half-way through writing a checkpoint.
@@ -33,6 +37,11 @@ STATE_TENSORS = "training_state.safetensors"
 STATE_STRUCTURE = "training_state.json"
 LEGACY_STATE = "training_state.pt"
 PROGRESS = CHECKPOINT_PROGRESS
+MANIFEST = "manifest.json"
+
+
+class DamagedCheckpointError(ValueError):
+    """A checkpoint that must not be loaded; the message says what is wrong with it."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -99,6 +108,7 @@ def save(
     save_file(tensors, str(tmp / STATE_TENSORS))
     (tmp / STATE_STRUCTURE).write_text(json.dumps(structure))
     (tmp / PROGRESS).write_text(json.dumps(progress, indent=2))
+    _write_manifest(tmp, step)
     _fsync_tree(tmp)
     if final.exists():  # the same step saved again (stop right after a periodic save)
         old = root / f"{TMP_PREFIX}old-{PREFIX}{step}-{os.getpid()}"
@@ -114,6 +124,73 @@ def save(
 def latest(root: Path) -> Path | None:
     checkpoints = complete_checkpoints(root)
     return checkpoints[-1] if checkpoints else None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_manifest(folder: Path, step: int) -> None:
+    files = {
+        path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+    }
+    (folder / MANIFEST).write_text(json.dumps({"step": step, "files": files}, indent=2))
+
+
+def verify(path: Path) -> None:
+    """Raise DamagedCheckpointError unless every file matches the manifest and the progress
+    file is this checkpoint's. A checkpoint from before manifests is checked for its files."""
+    if not (path / WEIGHTS).exists():
+        pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES)
+        if pickles and not (path / MANIFEST).exists():
+            raise DamagedCheckpointError(
+                f"it holds only pickle files ({', '.join(pickles)}); checkpoints load from "
+                "safetensors only, because unpickling a file can run code"
+            )
+        raise DamagedCheckpointError(f"{WEIGHTS} is missing")
+    if (path / MANIFEST).exists():
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+            files = dict(manifest["files"])
+        except (ValueError, KeyError, TypeError):
+            raise DamagedCheckpointError(f"its {MANIFEST} is unreadable") from None
+        for name, entry in files.items():
+            file = path / name
+            if not file.is_file():
+                raise DamagedCheckpointError(f"{name} is missing")
+            if file.stat().st_size != entry.get("bytes") or _sha256(file) != entry.get("sha256"):
+                raise DamagedCheckpointError(f"{name} does not match its checksum")
+    try:
+        progress = json.loads((path / PROGRESS).read_text())
+        step = int(progress["step"])
+    except FileNotFoundError:
+        raise DamagedCheckpointError(f"{PROGRESS} is missing") from None
+    except (ValueError, KeyError, TypeError):
+        raise DamagedCheckpointError(f"{PROGRESS} is not valid progress JSON") from None
+    expected = path.name.removeprefix(PREFIX)
+    if expected.isdigit() and step != int(expected):
+        raise DamagedCheckpointError(f"{PROGRESS} is for step {step}, not {expected}")
+
+
+def newest_intact(root: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The newest checkpoint that verifies, and the newer ones that did not (with why)."""
+    damaged: list[tuple[Path, str]] = []
+    for path in reversed(complete_checkpoints(root)):
+        try:
+            verify(path)
+        except DamagedCheckpointError as error:
+            damaged.append((path, str(error)))
+            continue
+        return path, damaged
+    return None, damaged
 
 
 def remove_partial(root: Path) -> None:

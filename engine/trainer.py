@@ -22,7 +22,6 @@ import torch
 
 from engine import checkpoint
 from engine.errors import ConfigError, OutOfMemory
-from engine.models import PICKLE_SUFFIXES
 from engine.protocol import (
     CHECKPOINTS_DIR,
     EXIT_COMPLETED,
@@ -191,19 +190,17 @@ class Trainer:
         wanted = self.spec.resume_from
         if not wanted:
             return 0
-        path = checkpoint.latest(self.checkpoints) if wanted == "latest" else Path(wanted)
+        if wanted == "latest":
+            path = self._newest_intact()
+        else:
+            path = Path(wanted)
+            try:
+                checkpoint.verify(path)
+            except checkpoint.DamagedCheckpointError as error:
+                raise ConfigError(f"resume_from: {path}: {error}") from None
         if path is None:
             self.events.emit("log", level="info", message="No checkpoint yet: starting fresh.")
             return 0
-        if not (path / checkpoint.WEIGHTS).exists():
-            pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES)
-            detail = f" only pickle files ({', '.join(pickles)})" if pickles else " no weights"
-            raise ConfigError(
-                f"resume_from: {path} holds{detail}; checkpoints load from "
-                "safetensors only, because unpickling a file can run code"
-            )
-        if not (path / checkpoint.PROGRESS).exists():
-            raise ConfigError(f"resume_from: {path} is not a complete checkpoint")
         weights, state, progress = checkpoint.load(path)
         _missing, unexpected = self.model.load_state_dict(
             {k: v for k, v in weights.items()}, strict=self.spec.method != "lora"
@@ -234,6 +231,22 @@ class Trainer:
         checkpoint.set_rng_state(state["rng"])  # last: set-up above must not consume it
         self.step = progress["step"]
         return self.step
+
+    def _newest_intact(self) -> Path | None:
+        path, damaged = checkpoint.newest_intact(self.checkpoints)
+        for bad, reason in damaged:
+            instead = f"resuming from {path.name} instead" if path else "no older one is intact"
+            self.events.emit(
+                "log",
+                level="warning",
+                message=f"{bad.name} is damaged ({reason}): {instead}.",
+            )
+        if path is None and damaged:
+            raise ConfigError(
+                f"resume_from: no intact checkpoint in {self.checkpoints} "
+                f"({damaged[0][0].name}: {damaged[0][1]})"
+            )
+        return path
 
     # -- control -----------------------------------------------------------------------------
 

@@ -216,3 +216,63 @@ def test_data_position_survives_classification_resume(tmp_path: Path) -> None:
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     assert losses(events) == {s: reference[s] for s in (11, 12)}
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_intact_older_one(tmp_path: Path) -> None:
+    """Issue #17, item 5: flipped bytes, a progress file of another step, garbage in it or
+    a lost weights file: never loaded; the newest intact checkpoint is, with a log event
+    saying which and why, and the losses after it are the uninterrupted run's."""
+    spec, path = _spec(tmp_path, "damaged", checkpoint_every=8, keep_checkpoints=3)
+    run_dir = Path(spec["output_dir"]).parent
+    code, events, stderr = run_engine(path)
+    assert code == 0, stderr
+    reference = losses(events)
+    newest = run_dir / "checkpoints" / f"checkpoint-{STEPS}"
+    assert (newest / "manifest.json").is_file()
+    spec["resume_from"] = "latest"
+    spec["overwrite_output"] = True
+    path.write_text(json.dumps(spec))
+
+    def flip(folder: Path) -> None:
+        weights = folder / "model.safetensors"
+        data = bytearray(weights.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        weights.write_bytes(bytes(data))
+
+    def other_step(folder: Path) -> None:
+        progress = json.loads((folder / "progress.json").read_text())
+        (folder / "progress.json").write_text(json.dumps({**progress, "step": 16}))
+
+    damages = {
+        "model.safetensors does not match its checksum": flip,
+        "progress.json does not match its checksum": other_step,
+        "model.safetensors is missing": lambda folder: (folder / "model.safetensors").unlink(),
+    }
+    for reason, damage in damages.items():
+        damage(newest)
+        code, events, stderr = run_engine(path)
+        assert code == 0, stderr
+        warnings = [e["message"] for e in events if e["event"] == "log"]
+        assert f"checkpoint-{STEPS} is damaged ({reason}): resuming from checkpoint-16 " in (
+            " ".join(warnings)
+        ), warnings
+        (started,) = [e for e in events if e["event"] == "started"]
+        assert started["resumed_from_step"] == 16
+        resumed = losses(events)
+        assert resumed == {step: reference[step] for step in range(17, STEPS + 1)}
+
+    # Without a manifest to check against, a progress file of garbage or of another
+    # step is still caught by what it says.
+    (newest / "manifest.json").unlink()
+    (newest / "progress.json").write_text("{not json")
+    code, events, stderr = run_engine(path)
+    assert code == 0, stderr
+    assert "progress.json is not valid progress JSON" in " ".join(
+        e.get("message", "") for e in events
+    )
+    explicit = dict(spec, resume_from=str(newest.parent / "checkpoint-8"))
+    (newest.parent / "checkpoint-8" / "progress.json").write_text('{"step": 3}')
+    path.write_text(json.dumps(explicit))
+    code, events, stderr = run_engine(path)
+    assert code != 0
+    assert "checkpoint-8: progress.json does not match its checksum" in stderr + json.dumps(events)
