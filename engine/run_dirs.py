@@ -11,14 +11,26 @@ Standard library only: the app marks the run directories it creates with `mark_r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import IO
 
 from engine.protocol import CHECKPOINTS_DIR, CONTROL_FILE, ENGINE_LOG, EVENTS_FILE
 
 RUN_MARKER = ".sparktrainer-run"
 OUTPUT_MARKER = ".sparktrainer-output"
 SPEC_FILE = "spec.json"
-RUN_FILES = {RUN_MARKER, SPEC_FILE, EVENTS_FILE, CONTROL_FILE, ENGINE_LOG, CHECKPOINTS_DIR}
+ENGINE_LOCK = ".engine.lock"
+"""Held (an OS file lock) by the one engine running in a run directory; holds its pid."""
+RUN_FILES = {
+    RUN_MARKER,
+    SPEC_FILE,
+    EVENTS_FILE,
+    CONTROL_FILE,
+    ENGINE_LOG,
+    CHECKPOINTS_DIR,
+    ENGINE_LOCK,
+}
 """What a run directory holds besides its output folder and `.tmp-` folders."""
 
 
@@ -78,3 +90,71 @@ def replaceable(output: Path) -> bool:
     """An output folder the engine may remove to put a new model in its place."""
     return not output.exists() or (output / OUTPUT_MARKER).exists()
 
+
+
+class RunFolderBusy(NotOurs):
+    """Another live engine holds the run directory."""
+
+
+_held: list[IO[bytes]] = []
+"""The lock files this process holds, open until it exits (the OS releases them then,
+a kill -9 included)."""
+
+
+def hold_run_lock(run_dir: Path) -> None:
+    """Take the run directory's exclusive lock for the life of this process, or raise
+    RunFolderBusy naming the engine that has it: two engines never share a run folder."""
+    handle = (run_dir / ENGINE_LOCK).open("a+b")
+    try:
+        _lock(handle)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read(32).decode(errors="replace").strip() or "another process"
+        handle.close()
+        raise RunFolderBusy(
+            f"output_dir: another engine (pid {holder}) is running in {run_dir}; two engines "
+            "never share a run folder. Stop it first, or wait for it to end"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()).encode())
+    handle.flush()
+    _held.append(handle)
+
+
+def run_lock_held(run_dir: Path) -> bool:
+    """Whether a live engine holds the run directory's lock (its pid is in the file)."""
+    path = run_dir / ENGINE_LOCK
+    if not path.exists():
+        return False
+    with path.open("a+b") as handle:
+        try:
+            _lock(handle)
+        except OSError:
+            return True
+        _unlock(handle)
+        return False
+
+
+def _lock(handle: IO[bytes]) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(handle: IO[bytes]) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

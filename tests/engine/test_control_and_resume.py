@@ -276,3 +276,29 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_intact_older_one(tmp_path
     code, events, stderr = run_engine(path)
     assert code != 0
     assert "checkpoint-8: progress.json does not match its checksum" in stderr + json.dumps(events)
+
+
+def test_a_second_engine_on_a_held_run_folder_refuses_to_start(tmp_path: Path) -> None:
+    """Issue #17, item 1: an exclusive lock in the run folder, held by the live engine and
+    released by the OS when it dies (kill -9 included)."""
+    from engine.protocol import EXIT_INVALID_SPEC
+    from engine.run_dirs import run_lock_held
+
+    spec, path = _spec(tmp_path, "held")
+    run_dir = Path(spec["output_dir"]).parent
+    first = start_engine(path, env={PAUSE_AT_ENV: "2"})
+    try:
+        wait_for(lambda: _paused(run_dir) == 1)
+        assert run_lock_held(run_dir)
+        spec["resume_from"] = "latest"
+        path.write_text(json.dumps(spec))
+        code, events, stderr = run_engine(path)
+        assert code == EXIT_INVALID_SPEC
+        assert f"another engine (pid {first.pid}) is running in {run_dir}" in events[-1]["error"]
+        assert _paused(run_dir) == 1 and first.poll() is None  # the first one was left alone
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=60)
+    assert not run_lock_held(run_dir)
+    code, events, stderr = run_engine(path)  # the folder is free again once it is gone
+    assert code == 0, stderr
