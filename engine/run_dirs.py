@@ -22,6 +22,8 @@ OUTPUT_MARKER = ".sparktrainer-output"
 SPEC_FILE = "spec.json"
 ENGINE_LOCK = ".engine.lock"
 """Held (an OS file lock) by the one engine running in a run directory; holds its pid."""
+LAUNCH_FILE = "launch.json"
+"""The app's launcher of the engine, recorded before the engine's pid is known."""
 RUN_FILES = {
     RUN_MARKER,
     SPEC_FILE,
@@ -30,6 +32,7 @@ RUN_FILES = {
     ENGINE_LOG,
     CHECKPOINTS_DIR,
     ENGINE_LOCK,
+    LAUNCH_FILE,
 }
 """What a run directory holds besides its output folder and `.tmp-` folders."""
 

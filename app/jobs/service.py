@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import UserError
+from app.jobs.launch_record import find_engine, may_still_start
 from app.jobs.precheck import Precheck, precheck, resolve_dataset
 from app.jobs.results import ending_text
 from app.jobs.run_files import checkpoint_folders
@@ -268,6 +269,17 @@ class JobService(QObject):
                     sink=self._sink_for(job.id),
                 ),
             )
+            run_dir = Path(job.run_dir)
+            if job.pid is None and (find_engine(run_dir) or may_still_start(run_dir)):
+                if self.scheduling:  # killed in the launch window: the engine may live on
+                    supervisor.started.connect(
+                        lambda _pid, j=job.id, s=supervisor: self._on_started(j, s)
+                    )
+                    supervisor.find_again()
+                else:
+                    supervisor.deleteLater()
+                    self._supervisors.pop(job.id)
+                continue
             alive = job.pid is not None and engine_alive(job.pid, job.process_start_time)
             if alive and not self.scheduling:
                 supervisor.deleteLater()  # a scheduler follows it; a read-only look does not

@@ -35,6 +35,7 @@ import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from app.jobs.engine_env import engine_environment
+from app.jobs.launch_record import LAUNCH_GRACE_S, find_engine, record_launch
 from app.processes import process_alive as engine_alive
 from app.tasks import TaskState, run_task
 from engine.protocol import (
@@ -201,6 +202,7 @@ class EngineSupervisor(QObject):
     def _on_process_started(self) -> None:
         assert self.process is not None
         self.group = int(self.process.processId())  # the launcher leads the new session
+        record_launch(self.run_dir, self.group)
         self._poll.start()
 
     def _on_stderr(self) -> None:
@@ -226,6 +228,26 @@ class EngineSupervisor(QObject):
         self._poll.start()
         self._alive.start()
         return True
+
+    def find_again(self) -> None:
+        """Follow an engine whose pid never reached the database (the app died in the launch
+        window): found by its run folder (launch_record.py), or gone after the grace."""
+        deadline = time.monotonic() + LAUNCH_GRACE_S
+        search = QTimer(self, interval=ALIVE_CHECK_MS // 4)
+
+        def look() -> None:
+            found = find_engine(self.run_dir)
+            if found is None and time.monotonic() < deadline:
+                return
+            search.stop()
+            if found is not None and self.attach(*found):
+                self.started.emit(found[0])
+            else:
+                self.finish_detached()
+
+        search.timeout.connect(look)
+        search.start()
+        look()
 
     def finish_detached(self) -> None:
         """Ingest what a gone engine left (in chunks, off the GUI thread), then report how

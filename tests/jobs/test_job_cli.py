@@ -221,3 +221,35 @@ def _queue_without_scheduler(paths, spec) -> str:
     )
     store.transition(job.id, JobStatus.QUEUED, "submitted")
     return job.id
+
+
+def test_a_kill_in_the_launch_window_reattaches_and_never_runs_two_engines(
+    spec_path, paths, core, qtbot
+):
+    """Issue #17, item 1: the runner dies right after the launcher starts, before the
+    engine's pid is stored (a test hook kills it there). The next scheduler finds the
+    engine by its run folder, follows it to the end, and starts the next job only then."""
+    from app.jobs.store import JobStore
+    from tests.engine.helpers import read_events
+
+    killed = run_main(
+        "job", "submit", str(spec_path), "--wait", "--name", "first",
+        env={"SPARKTRAINER_TEST_KILL_AFTER_LAUNCH": "1"},
+    )
+    assert killed.returncode == -9, killed.stderr
+    store = JobStore(core.database)
+    (first,) = store.jobs()
+    assert first.status == JobStatus.RUNNING and first.pid is None  # the window
+    queued = run_main("job", "submit", str(spec_path), "--name", "second")
+    assert queued.returncode == 0, queued.stderr
+    jobs = core.jobs  # a new scheduler: reattaches, then schedules
+    qtbot.waitUntil(lambda: store.get(first.id).status == JobStatus.COMPLETED, timeout=240_000)
+    (second,) = [job for job in store.jobs() if job.id != first.id]
+    qtbot.waitUntil(lambda: store.get(second.id).status == JobStatus.COMPLETED, timeout=240_000)
+    first_events = read_events(Path(first.run_dir))
+    assert [e["event"] for e in first_events].count("started") == 1  # one engine, once
+    assert "failed" not in [e["event"] for e in first_events]
+    ended = next(e["time"] for e in first_events if e["event"] == "completed")
+    began = next(e["time"] for e in read_events(Path(second.run_dir)) if e["event"] == "started")
+    assert began >= ended  # never two engines side by side
+    assert jobs.store.get(first.id).failure_kind is None
