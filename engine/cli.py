@@ -24,7 +24,7 @@ from engine.protocol import (
     secret_pattern,
     secrets_from_environment,
 )
-from engine.run_dirs import SPEC_FILE, NotOurs, claim, hold_run_lock
+from engine.run_dirs import SPEC_FILE, NotOurs, claim, hold_run_lock, start_heartbeat
 from engine.spec import SpecError, load_spec
 
 
@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         # Before anything is written: never into, or over, a folder that is not ours.
         claim(Path(spec.output_dir), overwrite=spec.overwrite_output)
         hold_run_lock(spec.run_dir)
+        start_heartbeat(spec.run_dir)
     except NotOurs as error:
         print(f"refused: {error}", file=sys.stderr)
         stdout.write(

@@ -22,6 +22,10 @@ from typing import Any, TextIO
 
 EVENTS_FILE = "events.jsonl"
 CONTROL_FILE = "control.jsonl"
+HEARTBEAT_FILE = "heartbeat"
+"""Touched every HEARTBEAT_S by a thread of the engine: it is alive and scheduled, even in
+a long setup that writes no events (a SIGSTOPped or frozen engine stops touching it)."""
+HEARTBEAT_S = 5.0
 ENGINE_LOG = "engine.log"
 CHECKPOINTS_DIR = "checkpoints"
 OUTPUT_DIR = "output"

@@ -11,11 +11,21 @@ Standard library only: the app marks the run directories it creates with `mark_r
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import time
 from pathlib import Path
 from typing import IO
 
-from engine.protocol import CHECKPOINTS_DIR, CONTROL_FILE, ENGINE_LOG, EVENTS_FILE
+from engine.protocol import (
+    CHECKPOINTS_DIR,
+    CONTROL_FILE,
+    ENGINE_LOG,
+    EVENTS_FILE,
+    HEARTBEAT_FILE,
+    HEARTBEAT_S,
+)
 
 RUN_MARKER = ".sparktrainer-run"
 OUTPUT_MARKER = ".sparktrainer-output"
@@ -33,6 +43,7 @@ RUN_FILES = {
     CHECKPOINTS_DIR,
     ENGINE_LOCK,
     LAUNCH_FILE,
+    HEARTBEAT_FILE,
 }
 """What a run directory holds besides its output folder and `.tmp-` folders."""
 
@@ -123,6 +134,19 @@ def hold_run_lock(run_dir: Path) -> None:
     handle.write(str(os.getpid()).encode())
     handle.flush()
     _held.append(handle)
+
+
+def start_heartbeat(run_dir: Path) -> None:
+    """Touch the run directory's heartbeat file every HEARTBEAT_S from a daemon thread."""
+    path = run_dir / HEARTBEAT_FILE
+
+    def beat() -> None:
+        while True:
+            with contextlib.suppress(OSError):  # a full disk: the app sees the beat stop
+                path.touch()
+            time.sleep(HEARTBEAT_S)
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
 
 
 def run_lock_held(run_dir: Path) -> bool:

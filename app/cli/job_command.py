@@ -211,7 +211,9 @@ def _follow(paths: DataPaths, job_id: str, scheduler: HeadlessScheduler | None) 
             return
         if job.status in (JobStatus.PENDING, JobStatus.QUEUED) or job.status in ACTIVE:
             loss = store.latest_metric(job_id, "loss")
-            progress.update(str(job.status), job.last_step, job.total_steps, loss)
+            hung = scheduler.jobs.not_responding(job_id) if scheduler is not None else ""
+            status = "not responding" if hung else str(job.status)
+            progress.update(status, job.last_step, job.total_steps, loss)
             return
         result["job"] = job
         loop.quit()

@@ -224,6 +224,7 @@ class JobService(QObject):
         supervisor.events_received.connect(lambda events, j=job_id: self._on_events(j, events))
         supervisor.backlog_changed.connect(lambda n, j=job_id: self._on_backlog(j, n))
         supervisor.ended.connect(lambda outcome, j=job_id: self._on_ended(j, outcome))
+        supervisor.responding_changed.connect(lambda _why, j=job_id: self.job_changed.emit(j))
         self._supervisors[job_id] = supervisor
         return supervisor
 
@@ -367,6 +368,11 @@ class JobService(QObject):
 
     def pause(self, job_id: str) -> None:
         self._supervisor(job_id).send("pause")
+
+    def not_responding(self, job_id: str) -> str:
+        """Why a running job's engine looks hung, or "" (watchdog.py)."""
+        supervisor = self._supervisors.get(job_id)
+        return supervisor.hung if supervisor is not None else ""
 
     def resume(self, job_id: str) -> None:
         self._supervisor(job_id).send("resume")

@@ -36,6 +36,8 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from app.jobs.engine_env import engine_environment
 from app.jobs.launch_record import LAUNCH_GRACE_S, find_engine, record_launch
+from app.jobs.launcher import LAUNCHER
+from app.jobs.watchdog import Watchdog
 from app.processes import process_alive as engine_alive
 from app.tasks import TaskState, run_task
 from engine.protocol import (
@@ -57,37 +59,14 @@ POLL_MS = 100  # events are painted at most ~10 times a second anyway
 STOP_GRACE_MS = 60_000  # a checkpoint of a large model takes a while
 TERM_GRACE_MS = 15_000
 ALIVE_CHECK_MS = 1_000
+WATCH_MS = 2_000
+HUNG_GRACE_MS = 10_000
+"""A stop of an engine that does not respond escalates after this, not a minute."""
 RELEASE_WAIT_S = 5.0
 LAUNCH_WAIT_S = 10.0
 
 Sink = Callable[[list[dict[str, Any]], int], None]
 """Stores a chunk of events and the offset after them; runs in a worker thread."""
-# Own session and process group (a stop signals the group; the terminal's signals never
-# reach it); SIGTERM is for the engine, the launcher only mirrors how the engine ended.
-LAUNCHER = """
-import os, signal, sys
-os.setsid()
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-pid = os.fork()
-if pid == 0:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-os.write(2, b"%d\\n" % pid)
-while True:
-    try:
-        status = os.waitpid(pid, 0)[1]
-        break
-    except ChildProcessError:
-        os._exit(70)
-    except InterruptedError:
-        pass
-if os.WIFSIGNALED(status):
-    number = os.WTERMSIG(status)
-    if number != signal.SIGKILL:
-        signal.signal(number, signal.SIG_DFL)
-    os.kill(os.getpid(), number)
-os._exit(os.waitstatus_to_exitcode(status))
-"""
 
 
 @dataclass(frozen=True)
@@ -117,6 +96,8 @@ class EngineSupervisor(QObject):
     started = Signal(int)
     """The engine's pid, once known."""
     ended = Signal(object)
+    responding_changed = Signal(str)
+    """Why the engine looks hung ("" once it responds again): see watchdog.py."""
     """The `Outcome`."""
 
     def __init__(
@@ -153,6 +134,10 @@ class EngineSupervisor(QObject):
         self._poll.timeout.connect(self._read_events)
         self._alive = QTimer(self, interval=ALIVE_CHECK_MS)
         self._alive.timeout.connect(self._check_alive)
+        self.watchdog = Watchdog(run_dir)
+        self.hung = ""
+        self._watch = QTimer(self, interval=WATCH_MS)
+        self._watch.timeout.connect(self._check_responding)
         self._escalation = QTimer(self, singleShot=True)
         self._escalation.timeout.connect(self._escalate)
         self._escalation_step = 0
@@ -204,6 +189,7 @@ class EngineSupervisor(QObject):
         self.group = int(self.process.processId())  # the launcher leads the new session
         record_launch(self.run_dir, self.group)
         self._poll.start()
+        self._watch.start()
 
     def _on_stderr(self) -> None:
         assert self.process is not None
@@ -227,6 +213,7 @@ class EngineSupervisor(QObject):
             self.group = os.getpgid(pid)
         self._poll.start()
         self._alive.start()
+        self._watch.start()
         return True
 
     def find_again(self) -> None:
@@ -298,6 +285,7 @@ class EngineSupervisor(QObject):
                 if event["event"] == "failed":
                     self._failed = event
             self._last_event = events[-1]
+            self.watchdog.observe(events)
             self.events_received.emit(events)
         if backlog != self.backlog:
             self.backlog = backlog
@@ -318,6 +306,7 @@ class EngineSupervisor(QObject):
         """The engine is gone: read everything it wrote, then end with `classify()`."""
         self._poll.stop()
         self._alive.stop()
+        self._watch.stop()
         self._ending = classify
         self._read_events()
 
@@ -332,8 +321,13 @@ class EngineSupervisor(QObject):
             self.process.write(line.encode())
 
     def stop(self, grace_ms: int = STOP_GRACE_MS) -> None:
-        """Checkpoint and stop; then SIGTERM, then SIGKILL of the group if it lingers."""
+        """Checkpoint and stop; then SIGTERM, then SIGKILL of the group if it lingers. A
+        stopped (SIGSTOP) engine is continued first; a hung one gets a short grace."""
         self._stop_requested = True
+        if self.hung and self.group is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.group, signal.SIGCONT)
+            grace_ms = min(grace_ms, HUNG_GRACE_MS)
         self.send("stop")
         self._escalation_step = 0
         self._escalation.start(grace_ms)
@@ -362,6 +356,7 @@ class EngineSupervisor(QObject):
         A chunk being stored is finished first (briefly), so the stored offset is true."""
         self._poll.stop()
         self._alive.stop()
+        self._watch.stop()
         self._escalation.stop()
         self._released = True
         self._ending = None
@@ -419,8 +414,17 @@ class EngineSupervisor(QObject):
         self._ended = True
         self._poll.stop()
         self._alive.stop()
+        self._watch.stop()
         self._escalation.stop()
         self.ended.emit(outcome)
+
+    def _check_responding(self) -> None:
+        problem = self.watchdog.problem(self.pid) or ""
+        if problem != self.hung:
+            self.hung = problem
+            if problem:
+                log.warning("Engine %s is not responding: %s", self.pid, problem)
+            self.responding_changed.emit(problem)
 
     def _check_alive(self) -> None:
         if self.pid is not None and not engine_alive(self.pid, self._start_time):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import psutil
@@ -86,6 +87,26 @@ def test_pause_and_resume_through_the_supervisor(qtbot, engine_job) -> None:
     assert ended.args[0].kind == "stopped"
 
 
+def test_a_stopped_engine_is_said_not_responding_and_a_stop_ends_it_quickly(
+    qtbot, engine_job
+) -> None:
+    """Issue #17, item 6: SIGSTOP is noticed within seconds; Stop continues the engine and
+    it stops with a checkpoint, not after a minute's grace."""
+    spec, run_dir = engine_job(max_steps=400)
+    supervisor = EngineSupervisor(run_dir)
+    events = _run(qtbot, supervisor, spec)
+    qtbot.waitUntil(lambda: any(e["event"] == "metric" for e in events), timeout=60_000)
+    assert (run_dir / "heartbeat").is_file()
+    os.kill(supervisor.pid, signal.SIGSTOP)
+    qtbot.waitUntil(lambda: bool(supervisor.hung), timeout=20_000)
+    assert "stopped" in supervisor.hung
+    began = time.monotonic()
+    with qtbot.waitSignal(supervisor.ended, timeout=60_000) as ended:
+        supervisor.stop()
+    assert ended.args[0].kind == "stopped"
+    assert time.monotonic() - began < supervisor_module.STOP_GRACE_MS / 1000 / 2
+
+
 def test_kill_9_is_reported_as_killed(qtbot, engine_job) -> None:
     spec, run_dir = engine_job(max_steps=400)
     supervisor = EngineSupervisor(run_dir)
@@ -110,6 +131,7 @@ def test_a_hung_engine_is_terminated_then_killed_with_its_group(
     qtbot, engine_job, monkeypatch
 ) -> None:
     monkeypatch.setattr(supervisor_module, "TERM_GRACE_MS", 300)
+    monkeypatch.setattr(supervisor_module, "WATCH_MS", 10**9)  # the escalation alone
     spec, run_dir = engine_job(max_steps=400)
     supervisor = EngineSupervisor(run_dir)
     events = _run(qtbot, supervisor, spec)

@@ -3,6 +3,7 @@ filter by status and search by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,8 @@ class JobTableModel(RowTableModel[Job]):
         """Job id → events still being read after a restart ("catching up")."""
         self.stopping: set[str] = set()
         """Jobs stopping with a checkpoint (the job service's set, shared)."""
+        self.not_responding: Callable[[str], str] = lambda _job_id: ""
+        """Why a running job's engine looks hung (the job service's watchdog), or ""."""
 
     def set_backlog(self, job_id: str, count: int) -> None:
         if count:
@@ -191,6 +194,9 @@ class JobTableModel(RowTableModel[Job]):
         if role == Qt.ItemDataRole.ToolTipRole:
             if job.failure_reason and column == 1:
                 return job.failure_reason
+            hung = self.not_responding(job.id) if column == 1 else ""
+            if hung:
+                return f"The engine is not responding: {hung}. Stop ends it quickly."
             return f"{job.name} ({job.id})"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4, 9):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -205,6 +211,8 @@ class JobTableModel(RowTableModel[Job]):
                 return f"queued #{place}"
             if job.id in self.stopping and job.status in (JobStatus.RUNNING, JobStatus.PAUSED):
                 return "stopping…"
+            if job.status == JobStatus.RUNNING and self.not_responding(job.id):
+                return "not responding"
             backlog = self._backlogs.get(job.id)
             if backlog:
                 return f"{job.status} · catching up {backlog:,} events"

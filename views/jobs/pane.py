@@ -190,6 +190,7 @@ class JobsPane(PaneFrame):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self._service.job_changed.connect(self._on_job_changed)
         self.jobs.stopping = self._service.stopping
+        self.jobs.not_responding = self._service.not_responding
         self._service.catching_up.connect(self.jobs.set_backlog)
         for job_id, count in self._service.backlogs.items():
             self.jobs.set_backlog(job_id, count)
