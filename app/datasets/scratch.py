@@ -7,12 +7,16 @@ holds its owner's pid and start time; only folders whose owner is gone are remov
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+from app.errors import UserError
 from app.processes import own_identity, process_alive
 
 TEMP_PREFIX = ".tmp-"
@@ -53,3 +57,21 @@ def remove_abandoned(root: Path) -> int:
     for folder in leftovers:
         shutil.rmtree(folder, ignore_errors=True)
     return len(leftovers)
+
+
+@contextlib.contextmanager
+def disk_space_said(what: str, root: Path) -> Iterator[None]:
+    """A full disk while writing `what` becomes one message (the caller removes its
+    scratch folder, so nothing is left behind), not a traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        free = shutil.disk_usage(root).free if root.exists() else 0
+        raise UserError(
+            f"Not enough disk space for {what}: the disk of {root} is full "
+            f"({free / 1024**2:,.0f} MiB free); nothing was kept.",
+            "Free some space (Hardware → Storage lists what SparkTrainer keeps), or move the "
+            "data directory with SPARKTRAINER_HOME / --data-dir.",
+        ) from None

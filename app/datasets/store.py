@@ -27,7 +27,7 @@ from app.datasets import operations, statistics
 from app.datasets.export import write_export
 from app.datasets.importer import DATA_FILE, IMAGES_DIR, materialize
 from app.datasets.operations import FilterOptions
-from app.datasets.scratch import TEMP_PREFIX, make_scratch, remove_abandoned
+from app.datasets.scratch import TEMP_PREFIX, disk_space_said, make_scratch, remove_abandoned
 from app.datasets.version_files import folder_checksum, link_images, write_table
 from app.db.database import Database
 from app.db.models import DatasetRow, DatasetVersionRow, JobRow
@@ -132,22 +132,24 @@ class DatasetStore:
         try:
             version_dir = scratch / "v1"
             version_dir.mkdir()
-            result = materialize(
-                source,
-                version_dir,
-                scratch / "work",
-                state,
-                skip_bad_lines=skip_bad_lines,
-                strict_images=strict_images,
-            )
+            with disk_space_said(f"the import of {source.name}", self.root):
+                result = materialize(
+                    source,
+                    version_dir,
+                    scratch / "work",
+                    state,
+                    skip_bad_lines=skip_bad_lines,
+                    strict_images=strict_images,
+                )
             operation = {
                 "kind": "import",
                 "source": origin or str(source.resolve()),
                 "notes": result.notes,
             }
-            return self._commit(
-                scratch, version_dir, result.table, result.kind, name, None, operation, state
-            )
+            with disk_space_said(f"the import of {source.name}", self.root):
+                return self._commit(
+                    scratch, version_dir, result.table, result.kind, name, None, operation, state
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -311,19 +313,20 @@ class DatasetStore:
         try:
             version_dir = scratch / "v"
             version_dir.mkdir()
-            if parent.kind == "images":
-                link_images(parent.path / IMAGES_DIR, version_dir / IMAGES_DIR)
-            return self._commit(
-                scratch,
-                version_dir,
-                table,
-                parent.kind,
-                parent.dataset_name,
-                parent.dataset_id,
-                operation,
-                state,
-                parent=parent.number,
-            )
+            with disk_space_said(f"a new version of {parent.dataset_name}", self.root):
+                if parent.kind == "images":
+                    link_images(parent.path / IMAGES_DIR, version_dir / IMAGES_DIR)
+                return self._commit(
+                    scratch,
+                    version_dir,
+                    table,
+                    parent.kind,
+                    parent.dataset_name,
+                    parent.dataset_id,
+                    operation,
+                    state,
+                    parent=parent.number,
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -368,3 +368,45 @@ def test_hostile_archives_and_images_end_in_a_message_not_a_crash(store, tmp_pat
     started = time.monotonic()
     _refused(store, many, "many.tar.gz", "members for a")
     assert time.monotonic() - started < 30  # refused while reading its index
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 4 MiB filesystem (tmpfs) for the data directory: a real full disk. Needs the right
+    to mount, which CI's machine (root) has; elsewhere the test is skipped, saying so."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_an_import_that_does_not_fit_on_the_disk_says_so_and_leaves_nothing(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    """Issue #17, item 7: one message, not a traceback; no temporary folder left."""
+    import random
+
+    rng = random.Random(3)
+    source = tmp_path / "big.csv"
+    with source.open("w") as out:
+        out.write("text,n\n")
+        for i in range(120_000):
+            out.write(f"{rng.getrandbits(128):x} {rng.random()},{i}\n")
+    home = small_disk / "home"
+    result = run_main("dataset", "import", str(source), env={"SPARKTRAINER_HOME": str(home)})
+    assert result.returncode == 1
+    assert "Not enough disk space for the import of big.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in (home / "datasets").iterdir()] == []
+    listed = run_main("dataset", "list", env={"SPARKTRAINER_HOME": str(home)})
+    assert listed.returncode == 0 and "big" not in listed.stdout
