@@ -79,6 +79,9 @@ class Trainer:
         self.checkpoints = self.run_dir / CHECKPOINTS_DIR
         self.output = Path(spec.output_dir)
         self.step = 0
+        self.window_loss = torch.zeros(())
+        """The sum of the losses since the last logged one (and how many): checkpointed."""
+        self.window_steps = 0
         self._stop_signal = False
         self._fake_oom_above = int(os.environ.get(FAKE_OOM_ENV, "0")) or None
         self._pause_at = int(os.environ.get(PAUSE_AT_ENV, "0")) or None
@@ -179,6 +182,8 @@ class Trainer:
                 "accumulation": self.accumulation,
                 "total_steps": self.total_steps,
                 "hyperparameters": self.spec.to_dict()["hyperparameters"],
+                # The steps since the last logged loss: a resume logs the same mean.
+                "log_window": {"loss": float(self.window_loss), "steps": self.window_steps},
             },
             keep=self.hp.keep_checkpoints,
         )
@@ -214,6 +219,9 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
         self.stream.load(progress["data"])
         self.micro_batch, self.accumulation = progress["micro_batch"], progress["accumulation"]
+        window = progress.get("log_window", {"loss": 0.0, "steps": 0})
+        self.window_loss = torch.tensor(window["loss"], device=self.device)
+        self.window_steps = int(window["steps"])
         changed = [
             k
             for k, v in progress["hyperparameters"].items()
@@ -368,9 +376,9 @@ class Trainer:
             rows=self.recipe.describe(first_rows, self.recipe.collate(first_rows, train=False)),
         )
 
-        window_loss = torch.zeros((), device=self.device)
-        window_steps = window_samples = window_tokens = 0
+        window_samples = window_tokens = 0
         window_start = time.perf_counter()
+        self.window_loss = self.window_loss.to(self.device)
         try:
             while self.step < self.total_steps:
                 self.check_control()
@@ -384,13 +392,13 @@ class Trainer:
                     self.halve_micro_batch(error)
                     continue
                 self.step += 1
-                window_loss += step_loss
-                window_steps += 1
+                self.window_loss += step_loss
+                self.window_steps += 1
                 window_samples += samples
                 window_tokens += tokens
                 if self.step % self.hp.log_every == 0 or self.step == self.total_steps:
                     elapsed = max(time.perf_counter() - window_start, 1e-9)
-                    loss = float(window_loss / window_steps)  # host sync, once per log
+                    loss = float(self.window_loss / self.window_steps)  # host sync, once a log
                     values = {
                         "loss": loss,
                         "learning_rate": self.scheduler.get_last_lr()[0],
@@ -408,8 +416,8 @@ class Trainer:
                         epoch=round(self.stream.epoch_progress, 4),
                         values=values,
                     )
-                    window_loss = torch.zeros((), device=self.device)
-                    window_steps = window_samples = window_tokens = 0
+                    self.window_loss = torch.zeros((), device=self.device)
+                    self.window_steps = window_samples = window_tokens = 0
                     window_start = time.perf_counter()
                 if (
                     self.hp.eval_every

@@ -302,3 +302,27 @@ def test_a_second_engine_on_a_held_run_folder_refuses_to_start(tmp_path: Path) -
     assert not run_lock_held(run_dir)
     code, events, stderr = run_engine(path)  # the folder is free again once it is gone
     assert code == 0, stderr
+
+
+def test_the_first_loss_logged_after_a_resume_is_the_uninterrupted_runs(tmp_path: Path) -> None:
+    """Issue #17, item 7: with log_every 3 the stop at step 8 falls inside a logging
+    window; the checkpoint carries the window, so step 9 logs the mean of steps 7–9."""
+    _, reference_path = _spec(tmp_path, "reference-windows", log_every=3)
+    code, events, stderr = run_engine(reference_path)
+    assert code == 0, stderr
+    reference = losses(events)
+    assert sorted(reference) == list(range(3, STEPS + 1, 3))
+    spec, path = _spec(tmp_path, "windows", log_every=3)
+    run_dir = Path(spec["output_dir"]).parent
+    process = start_engine(path, env={PAUSE_AT_ENV: "8"})
+    wait_for(lambda: _paused(run_dir) == 1)
+    send(run_dir, "stop")
+    process.communicate(timeout=120)
+    assert process.returncode == EXIT_STOPPED
+    spec["resume_from"] = "latest"
+    path.write_text(json.dumps(spec))
+    code, events, stderr = run_engine(path)
+    assert code == 0, stderr
+    resumed = losses(events)
+    assert min(resumed) == 9
+    assert resumed == {step: reference[step] for step in resumed}
