@@ -322,9 +322,10 @@ class EngineSupervisor(QObject):
 
     def stop(self, grace_ms: int = STOP_GRACE_MS) -> None:
         """Checkpoint and stop; then SIGTERM, then SIGKILL of the group if it lingers. A
-        stopped (SIGSTOP) engine is continued first; a hung one gets a short grace."""
+        stopped (SIGSTOP) or frozen engine is continued first and gets a short grace; one
+        that is merely quiet (a long evaluation) keeps the full grace."""
         self._stop_requested = True
-        if self.hung and self.group is not None:
+        if self.group is not None and self.watchdog.frozen(self.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.group, signal.SIGCONT)
             grace_ms = min(grace_ms, HUNG_GRACE_MS)

@@ -50,8 +50,9 @@ class Watchdog:
             return None
         return max(MIN_QUIET_S, QUIET_FACTOR * statistics.median(gaps))
 
-    def problem(self, pid: int | None) -> str | None:
-        """Why the engine looks hung, or None while it responds."""
+    def frozen(self, pid: int | None) -> str | None:
+        """Why the engine cannot be running at all (stopped, or its heartbeat thread gets no
+        time), or None. Unlike mere silence, this is certain: a stop need not wait long."""
         if pid is None:
             return None
         try:
@@ -59,13 +60,20 @@ class Watchdog:
                 return "its process is stopped (SIGSTOP, or a debugger)"
         except psutil.Error:
             return None
-        now = time.time()
         try:
-            beat = now - self._beat.stat().st_mtime
+            beat = time.time() - self._beat.stat().st_mtime
         except OSError:
-            beat = None  # an engine from before heartbeats
-        if beat is not None and beat > STALE_BEAT_S:
-            return f"no heartbeat for {beat:.0f} s"
+            return None  # an engine from before heartbeats
+        return f"no heartbeat for {beat:.0f} s" if beat > STALE_BEAT_S else None
+
+    def problem(self, pid: int | None) -> str | None:
+        """Why the engine looks hung, or None while it responds."""
+        if pid is None:
+            return None
+        frozen = self.frozen(pid)
+        if frozen:
+            return frozen
+        now = time.time()
         limit = self.quiet_limit()
         quiet = now - self._last_event
         if limit is not None and not self._paused and quiet > limit:
