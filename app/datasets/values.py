@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import decimal
 from typing import Any
 
 import pyarrow as pa
@@ -38,9 +37,7 @@ def json_safe(value: Any) -> Any:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal | datetime.timedelta):
-        return str(value)
-    return str(value)
+    return str(value)  # Decimal and timedelta: their exact text
 
 
 def is_nested(kind: pa.DataType) -> bool:

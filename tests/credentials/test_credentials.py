@@ -282,6 +282,16 @@ def test_secret_list_without_a_terminal_says_what_to_do(no_secret_service, data_
     assert "Traceback" not in result.stderr
 
 
+def _hub_job(data: Path) -> dict:
+    """A one-step job on a hub model: it needs the Hub token from the secret store."""
+    return {
+        "recipe": "causal_lm_sft",
+        "model": {"source": "hub", "repo_id": "someone/model"},
+        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
+        "hyperparameters": {"max_steps": 1},
+    }
+
+
 def test_the_window_asks_for_a_locked_store_once_then_runs_the_job(
     no_secret_service, start_session, paths, qtbot, tmp_path
 ) -> None:
@@ -312,18 +322,7 @@ def test_the_window_asks_for_a_locked_store_once_then_runs_the_job(
     timer.timeout.connect(answer)
     timer.start()
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
-    job = core.jobs.submit(
-        {
-            "recipe": "causal_lm_sft",
-            "model": {"source": "hub", "repo_id": "someone/model"},
-            "dataset": {
-                "path": str(data),
-                "prompt_column": "prompt",
-                "response_column": "response",
-            },
-            "hyperparameters": {"max_steps": 1},
-        }
-    )
+    job = core.jobs.submit(_hub_job(data))
     try:
         qtbot.waitUntil(lambda: not core.credentials.needs_passphrase, timeout=30_000)
         qtbot.waitUntil(
@@ -356,20 +355,7 @@ def test_the_headless_runner_asks_a_locked_store_once_on_the_terminal(
     store.set("huggingface", TOKEN)
     data = write_jsonl(tmp_path / "d.jsonl", sft_rows(8))
     spec = tmp_path / "spec.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "recipe": "causal_lm_sft",
-                "model": {"source": "hub", "repo_id": "someone/model"},
-                "dataset": {
-                    "path": str(data),
-                    "prompt_column": "prompt",
-                    "response_column": "response",
-                },
-                "hyperparameters": {"max_steps": 1},
-            }
-        )
-    )
+    spec.write_text(json.dumps(_hub_job(data)))
     main, terminal = os.openpty()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(
