@@ -261,7 +261,9 @@ class SingleInstance(QObject):
 
     def _send_reply(self, socket: QLocalSocket, reply: dict[str, Any] | None) -> None:
         if reply is None:
-            reply = {"ok": False, "error": "SparkTrainer is still starting; try again"}
+            # Not serving yet (the handler is set once the database is open): the asking
+            # process waits and asks again rather than failing.
+            reply = {"ok": False, "starting": True, "error": "SparkTrainer is still starting"}
         if socket not in self._buffers:
             return  # the asking process went away meanwhile
         socket.write(QByteArray(json.dumps(reply).encode() + b"\n"))

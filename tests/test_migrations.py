@@ -58,3 +58,28 @@ def test_start_up_migration_is_idempotent(paths) -> None:
     head = ScriptDirectory.from_config(alembic_config(database.engine)).get_current_head()
     assert current == head and head == max(p.stem[:4] for p in MIGRATIONS.glob("versions/0*.py"))
     database.close()
+
+
+def test_processes_that_open_a_new_database_at_once_migrate_it_one_at_a_time(paths) -> None:
+    """Two terminals (or a terminal and the window) on a new data directory: before the
+    lock, both created the tables and one died with "table … already exists"."""
+    import subprocess
+    import sys
+
+    paths.ensure()
+    opener = (
+        "import sys; from pathlib import Path; from app.db.database import Database; "
+        "Database(Path(sys.argv[1])).close()"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener, str(paths.database)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    test_migrations_produce_exactly_the_orm_schema(paths)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -25,8 +24,10 @@ if TYPE_CHECKING:
     from app.jobs.headless import HeadlessScheduler
     from app.jobs.store import JobStore
 
-EXIT_BY_STATUS = {"completed": 0, "stopped": 3}
 POLL_SECONDS = 0.5
+START_WAIT_S = 60
+"""How long a terminal waits for a SparkTrainer that is starting (a second runner
+started at the same moment, a window opening) before it gives up."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -98,24 +99,27 @@ def _send(
 
     ensure_core_application()
     message = {"command": "job", **message}
-    for _attempt in range(3):
+    deadline = time.monotonic() + START_WAIT_S
+    while time.monotonic() < deadline:
         try:
             reply = request(socket_name(paths.root), message)
         except TimeoutError as error:
             raise UserError(f"The running SparkTrainer did not answer: {error}") from error
-        if reply is not None:
+        if reply is not None and not reply.get("starting"):
             return reply, None
-        scheduler = HeadlessScheduler(paths)
-        if scheduler.acquire():
-            return perform(scheduler.start(), message), scheduler
-        time.sleep(0.3)  # another process is starting up: ask it instead
+        if reply is None:
+            scheduler = HeadlessScheduler(paths)
+            if scheduler.acquire():
+                return perform(scheduler.start(), message), scheduler
+        time.sleep(0.2)  # another process is starting up: ask it again when it is ready
     raise UserError(
-        f"Another SparkTrainer holds {paths.lock_file} but does not answer.",
+        f"Another SparkTrainer holds {paths.lock_file} but has not answered for "
+        f"{START_WAIT_S} s.",
         "If it hangs, end it and try again.",
     )
 
 
-def _store(paths: DataPaths) -> JobStore:
+def open_store(paths: DataPaths) -> JobStore:
     from app.db.database import Database
     from app.jobs.store import JobStore
 
@@ -162,7 +166,9 @@ def _submit(args: argparse.Namespace) -> int:
         else:
             print(f"The model will be in {output}.")
         if args.wait:
-            return _follow(paths, job["id"], scheduler)
+            from app.cli.job_follow import Follower
+
+            return Follower(paths, job["id"], scheduler).run()
         if scheduler is not None:
             scheduler.close()
             if job["status"] == "queued":
@@ -174,73 +180,6 @@ def _submit(args: argparse.Namespace) -> int:
         return 0
 
     return action()
-
-
-def _follow(paths: DataPaths, job_id: str, scheduler: HeadlessScheduler | None) -> int:
-    """Progress until the job ends; the queue runs here if this process is the scheduler."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    from app.jobs.render import ProgressLine
-    from app.jobs.states import ACTIVE, JobStatus
-
-    store = scheduler.jobs.store if scheduler is not None else _store(paths)
-    progress = ProgressLine(sys.stderr, sys.stderr.isatty())
-    interrupts: list[float] = []
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupts.append(time.monotonic()))
-    loop = QEventLoop()
-    result: dict[str, Any] = {}
-    stopping = False
-
-    def tick() -> None:
-        nonlocal stopping
-        job = store.get(job_id)
-        if interrupts and not stopping:
-            stopping = True
-            if scheduler is None:
-                result["code"] = 130
-                loop.quit()
-                return
-            progress.finish(
-                "Stopping with a checkpoint… (Ctrl-C again: leave it training in the background)"
-            )
-            if job.status in ACTIVE:
-                scheduler.jobs.stop(job_id)
-        elif len(interrupts) > 1:
-            result["code"] = 130
-            loop.quit()
-            return
-        if job.status in (JobStatus.PENDING, JobStatus.QUEUED) or job.status in ACTIVE:
-            loss = store.latest_metric(job_id, "loss")
-            hung = scheduler.jobs.not_responding(job_id) if scheduler is not None else ""
-            status = "not responding" if hung else str(job.status)
-            progress.update(status, job.last_step, job.total_steps, loss)
-            return
-        result["job"] = job
-        loop.quit()
-
-    timer = QTimer(interval=int(POLL_SECONDS * 1000))
-    timer.timeout.connect(tick)
-    timer.start()
-    tick()
-    if not result:
-        loop.exec()
-    timer.stop()
-    signal.signal(signal.SIGINT, previous)
-    if scheduler is not None:
-        scheduler.close()
-    if "job" not in result:
-        progress.finish(f"Stopped following {job_id}; it goes on.")
-        return result.get("code", 130)
-    from app.jobs.results import ending_text
-
-    job = result["job"]
-    text = f"{job.id}: {job.status} at step {job.last_step}"
-    if job.failure_reason:
-        text += f"\n{job.failure_reason}"
-    elif job.status == JobStatus.COMPLETED:
-        text += f" · {ending_text(job, '')}".replace("\n", "\n  ")
-    progress.finish(text)
-    return EXIT_BY_STATUS.get(str(job.status), 1)
 
 
 def _control(args: argparse.Namespace) -> int:
@@ -281,7 +220,7 @@ def _wait_until_finished(
 
 def _delete(args: argparse.Namespace) -> int:
     def action() -> int:
-        store = _store(data_paths())
+        store = open_store(data_paths())
         job = store.get(args.job_id)
         if not args.yes:
             if not sys.stdin.isatty():
@@ -311,7 +250,7 @@ def _list(args: argparse.Namespace) -> int:
         paths = data_paths()
         ensure_core_application()
         reconcile_ended(paths)
-        jobs = _store(paths).jobs() if paths.database.exists() else []
+        jobs = open_store(paths).jobs() if paths.database.exists() else []
         if args.status:
             jobs = [j for j in jobs if j.status == args.status]
         from app.jobs.remote import job_summary
@@ -341,7 +280,7 @@ def _show(args: argparse.Namespace) -> int:
 
         ensure_core_application()
         reconcile_ended(data_paths())
-        store = _store(data_paths())
+        store = open_store(data_paths())
         job = store.get(args.job_id)
         history = store.history(job.id)
         checkpoints = [p.name for p in checkpoint_folders(Path(job.run_dir))]
@@ -401,7 +340,7 @@ def _logs(args: argparse.Namespace) -> int:
         from app.jobs.states import ACTIVE, JobStatus
         from engine.protocol import EVENTS_FILE, EventReader
 
-        store = _store(data_paths())
+        store = open_store(data_paths())
         job = store.get(args.job_id)
         run_dir = Path(job.run_dir)
         if args.engine_log:
@@ -433,7 +372,7 @@ def _export(args: argparse.Namespace) -> int:
     def action() -> int:
         from app.jobs.spec_files import spec_text, write_spec
 
-        job = _store(data_paths()).get(args.job_id)
+        job = open_store(data_paths()).get(args.job_id)
         if args.output:
             print(f"Wrote {write_spec(job.spec, args.output)}")
         else:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QLockFile
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,7 +64,15 @@ class Database:
         self.path = path
         self.engine = create_db_engine(path)
         if run_migrations:
-            migrate(self.engine)
+            # Two processes opening a new data directory at once (two terminals, a
+            # terminal and the window) would both create the tables: one at a time.
+            lock = QLockFile(f"{path}.migrate.lock")
+            lock.setStaleLockTime(0)  # stale only when its owner is gone
+            lock.lock()
+            try:
+                migrate(self.engine)
+            finally:
+                lock.unlock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
