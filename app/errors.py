@@ -29,6 +29,11 @@ class NotFound(UserError):  # noqa: N818 - reads as what happened
     """
 
 
+class StorageFull(UserError):  # noqa: N818 - reads as what happened
+    """A record could not be saved for want of disk space; nothing was half-written, so
+    the same write can be made again once there is room."""
+
+
 class TaskCancelled(Exception):  # noqa: N818 - reads better at raise sites
     """Raised inside a background task when its state was cancelled."""
 

@@ -83,6 +83,8 @@ class NotificationService(QObject):
         run_task(
             lambda _state: _insert(database, notification, keep),
             on_done=lambda _id: self.history_changed.emit(),
+            # A full disk: the toast was shown; only the history misses it (no dialog).
+            on_error=lambda error, _text: log.warning("Notification not kept: %s", error),
             context=self,
         )
 

@@ -61,6 +61,45 @@ def start_session(qapp, qtbot):
             session.close()
 
 
+@pytest.fixture
+def small_filesystem(tmp_path: Path):
+    """Mounts a small filesystem (tmpfs of the given size, "4m") for a real full disk.
+    Needs the right to mount, which CI's machine (root) has; elsewhere the test is
+    skipped, saying so. Unmounted at the end."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        folder = tmp_path / f"small-{len(mounted)}"
+        folder.mkdir()
+        made = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if made.returncode != 0:
+            pytest.skip(f"cannot mount a small filesystem here: {made.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Write a file in `folder` until its filesystem has no byte left; delete it to free."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for chunk in (1 << 20, 4096, 1):
+            try:
+                while True:
+                    out.write(b"\0" * chunk)
+            except OSError:
+                continue
+    return filler
+
+
 def hold_queue(service):
     """Keep a job service's queue as it is put: no scheduling tick, no engine starts
     (for tests of the queue's order, the table and hand-overs, not of training)."""

@@ -97,8 +97,10 @@ class Follower:
             return self._quit()
         if job.status in WAITING:
             loss = self.store.latest_metric(self.job_id, "loss")
-            hung = self.scheduler.jobs.not_responding(self.job_id) if self.scheduler else ""
-            status = "not responding" if hung else str(job.status)
+            jobs = self.scheduler.jobs if self.scheduler is not None else None
+            hung = jobs.not_responding(self.job_id) if jobs is not None else ""
+            full = jobs is not None and bool(jobs.deferred.problem)
+            status = "disk full" if full else "not responding" if hung else str(job.status)
             self.progress.update(status, job.last_step, job.total_steps, loss)
             return None
         self._result["job"] = job

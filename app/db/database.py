@@ -7,6 +7,7 @@ same file open at once (DESIGN.md §1).
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLockFile
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import StorageFull
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
+LOW_SPACE_BYTES = 1 << 20
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -57,6 +62,20 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def disk_full(error: OperationalError, path: Path) -> bool:
+    """SQLite says SQLITE_FULL as "database or disk is full"; a failed write to the WAL's
+    shared memory on a full disk can come back as an I/O error instead."""
+    text = str(error.orig).lower()
+    if "database or disk is full" in text:
+        return True
+    if "disk i/o error" in text:
+        try:
+            return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
+        except OSError:
+            return False
+    return False
+
+
 class Database:
     """One engine and session factory per process."""
 
@@ -77,9 +96,20 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A unit of work: committed on success, rolled back on any error. A write that
+        fails for want of disk space raises `StorageFull` (a known error, said plainly):
+        nothing of it was saved, so the caller may try it again once there is room."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as error:
+            if not disk_full(error, self.path):
+                raise
+            raise StorageFull(
+                f"The disk that holds {self.path} is full: SparkTrainer could not save "
+                "its records.",
+                "Free some space there; what could not be saved is saved again then.",
+            ) from error
 
     def close(self) -> None:
         self.engine.dispose()

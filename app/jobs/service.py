@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.errors import UserError
+from app.errors import StorageFull, UserError
+from app.jobs.deferred_writes import DeferredWrites, out_of_space
+from app.jobs.endings import Outcome
+from app.jobs.event_sink import event_sink
+from app.jobs.job_records import JobRecords
 from app.jobs.launch_record import find_engine, may_still_start
 from app.jobs.precheck import Precheck, precheck, resolve_dataset
 from app.jobs.results import ending_text
-from app.jobs.run_files import checkpoint_folders
 from app.jobs.scheduler import GpuSlot, Limits, QueuedJob, plan
 from app.jobs.secret_gate import SecretGate
-from app.jobs.spec_files import apply_changes, spec_template, write_spec
+from app.jobs.spec_files import apply_changes, spec_template
 from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
-from app.jobs.supervisor import EngineSupervisor, Outcome, engine_alive
+from app.jobs.supervisor import EngineSupervisor, engine_alive
 from app.notifications import Level
 from engine.protocol import (
-    EVENTS_FILE,
     OUTPUT_DIR,
-    last_event,
 )
 from engine.recommended import with_recommended
 from engine.run_dirs import SPEC_FILE, mark_run_dir
@@ -45,7 +44,7 @@ ENDINGS = {"completed": JobStatus.COMPLETED, "stopped": JobStatus.STOPPED}
 INTERRUPTED = {"killed", "vanished"}
 
 
-class JobService(QObject):
+class JobService(JobRecords, QObject):
     job_changed = Signal(str)
     job_finished = Signal(str, object)
     """Job id and its `Outcome`."""
@@ -83,7 +82,9 @@ class JobService(QObject):
         """Job id → events still to read, for jobs catching up with a backlog."""
         self.scheduling = scheduling
         self._timer = QTimer(self, interval=SCHEDULE_EVERY_MS)
-        self._timer.timeout.connect(self.schedule)
+        self._timer.timeout.connect(self._tick)
+        self.deferred = DeferredWrites(self._say_storage)
+        """Records a full disk refused, saved again on the next tick with room."""
         if scheduling:
             self._timer.start()
         self.reattach()
@@ -187,7 +188,7 @@ class JobService(QObject):
             job.id, JobStatus.RUNNING, f"started on {where}", assigned_gpus=devices or None
         )
         supervisor = self._follow(
-            job.id, EngineSupervisor(run_dir, self, sink=self._sink_for(job.id))
+            job.id, EngineSupervisor(run_dir, self, sink=event_sink(self.store, job.id))
         )
         supervisor.started.connect(lambda pid, j=job.id, s=supervisor: self._on_started(j, s))
         supervisor.start(spec_path, environment, devices)
@@ -225,35 +226,36 @@ class JobService(QObject):
         supervisor.backlog_changed.connect(lambda n, j=job_id: self._on_backlog(j, n))
         supervisor.ended.connect(lambda outcome, j=job_id: self._on_ended(j, outcome))
         supervisor.responding_changed.connect(lambda _why, j=job_id: self.job_changed.emit(j))
+        supervisor.storage_changed.connect(self._on_storage)
         self._supervisors[job_id] = supervisor
         return supervisor
 
-    def _sink_for(self, job_id: str) -> Callable[[list[dict[str, Any]], int], None]:
-        """Stores a chunk of a job's events with its progress; runs in a worker thread, so
-        a backlog of any size never holds the GUI thread (one transaction per chunk)."""
-        store = self.store
-
-        def sink(events: list[dict[str, Any]], offset: int) -> None:
-            store.add_metrics(job_id, events)
-            progress: dict[str, Any] = {"events_offset": offset}
-            for event in events:
-                kind = event["event"]
-                if kind == "started":
-                    progress["total_steps"] = event["total_steps"]
-                elif kind in ("metric", "checkpoint", "stopped", "completed"):
-                    progress["last_step"] = event["step"]
-                if kind == "completed":
-                    progress["result"] = {
-                        "final": event.get("final", {}),
-                        "baseline": event.get("baseline") or {},
-                    }
-            store.update(job_id, **progress)
-
-        return sink
-
     def _on_started(self, job_id: str, supervisor: EngineSupervisor) -> None:
         """Pid and start time go to the database: what a later app reattaches by."""
-        self.store.update(job_id, pid=supervisor.pid, process_start_time=supervisor.start_time)
+        pid, start_time = supervisor.pid, supervisor.start_time
+        self.deferred.attempt(
+            job_id, lambda: self.store.update(job_id, pid=pid, process_start_time=start_time)
+        )
+
+    def _tick(self) -> None:
+        """Save what a full disk refused, then plan the queue (GPU memory freed outside)."""
+        try:
+            self.deferred.retry()
+            if not self.deferred.problem:
+                self.schedule()
+        except (StorageFull, OSError) as error:
+            if not out_of_space(error):
+                raise
+            self.deferred.failed(error)
+
+    def _say_storage(self, problem: str) -> None:
+        """Tell the person once that the disk is full (and once that it has room again)."""
+        if problem:
+            self._core.notifications.notify(
+                "The disk is full", problem, Level.ERROR, source="storage"
+            )
+        for job_id in self._supervisors:
+            self.job_changed.emit(job_id)
 
     def reattach(self) -> None:
         """Jobs left RUNNING or PAUSED by an earlier app: follow their engines again, or, if
@@ -267,7 +269,7 @@ class JobService(QObject):
                     Path(job.run_dir),
                     self,
                     events_offset=job.events_offset,
-                    sink=self._sink_for(job.id),
+                    sink=event_sink(self.store, job.id),
                 ),
             )
             run_dir = Path(job.run_dir)
@@ -316,8 +318,18 @@ class JobService(QObject):
         self.catching_up.emit(job_id, count)
 
     def _set_status(self, job_id: str, status: JobStatus, reason: str) -> None:
-        if self.store.get(job_id).status != status:
-            self.store.transition(job_id, status, reason)
+        def write() -> None:
+            if self.store.get(job_id).status != status:
+                self.store.transition(job_id, status, reason)
+
+        self.deferred.attempt(job_id, write)
+
+    def _on_storage(self, problem: str) -> None:
+        """A supervisor could not store its events (a full disk), or can again."""
+        if problem:
+            self.deferred.failed(problem)
+        elif not self.deferred.waiting_any():
+            self.deferred.recovered()
 
     def _on_ended(self, job_id: str, outcome: Outcome) -> None:
         supervisor = self._supervisors.pop(job_id, None)
@@ -335,6 +347,16 @@ class JobService(QObject):
         else:
             status = ENDINGS.get(outcome.kind, JobStatus.FAILED)
             reason = outcome.message.splitlines()[0] if outcome.message else outcome.kind
+        # On a full disk the ending is kept and saved on a later tick: never a job left
+        # "running" with nothing following it.
+        if self.deferred.attempt(
+            job_id, lambda: self._record_ending(job_id, outcome, status, reason)
+        ):
+            self._tick()  # an overnight queue runs to the end, failures included
+
+    def _record_ending(
+        self, job_id: str, outcome: Outcome, status: JobStatus, reason: str
+    ) -> None:
         current = self.store.get(job_id).status
         if current not in ACTIVE:
             log.warning("Job %s ended (%s) while %s; status kept", job_id, outcome.kind, current)
@@ -356,12 +378,16 @@ class JobService(QObject):
         )
         self.job_changed.emit(job_id)
         self.job_finished.emit(job_id, outcome)
-        self.schedule()  # an overnight queue runs to the end, failures included
 
     # -- actions ---------------------------------------------------------------------------
 
     def _supervisor(self, job_id: str) -> EngineSupervisor:
         supervisor = self._supervisors.get(job_id)
+        if supervisor is None and self.deferred.waiting(job_id):
+            raise UserError(
+                f"Job {job_id} has ended; how it ended is saved once the disk has room.",
+                "Free some space on the disk that holds SparkTrainer's data.",
+            )
         if supervisor is None:
             raise UserError(f"Job {job_id} is not running.")
         return supervisor
@@ -427,16 +453,6 @@ class JobService(QObject):
             self.job_changed.emit(moved)
         return order
 
-    def first_batch(self, job_id: str) -> dict[str, Any] | None:
-        """The engine's `sample` event (the first batch, decoded): kept in memory while the
-        job runs, read from events.jsonl after, so call it off the GUI thread."""
-        if job_id in self._samples:
-            return self._samples[job_id]
-        return last_event(Path(self.store.get(job_id).run_dir) / EVENTS_FILE, "sample")
-
-    def checkpoints(self, job_id: str) -> list[Path]:
-        return checkpoint_folders(Path(self.store.get(job_id).run_dir))
-
     def clone(self, job_id: str, changes: dict[str, Any] | None = None, *, name: str = "") -> Job:
         """A new job with this job's spec, some fields changed (dotted paths)."""
         job = self.store.get(job_id)
@@ -452,32 +468,6 @@ class JobService(QObject):
         if job.status in ACTIVE or job.status == JobStatus.QUEUED:
             raise UserError(f"Job {job.name} is {job.status}; only a finished job is retried.")
         return self.clone(job_id, name=f"{job.name} (retry)")
-
-    def delete(self, job_id: str) -> None:
-        """Remove the job, its history, metrics and run directory (the caller confirms)."""
-        job = self.store.get(job_id)
-        if job.status in ACTIVE or job.status == JobStatus.QUEUED:
-            raise UserError(
-                f"Job {job.name} is {job.status}.", "Stop or cancel it before deleting it."
-            )
-        run_dir = Path(job.run_dir)
-        if run_dir.exists():
-            # Renamed first, so a crash halfway never leaves a half-deleted run that looks whole.
-            doomed = run_dir.with_name(f".deleting-{run_dir.name}")
-            run_dir.rename(doomed)
-            self.store.delete(job_id)
-            shutil.rmtree(doomed, ignore_errors=True)
-        else:
-            self.store.delete(job_id)
-        self.job_changed.emit(job_id)
-
-    def export_spec(self, job_id: str) -> dict[str, Any]:
-        """The spec to save as JSON: submit it again anywhere with `job submit`."""
-        return spec_template(self.store.get(job_id).spec)
-
-    def export_spec_to(self, job_id: str, path: Path) -> Path:
-        """Save the job's spec as a template file (Export spec… and `job export -o`)."""
-        return write_spec(self.store.get(job_id).spec, path)
 
     def running_jobs(self) -> list[Job]:
         return [self.store.get(job_id) for job_id in self._supervisors]

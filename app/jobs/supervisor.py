@@ -27,26 +27,23 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from app.errors import StorageFull
+from app.jobs.endings import Outcome, classify_detached, classify_exit
 from app.jobs.engine_env import engine_environment
 from app.jobs.launch_record import LAUNCH_GRACE_S, find_engine, record_launch
 from app.jobs.launcher import LAUNCHER
 from app.jobs.watchdog import Watchdog
 from app.processes import process_alive as engine_alive
-from app.tasks import TaskState, run_task
+from app.tasks import TaskState, report_error, run_task
 from engine.protocol import (
     CONTROL_FILE,
-    ENGINE_LOG,
     EVENTS_FILE,
-    EXIT_COMPLETED,
-    EXIT_INVALID_SPEC,
-    EXIT_STOPPED,
     EventReader,
     command_line,
     last_event,
@@ -64,26 +61,11 @@ HUNG_GRACE_MS = 10_000
 """A stop of an engine that does not respond escalates after this, not a minute."""
 RELEASE_WAIT_S = 5.0
 LAUNCH_WAIT_S = 10.0
+STORE_RETRY_MS = 2_000
+"""How soon events that could not be stored (a full disk) are tried again."""
 
 Sink = Callable[[list[dict[str, Any]], int], None]
 """Stores a chunk of events and the offset after them; runs in a worker thread."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: str
-    """completed | stopped | failed | invalid_spec | crashed | killed | vanished"""
-    exit_code: int | None
-    message: str
-    failure_kind: str | None = None
-
-
-def log_tail(run_dir: Path, lines: int = 20) -> str:
-    try:
-        text = (run_dir / ENGINE_LOG).read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 class EngineSupervisor(QObject):
@@ -96,9 +78,11 @@ class EngineSupervisor(QObject):
     started = Signal(int)
     """The engine's pid, once known."""
     ended = Signal(object)
+    """The `Outcome`."""
     responding_changed = Signal(str)
     """Why the engine looks hung ("" once it responds again): see watchdog.py."""
-    """The `Outcome`."""
+    storage_changed = Signal(str)
+    """Why its events cannot be stored (a full disk), "" once they can again."""
 
     def __init__(
         self,
@@ -115,6 +99,10 @@ class EngineSupervisor(QObject):
         self._reading: threading.Event | None = None
         """Set when the chunk in flight is done; None when no read is in flight."""
         self._read_again = False
+        self._chunk_failed = False
+        self._retry_after = 0.0
+        self.storage_problem = ""
+        """Why events cannot be stored now (a full disk), or "" when they can."""
         self._ending: Callable[[], Outcome] | None = None
         """How to classify the ending once every event is read (the engine is gone)."""
         self._released = False
@@ -257,6 +245,11 @@ class EngineSupervisor(QObject):
         if self._reading is not None:
             self._read_again = True  # what arrives meanwhile is read right after
             return
+        wait_s = self._retry_after - time.monotonic()
+        if wait_s > 0:  # the disk was full a moment ago: not a failing write every poll
+            if self._ending is not None and not self._released:  # no poll timer now
+                QTimer.singleShot(int(wait_s * 1000) + 50, self, self._read_events)
+            return
         done = self._reading = threading.Event()
         reader, sink = self.reader, self._sink
 
@@ -275,11 +268,31 @@ class EngineSupervisor(QObject):
                 done.set()
 
         run_task(
-            work, on_done=self._on_chunk, on_finished=self._on_chunk_finished, context=self
+            work,
+            on_done=self._on_chunk,
+            on_error=self._on_chunk_not_stored,
+            on_finished=self._on_chunk_finished,
+            context=self,
         )
+
+    def _on_chunk_not_stored(self, error: BaseException, _text: str) -> None:
+        """The sink could not store a chunk (a full disk: `StorageFull`); the reader went
+        back, so it is read again later, and the ending waits until it is stored."""
+        if not isinstance(error, StorageFull):
+            report_error(error, _text)
+            return
+        self._chunk_failed = True
+        self._retry_after = time.monotonic() + STORE_RETRY_MS / 1000
+        if not self.storage_problem:
+            log.warning("Events of %s not stored: %s", self.run_dir.name, error)
+            self.storage_problem = str(error)
+            self.storage_changed.emit(self.storage_problem)
 
     def _on_chunk(self, result: tuple[list[dict[str, Any]], int]) -> None:
         events, backlog = result
+        if self.storage_problem:
+            self.storage_problem = ""
+            self.storage_changed.emit("")
         if events:
             for event in events:
                 if event["event"] == "failed":
@@ -295,6 +308,11 @@ class EngineSupervisor(QObject):
 
     def _on_chunk_finished(self) -> None:
         self._reading = None
+        if self._chunk_failed:
+            self._chunk_failed = False
+            if self._ending is not None and not self._released:  # no poll timer now
+                self._read_events()  # waits until the retry is due
+            return
         if self._read_again and not self._released:
             self._read_again = False
             self._read_events()
@@ -446,53 +464,16 @@ class EngineSupervisor(QObject):
         self._end_after_reading(lambda: self.classify(exit_code, status))
 
     def classify(self, exit_code: int, status: QProcess.ExitStatus) -> Outcome:
-        last = self._last_event or {}
-        if status == QProcess.ExitStatus.CrashExit:
-            return Outcome(
-                "killed",
-                None,
-                "the engine was killed by a signal"
-                + (" after a stop request" if self._stop_requested else "")
-                + f".\n{log_tail(self.run_dir)}",
-            )
-        if exit_code == EXIT_COMPLETED and last.get("event") == "completed":
-            return Outcome("completed", exit_code, "completed")
-        if exit_code == EXIT_STOPPED:
-            return Outcome(
-                "stopped", exit_code, f"stopped at step {last.get('step', '?')} with a checkpoint"
-            )
-        if exit_code == EXIT_INVALID_SPEC:
-            error = (self._failed or {}).get("error", "invalid spec")
-            return Outcome("invalid_spec", exit_code, error, "config")
-        if self._failed is not None:
-            return Outcome(
-                "failed",
-                exit_code,
-                self._failed.get("error", ""),
-                self._failed.get("kind", "internal"),
-            )
-        # An uncaught exception: Python exits 1 (QProcess calls that a normal exit).
-        return Outcome(
-            "crashed",
+        return classify_exit(
             exit_code,
-            f"the engine exited with code {exit_code} "
-            f"without reporting why.\n{log_tail(self.run_dir)}",
+            crashed=status == QProcess.ExitStatus.CrashExit,
+            last=self._last_event or {},
+            failed=self._failed,
+            stop_requested=self._stop_requested,
+            run_dir=self.run_dir,
         )
 
     def classify_detached(self) -> Outcome:
         """No exit code to go by: the last event says how it ended, or that it vanished."""
         last = self._last_event or last_event(self.reader.path) or {}
-        kind = last.get("event")
-        if kind == "completed":
-            return Outcome("completed", None, "completed")
-        if kind == "stopped":
-            return Outcome("stopped", None, f"stopped at step {last.get('step', '?')}")
-        if self._failed is not None or kind == "failed":
-            failed = self._failed or last
-            return Outcome("failed", None, failed.get("error", ""), failed.get("kind", "internal"))
-        return Outcome(
-            "vanished",
-            None,
-            "interrupted: the engine ended while SparkTrainer was not watching, "
-            f"without finishing.\n{log_tail(self.run_dir)}",
-        )
+        return classify_detached(last, self._failed, self.run_dir)

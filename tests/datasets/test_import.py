@@ -371,23 +371,8 @@ def test_hostile_archives_and_images_end_in_a_message_not_a_crash(store, tmp_pat
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 4 MiB filesystem (tmpfs) for the data directory: a real full disk. Needs the right
-    to mount, which CI's machine (root) has; elsewhere the test is skipped, saying so."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {made.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+def small_disk(small_filesystem):
+    return small_filesystem("4m")
 
 
 def test_an_import_that_does_not_fit_on_the_disk_says_so_and_leaves_nothing(
