@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import time
 from pathlib import Path
 
 import psutil
 
 from app.hardware.readings import EngineUsage, SystemReading
+from engine.run_dirs import ENGINE_LOCK
 
 log = logging.getLogger(__name__)
+
+LOCK_FILE_LIMIT = 64
 
 
 def engine_job_id(cmdline: list[str], runs: Path) -> str | None:
@@ -35,8 +40,10 @@ class EngineFinder:
     """Our engine processes (pid → job id), rescanned now and then: a full process scan
     costs milliseconds, which at 1 Hz would be most of the sampler's budget.
 
-    Ours: this user's processes running a spec in this data directory's runs folder. The
-    launcher that forks an engine has the same command line: only the engine counts."""
+    Ours: this user's processes running a spec in this data directory's runs folder whose
+    pid is the one that run folder's `.engine.lock` records (the engine writes it when it
+    takes the folder). So the launcher that forks an engine, with the same command line,
+    is not counted, nor is any process that only names our folder."""
 
     def __init__(self, runs: Path, rescan_seconds: float = 10.0) -> None:
         self._runs = runs
@@ -53,17 +60,34 @@ class EngineFinder:
 
     def scan(self) -> dict[int, str]:
         user = _current_user()
-        found: dict[int, tuple[str, int]] = {}
-        for process in psutil.process_iter(["pid", "ppid", "cmdline", "username"]):
+        found: dict[int, str] = {}
+        for process in psutil.process_iter(["pid", "cmdline", "username"]):
             info = process.info
             cmdline = info.get("cmdline") or []
             if "engine" not in cmdline or (user and info.get("username") != user):
                 continue
             job_id = engine_job_id(cmdline, self._runs)
-            if job_id:
-                found[info["pid"]] = (job_id, info.get("ppid") or 0)
-        launchers = {parent for job, parent in found.values() if found.get(parent, ("",))[0] == job}
-        return {pid: job for pid, (job, _parent) in found.items() if pid not in launchers}
+            if job_id and lock_holder(self._runs / job_id) == info["pid"]:
+                found[info["pid"]] = job_id
+        return found
+
+
+def lock_holder(run_dir: Path) -> int | None:
+    """The pid a run folder's engine lock records. Only a small regular file of ours is
+    read (no symlink is followed and a FIFO is never waited on)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(run_dir / ENGINE_LOCK, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > LOCK_FILE_LIMIT:
+            return None
+        text = os.read(descriptor, LOCK_FILE_LIMIT).decode(errors="replace").strip()
+    finally:
+        os.close(descriptor)
+    return int(text) if text.isdigit() else None
 
 
 def _current_user() -> str | None:

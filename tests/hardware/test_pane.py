@@ -70,6 +70,7 @@ def test_stop_job_acts_only_on_our_engines(hardware_pane, qtbot, core, monkeypat
     engine = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(120)", "engine", "run", str(spec)]
     )
+    (run / ".engine.lock").write_text(str(engine.pid))  # as the engine records itself
     try:
         fake = two_gpus()
         fake.gpus[0].processes.append((engine.pid, 2 * GIB))

@@ -218,11 +218,15 @@ def test_only_our_engines_are_listed_and_each_once(tmp_path) -> None:
         subprocess.Popen([sys.executable, "-c", sleeper, "engine", "run", str(theirs)]),
     ]
     child = int(started[0].stdout.readline())
+    lock = runs / "job-7" / ".engine.lock"
     try:
-        found = EngineFinder(runs).scan()
-        assert found == {child: "job-7"}
+        assert EngineFinder(runs).scan() == {}  # no lock names it: not an engine of ours
+        lock.write_text(str(child))  # what the engine writes when it takes the folder
+        assert EngineFinder(runs).scan() == {child: "job-7"}  # not its launcher too
+        lock.unlink()
+        os.mkfifo(lock)  # a FIFO in its place is never waited on
+        assert EngineFinder(runs).scan() == {}
     finally:
-        import os
         import signal
 
         os.kill(child, signal.SIGKILL)
