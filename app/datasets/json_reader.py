@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.datasets.read_result import READ_BLOCK, ReadResult, listed, stream
+from app.datasets.read_result import READ_BLOCK, BadLine, ReadResult, listed, stream
 from app.errors import UserError
 from app.tasks import TaskState
 from engine.text_encoding import Encoding
@@ -58,9 +58,10 @@ def read_jsonl(
         elif skip_bad_lines:
             bad.append(number)
         else:
-            raise UserError(
+            raise BadLine(
                 f"{name}, line {number}: {problem}.",
-                "Fix the line, or import again with “skip bad lines”.",
+                "Fix the line, or import again skipping bad lines (the window offers it; "
+                "`dataset import --skip-bad-lines` on the command line).",
             )
     result = records_table(name, rows, lambda index: f"line {numbers[index]}")
     if bad:

@@ -10,12 +10,18 @@ from typing import Any
 
 import pyarrow as pa
 
+from app.errors import UserError
 from app.tasks import TaskState
 
 READ_BLOCK = 1 << 20
 """Arrow parses blocks of this size in parallel; bigger blocks only cost parallelism."""
 SHOWN = 20
 """Lines, columns or files named in one note; the rest are counted."""
+
+
+class BadLine(UserError):  # noqa: N818 - reads as what was found
+    """A line the reader cannot use, in a format where the person may choose to skip such
+    lines (named in the import's notes) and import the rest: the window offers that."""
 
 
 @dataclass

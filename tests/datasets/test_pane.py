@@ -115,6 +115,31 @@ def test_a_broken_file_names_its_line_and_leaves_nothing(qtbot, pane, core, tmp_
     assert [p.name for p in core.paths.datasets.iterdir()] == []
 
 
+def test_a_bad_line_is_offered_again_skipping_it_with_the_files_after_it(
+    qtbot, pane, core, tmp_path
+):
+    """The error's hint says "import again skipping bad lines": the window offers exactly
+    that, and the files queued after the broken one are imported too."""
+    qtbot.waitUntil(lambda: pane.store is not None, timeout=TIMEOUT)
+    broken, fine = tmp_path / "broken.jsonl", tmp_path / "fine.jsonl"
+    broken.write_text('{"text": "a"}\n{"text": "b"\n{"text": "c"}\n')
+    fine.write_text('{"text": "d"}\n')
+    offers: list[QMessageBox] = []
+    pane.imports.offered.connect(offers.append)
+    pane.import_paths([broken, fine])
+    qtbot.waitUntil(lambda: bool(offers), timeout=TIMEOUT)
+    box = offers[0]
+    assert "broken.jsonl, line 2" in box.text()
+    skip = next(b for b in box.buttons() if b.text() == "Skip bad lines and import")
+    skip.click()
+    qtbot.waitUntil(lambda: len(core.datasets.datasets()) == 2, timeout=TIMEOUT)
+    wait_idle(qtbot, pane)
+    imported = {d.name: d.current for d in core.datasets.datasets()}
+    assert imported["broken"].rows == 2
+    assert "skipped 1 bad line(s): 2" in " ".join(imported["broken"].notes)
+    assert imported["fine"].rows == 1
+
+
 def test_cancelling_an_import_keeps_nothing(qtbot, pane, core, tmp_path):
     qtbot.waitUntil(lambda: pane.store is not None, timeout=TIMEOUT)
     source = tmp_path / "big.csv"

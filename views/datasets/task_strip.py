@@ -68,6 +68,10 @@ class LongWork(QObject):
         self._task: TaskHandle | None = None
         strip.cancel_button.clicked.connect(self.cancel)
 
+    def window(self) -> QWidget:
+        """Where its messages open (window-modal)."""
+        return self._strip.window()
+
     @property
     def busy(self) -> bool:
         return self._task is not None
@@ -78,7 +82,9 @@ class LongWork(QObject):
         work: Callable[[TaskState], Any],
         on_done: Callable[[Any], None],
         prefix: str = "",
+        on_failed: Callable[[BaseException], bool] | None = None,
     ) -> None:
+        """`on_failed` may handle a known error itself (True); else it is shown."""
         self._strip.start(message)
 
         def finish(success: bool) -> None:
@@ -94,7 +100,8 @@ class LongWork(QObject):
 
         def failed(error: BaseException, _text: str) -> None:
             finish(False)
-            show_user_error(self._strip.window(), error, "Could not finish")
+            if on_failed is None or not on_failed(error):
+                show_user_error(self._strip.window(), error, "Could not finish")
 
         def cancelled() -> None:
             finish(False)
