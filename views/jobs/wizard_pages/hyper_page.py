@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.jobs.recipes import RECIPE_NAMES, model_kind, retune, tuning_key
@@ -57,9 +56,9 @@ class HyperparametersPage(SpecPage):
         form.addRow("GPUs", self.gpus)
         form.addRow("Priority", self.priority)
 
-        self.advanced = QGroupBox("Advanced")
-        self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
+        # A tick box, and under it a frame shown only when ticked: a checkable group box
+        # left an empty frame under its title when folded.
+        self.advanced = QCheckBox("Advanced")
         self.accumulation = QSpinBox()
         self.accumulation.setRange(1, 1024)
         self.weight_decay = QDoubleSpinBox()
@@ -83,9 +82,8 @@ class HyperparametersPage(SpecPage):
         self.checkpointing = QCheckBox("Gradient checkpointing (less memory, ~30 % slower)")
         # The rows live in one container that is shown or hidden whole: setVisible on each
         # child maps a combo box's popup as a stray top-level window.
-        self.advanced_rows = QWidget()
+        self.advanced_rows = QGroupBox()
         self.advanced_rows.setVisible(False)
-        QVBoxLayout(self.advanced).addWidget(self.advanced_rows)
         advanced = QFormLayout(self.advanced_rows)
         advanced.addRow("Gradient accumulation", self.accumulation)
         advanced.addRow("Weight decay", self.weight_decay)
@@ -103,6 +101,7 @@ class HyperparametersPage(SpecPage):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.advanced)
+        layout.addWidget(self.advanced_rows)
         layout.addWidget(self.problem)
         layout.addStretch(1)
 
