@@ -85,4 +85,4 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
                         timeout=TIMEOUT_MS)
         assert json.loads(json.dumps(jobs.store.get(first.id).result))["final"]
     finally:
-        core.shutdown()
+        core.shutdown(stop_jobs=True)  # a failed run leaves no engine paused for ever
