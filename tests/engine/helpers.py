@@ -35,6 +35,18 @@ def sft_rows(count: int = 64) -> list[dict[str, Any]]:
     ]
 
 
+def tiny_sft_spec(folder: Path) -> dict[str, Any]:
+    """A 12-step SFT job on tiny-gpt2 with checkpoints at 6 and 12 (about 15 s on 2
+    cores): the job the job-manager tests run, its data written into `folder`."""
+    data = write_jsonl(folder / "d.jsonl", sft_rows(32))
+    return {
+        "recipe": "causal_lm_sft",
+        "model": {"source": "preset", "name": "tiny-gpt2"},
+        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
+        "hyperparameters": {"max_steps": 12, "batch_size": 8, "checkpoint_every": 6},
+    }
+
+
 def make_spec(
     tmp: Path,
     recipe: str,

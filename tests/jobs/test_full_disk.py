@@ -16,7 +16,7 @@ import pytest
 from app.jobs.states import JobStatus
 from engine.protocol import EVENTS_FILE, PAUSE_AT_ENV
 from tests.conftest import fill_disk
-from tests.engine.helpers import read_events, sft_rows, write_jsonl
+from tests.engine.helpers import read_events, tiny_sft_spec
 
 pytestmark = pytest.mark.slow
 
@@ -37,13 +37,7 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
     (home / "runs").symlink_to(runs)
     monkeypatch.setenv("SPARKTRAINER_HOME", str(home))
     monkeypatch.setenv(PAUSE_AT_ENV, "6")  # held there until the disk is full
-    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(32))
-    spec = {
-        "recipe": "causal_lm_sft",
-        "model": {"source": "preset", "name": "tiny-gpt2"},
-        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
-        "hyperparameters": {"max_steps": 12, "batch_size": 8, "checkpoint_every": 6},
-    }
+    spec = tiny_sft_spec(tmp_path)
     core = AppCore(data_paths())
     core.open_database()
     told: list[str] = []

@@ -16,7 +16,7 @@ import pytest
 
 from app.jobs.states import JobStatus
 from tests.conftest import ROOT
-from tests.engine.helpers import read_events, sft_rows, write_jsonl
+from tests.engine.helpers import read_events, tiny_sft_spec
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +25,8 @@ DEADLINE_S = 420
 
 @pytest.fixture
 def spec_path(tmp_path: Path) -> Path:
-    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(32))
-    spec = {
-        "recipe": "causal_lm_sft",
-        "model": {"source": "preset", "name": "tiny-gpt2"},
-        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
-        "hyperparameters": {"max_steps": 12, "batch_size": 8, "checkpoint_every": 6},
-    }
     path = tmp_path / "spec.json"
-    path.write_text(json.dumps(spec))
+    path.write_text(json.dumps(tiny_sft_spec(tmp_path)))
     return path
 
 

@@ -14,7 +14,7 @@ from app.jobs.headless import HeadlessScheduler
 from app.jobs.states import JobStatus
 from engine.recommended import with_recommended
 from tests.conftest import ROOT, hold_queue, run_main
-from tests.engine.helpers import sft_rows, write_jsonl
+from tests.engine.helpers import tiny_sft_spec
 
 # Starts engines, windows or other processes: left out of the quick tier.
 pytestmark = pytest.mark.slow
@@ -22,15 +22,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def spec_path(tmp_path: Path) -> Path:
-    data = write_jsonl(tmp_path / "d.jsonl", sft_rows(32))
-    spec = {
-        "recipe": "causal_lm_sft",
-        "model": {"source": "preset", "name": "tiny-gpt2"},
-        "dataset": {"path": str(data), "prompt_column": "prompt", "response_column": "response"},
-        "hyperparameters": {"max_steps": 12, "batch_size": 8, "checkpoint_every": 6},
-    }
     path = tmp_path / "spec.json"
-    path.write_text(json.dumps(spec))
+    path.write_text(json.dumps(tiny_sft_spec(tmp_path)))
     return path
 
 
