@@ -60,8 +60,8 @@ def read_jsonl(
         else:
             raise BadLine(
                 f"{name}, line {number}: {problem}.",
-                "Fix the line, or import again skipping bad lines (the window offers it; "
-                "`dataset import --skip-bad-lines` on the command line).",
+                "Fix the line, or import it again and skip bad lines (the window offers "
+                "it; `dataset import --skip-bad-lines` on the command line).",
             )
     result = records_table(name, rows, lambda index: f"line {numbers[index]}")
     if bad:

