@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -60,7 +61,7 @@ class Follower:
                 self.scheduler.close()
         return code
 
-    def _until(self, tick: Any) -> None:
+    def _until(self, tick: Callable[[], None]) -> None:
         """Run `tick` every POLL_SECONDS (and now) until it quits the loop."""
         self._loop = QEventLoop()
         timer = QTimer(interval=int(POLL_SECONDS * 1000))

@@ -37,15 +37,19 @@ class DeferredWrites:
     def attempt(self, job_id: str, write: Write) -> bool:
         """Make the write now, or keep it for later if the disk is full (or earlier writes
         still wait: a job's records are saved in order). True when it was saved now."""
-        if self._pending:
-            self._pending.append((job_id, write))
-            return False
+        if not self._pending and self.try_now(write):
+            return True
+        self._pending.append((job_id, write))
+        return False
+
+    def try_now(self, write: Write) -> bool:
+        """Make a write (or anything that writes) once; False, with the person told, when
+        the disk is full. Any other error is raised."""
         try:
             write()
         except (StorageFull, OSError) as error:
             if not out_of_space(error):
                 raise
-            self._pending.append((job_id, write))
             self.failed(error)
             return False
         return True
@@ -54,11 +58,7 @@ class DeferredWrites:
         """Make the waiting writes again, oldest first, until one still fails."""
         while self._pending:
             _job_id, write = self._pending[0]
-            try:
-                write()
-            except (StorageFull, OSError) as error:
-                if not out_of_space(error):
-                    raise
+            if not self.try_now(write):
                 return
             self._pending.pop(0)
         self.recovered()

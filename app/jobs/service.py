@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.errors import StorageFull, UserError
-from app.jobs.deferred_writes import DeferredWrites, out_of_space
+from app.errors import UserError
+from app.jobs.deferred_writes import DeferredWrites
 from app.jobs.endings import Outcome
 from app.jobs.event_sink import event_sink
 from app.jobs.job_records import JobRecords
@@ -239,14 +239,9 @@ class JobService(JobRecords, QObject):
 
     def _tick(self) -> None:
         """Save what a full disk refused, then plan the queue (GPU memory freed outside)."""
-        try:
-            self.deferred.retry()
-            if not self.deferred.problem:
-                self.schedule()
-        except (StorageFull, OSError) as error:
-            if not out_of_space(error):
-                raise
-            self.deferred.failed(error)
+        self.deferred.retry()
+        if not self.deferred.problem:
+            self.deferred.try_now(self.schedule)
 
     def _say_storage(self, problem: str) -> None:
         """Tell the person once that the disk is full (and once that it has room again)."""
