@@ -53,6 +53,12 @@ class DataPaths:
         return self.root / "models"
 
     @property
+    def base_models(self) -> Path:
+        """Preset bases that LoRA adapters name in adapter_config.json (engine spec's
+        base_models_dir): kept while any registered adapter uses them."""
+        return self.models / "bases"
+
+    @property
     def cache(self) -> Path:
         """Things that can be made again (thumbnails); safe to delete."""
         return self.root / "cache"

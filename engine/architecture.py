@@ -22,9 +22,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine.errors import ConfigError
+from engine.model_card import ARCHITECTURE_DEFINITION, ARCHITECTURE_WEIGHTS
 
-DEFINITION_FILE = "architecture.json"
-WEIGHTS_FILE = "model.safetensors"
+DEFINITION_FILE = ARCHITECTURE_DEFINITION
+WEIGHTS_FILE = ARCHITECTURE_WEIGHTS
 
 # type → (constructor, the arguments it accepts, the argument inferred from the input shape)
 _LAYERS: dict[str, tuple[type[nn.Module], set[str], str | None]] = {

@@ -182,6 +182,10 @@ class TrainingSpec:
     job_id: str | None = None
     resume_from: str | None = None
     """null, "latest", or a checkpoint folder."""
+    base_models_dir: str | None = None
+    """Where a LoRA on a preset keeps the preset's random base weights, one folder per
+    distinct base shared by every adapter trained on it (the app's data directory), so the
+    adapter folder loads on its own wherever it is moved. null: inside output_dir."""
     overwrite_output: bool = False
     """Replace the model an earlier run left in output_dir. A folder SparkTrainer did not
     write is never replaced, whatever this says."""

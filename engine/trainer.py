@@ -22,6 +22,7 @@ import torch
 
 from engine import checkpoint
 from engine.errors import ConfigError, OutOfMemory
+from engine.output_card import facts_of, write_card
 from engine.protocol import (
     CHECKPOINTS_DIR,
     EXIT_COMPLETED,
@@ -79,6 +80,7 @@ class Trainer:
         self.checkpoints = self.run_dir / CHECKPOINTS_DIR
         self.output = Path(spec.output_dir)
         self.step = 0
+        self._began = time.monotonic()
         self.window_loss = torch.zeros(())
         """The sum of the losses since the last logged one (and how many): checkpointed."""
         self.window_steps = 0
@@ -449,6 +451,16 @@ class Trainer:
         (tmp / "metrics.json").write_text(
             json.dumps({**final, "baseline": self.baseline}, indent=2)
         )
+        facts = facts_of(
+            self.spec,
+            self.recipe,
+            steps=self.step,
+            final=final,
+            baseline=self.baseline,
+            seconds=time.monotonic() - self._began,
+            device=self.device,
+        )
+        write_card(tmp, facts)
         if self.output.exists():
             if not replaceable(self.output):  # checked at start; someone wrote there since
                 raise ConfigError(f"output_dir: {self.output} now holds files that are not ours")

@@ -117,7 +117,12 @@ class JobService(JobRecords, QObject):
         run_dir = self._core.paths.runs / job_id
         # The tuned values the spec left out are written into the job, so a rerun trains the
         # same way whatever the table says later.
-        full = {**with_recommended(spec), "job_id": job_id, "output_dir": str(run_dir / OUTPUT_DIR)}
+        full = {
+            **with_recommended(spec),
+            "job_id": job_id,
+            "output_dir": str(run_dir / OUTPUT_DIR),
+            "base_models_dir": str(self._core.paths.base_models),
+        }
         self.store.create(
             full,
             run_dir=str(run_dir),

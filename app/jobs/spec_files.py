@@ -19,7 +19,7 @@ from typing import Any
 from app.errors import UserError
 from engine.spec import SpecError, TrainingSpec
 
-RUN_FIELDS = ("job_id", "output_dir", "resume_from")
+RUN_FIELDS = ("job_id", "output_dir", "resume_from", "base_models_dir")
 """Filled in by the service for each job; a template or an export leaves them out."""
 
 

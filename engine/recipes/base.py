@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,9 @@ from engine.data import load_rows, split_indices
 from engine.data_files import DataFileError, split_names
 from engine.errors import ConfigError, DataError
 from engine.spec import TrainingSpec
+
+BASE_FOLDER = "base_model"
+"""A preset LoRA's base inside its output, when the spec names no base_models_dir."""
 
 
 @dataclass
@@ -114,27 +119,45 @@ class Recipe:
     def save_output(self, model: Any, output: Path) -> None:
         """The model (full) or adapter (LoRA) in HF / PEFT format, with its preprocessor.
         `model` is a transformers or PEFT model (their `save_pretrained`)."""
-        model.save_pretrained(output, safe_serialization=True)
         preprocessor = getattr(self, "tokenizer", None) or getattr(self, "processor", None)
-        folders = [output]
         base_state = getattr(self, "base_state", None)
         if self.spec.method == "lora" and base_state is not None:
-            # The adapter's base is a random-weight preset: ship it so the adapter loads
-            # (PeftModel.from_pretrained(Auto….from_pretrained(output / "base_model"), output)).
-            model.get_base_model().save_pretrained(
-                output / "base_model", state_dict=base_state, safe_serialization=True
-            )
-            folders.append(output / "base_model")
+            # The adapter's base is a random-weight preset that exists nowhere else: keep it,
+            # and name it in adapter_config.json so AutoPeftModel….from_pretrained(output)
+            # loads on its own.
+            base = self._keep_base(model.get_base_model(), base_state, preprocessor, output)
+            for config in model.peft_config.values():
+                config.base_model_name_or_path = str(base)
+        model.save_pretrained(output, safe_serialization=True)
         if preprocessor is not None:
-            for folder in folders:
+            preprocessor.save_pretrained(output)
+        # engine/output_card.py writes sparktrainer.json and the card once the run's
+        # metrics are known.
+
+    def _keep_base(self, base: Any, state: dict[str, Any], preprocessor: Any, output: Path) -> Path:
+        """Save a preset base once per distinct set of weights; where it will be found once
+        the output folder (being written at `output`) is in place."""
+
+        def write(folder: Path) -> None:
+            base.save_pretrained(folder, state_dict=state, safe_serialization=True)
+            if preprocessor is not None:
                 preprocessor.save_pretrained(folder)
-        (output / "sparktrainer.json").write_text(
-            json.dumps(
-                {
-                    "recipe": self.spec.recipe,
-                    "method": self.spec.method,
-                    "model": self.spec.to_dict()["model"],
-                },
-                indent=2,
-            )
-        )
+
+        if not self.spec.base_models_dir:
+            write(output / BASE_FOLDER)
+            return Path(self.spec.output_dir).resolve() / BASE_FOLDER
+        store = Path(self.spec.base_models_dir).resolve()
+        store.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-base-", dir=store))
+        write(staging)
+        digest = hashlib.sha256()
+        for name in ("config.json", "model.safetensors"):
+            with (staging / name).open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        kept = store / f"{self.spec.model.name}-{digest.hexdigest()[:16]}"
+        try:
+            staging.rename(kept)
+        except OSError:  # kept already: another adapter on the same base (or a race) made it
+            shutil.rmtree(staging)
+        return kept

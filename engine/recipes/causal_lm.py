@@ -23,6 +23,7 @@ IGNORE = -100
 
 
 class CausalLMRecipe(Recipe):
+    lora_task_type = "CAUSAL_LM"  # adapter_config says so: AutoPeftModelForCausalLM loads it
     def setup(self) -> None:
         rows = self.read_rows()
         data = self.spec.dataset

@@ -1,9 +1,11 @@
-"""The output folder loads with from_pretrained / PEFT in a fresh process and gives the
-same logits as the model the engine finished with (read from its final checkpoint)."""
+"""The output folder loads with the one-line Auto loaders (transformers / PEFT) in a fresh
+process with no SparkTrainer import, after it is moved elsewhere, and gives the same logits
+as the model the engine finished with (read from its final checkpoint)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,13 +29,15 @@ FROM_OUTPUT = """
 import json, sys, torch
 from pathlib import Path
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+from peft import AutoPeftModelForCausalLM, AutoPeftModelForSequenceClassification
 output, recipe, method = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-auto = AutoModelForCausalLM if recipe == "causal_lm_sft" else AutoModelForSequenceClassification
+causal = recipe == "causal_lm_sft"
 if method == "lora":
-    from peft import PeftModel
-    model = PeftModel.from_pretrained(auto.from_pretrained(output / "base_model"), output)
+    auto = AutoPeftModelForCausalLM if causal else AutoPeftModelForSequenceClassification
 else:
-    model = auto.from_pretrained(output)
+    auto = AutoModelForCausalLM if causal else AutoModelForSequenceClassification
+model = auto.from_pretrained(output)
+assert not {name.split(".")[0] for name in sys.modules} & {"engine", "app", "views"}
 tokenizer = AutoTokenizer.from_pretrained(output)
 ids = tokenizer("Repeat kilo", return_tensors="pt").input_ids
 model.eval()
@@ -64,10 +68,10 @@ with torch.no_grad():
 """
 
 
-def _logits(script: str, *args: str) -> list[float]:
+def _logits(script: str, *args: str, cwd: Path = ROOT) -> list[float]:
     result = subprocess.run(
         [sys.executable, "-c", script, *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
@@ -93,11 +97,32 @@ def test_output_loads_in_a_fresh_process_with_the_same_logits(tmp_path, recipe, 
     spec = make_spec(
         tmp_path, recipe, data, model=model, method=method, max_steps=6, checkpoint_every=6
     )
+    spec["base_models_dir"] = str(tmp_path / "bases")  # what the app gives every job
     path = spec_file(tmp_path, spec)
     code, _, stderr = run_engine(path)
     assert code == 0, stderr
-    output = Path(spec["output_dir"])
-    loaded = _logits(FROM_OUTPUT, str(output), recipe, method)
+    moved = tmp_path / "elsewhere" / "my model"
+    moved.parent.mkdir()
+    shutil.move(spec["output_dir"], moved)  # the folder alone, wherever the person puts it
+    loaded = _logits(FROM_OUTPUT, str(moved), recipe, method, cwd=moved.parent)
     trained = _logits(FROM_CHECKPOINT, str(path))
     assert len(loaded) == len(trained)
     assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5
+
+
+def test_the_card_is_facts_with_hugging_face_metadata(tmp_path) -> None:
+    from huggingface_hub import ModelCard
+
+    data = write_jsonl(tmp_path / "d.jsonl", classification_rows(40))
+    spec = make_spec(tmp_path, "text_classification", data, model="tiny-bert", method="lora")
+    spec["hyperparameters"].update(max_steps=4, eval_every=2)
+    code, _, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    readme = (Path(spec["output_dir"]) / "README.md").read_text()
+    assert "More Information Needed" not in readme and "{{" not in readme
+    card = ModelCard(readme)  # the hub library's own parser of the metadata header
+    assert card.data.library_name == "peft"
+    assert card.data.pipeline_tag == "text-classification"
+    assert "accuracy" in card.text and "majority class" in card.text
+    assert "AutoPeftModelForSequenceClassification" in card.text
+    assert "## Intended use" in card.text and "## Limitations" in card.text
