@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from app.db.database import Database
     from app.hardware.monitor import HardwareMonitor
     from app.jobs.service import JobService
+    from app.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class AppCore(QObject):
         self._credentials: CredentialService | None = None
         self._jobs: JobService | None = None
         self._datasets: DatasetStore | None = None
+        self._models: ModelRegistry | None = None
 
     @property
     def datasets(self) -> DatasetStore:
@@ -63,7 +65,26 @@ class AppCore(QObject):
 
             self.database  # noqa: B018 - raises a clear error while the database is not open
             self._jobs = JobService(self, self)
+            self._jobs.job_finished.connect(self._register_model)
         return self._jobs
+
+    @property
+    def models(self) -> ModelRegistry:
+        """The model registry; needs the open database."""
+        if self._models is None:
+            from app.jobs.store import JobStore
+            from app.models.registry import ModelRegistry
+            from app.models.store import ModelStore
+
+            database = self.database
+            self._models = ModelRegistry(
+                self.paths, ModelStore(database), JobStore(database), self.datasets, self
+            )
+        return self._models
+
+    def _register_model(self, job_id: str, outcome: object) -> None:
+        if getattr(outcome, "kind", "") == "completed":
+            self.models.register_job(job_id)
 
     @property
     def credentials(self) -> CredentialService:

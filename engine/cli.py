@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep stderr on the terminal instead of RUN_DIR/engine.log",
     )
+    merge = actions.add_parser("merge", help="merge a LoRA adapter into its base model")
+    merge.add_argument("adapter", type=Path, help="the adapter folder")
+    merge.add_argument("output", type=Path, help="a new folder for the merged model")
     return parser
 
 
@@ -92,6 +95,11 @@ def _drain(redactor: threading.Thread | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     stdout = redirect_stray_output()
+    if args.action == "merge":
+        from engine.merge import main as merge_main
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return merge_main(args.adapter, args.output, stdout)
     try:
         spec = load_spec(args.spec)
     except SpecError as error:

@@ -49,6 +49,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "stopped": ("step", "checkpoint"),
     "completed": ("step", "output_path", "final"),
     "failed": ("kind", "error", "traceback"),
+    "progress": ("phase", "done", "total"),
 }
 FAILURE_KINDS = ("oom", "data", "config", "internal")
 COMMANDS = ("pause", "resume", "stop", "checkpoint")

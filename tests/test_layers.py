@@ -15,6 +15,7 @@ STDLIB_ONLY = (
     "engine/data_columns.py",
     "engine/run_dirs.py",
     "engine/model_files.py",
+    "engine/model_card.py",
 )
 
 

@@ -162,3 +162,44 @@ class DatasetVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("dataset_id", "number", name="uq_dataset_versions_number"),)
+
+
+class ModelRow(Base):
+    """A model in the registry: a base (preset, local folder, hub download), a job's
+    output (full model or LoRA adapter) or a merge, with where it came from."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    """preset | local | hub | job | merge."""
+    method: Mapped[str] = mapped_column(String(16))
+    """base | full | lora | merged: what the folder holds."""
+    task: Mapped[str] = mapped_column(String(32))
+    """The recipe it serves: causal_lm_sft, text_classification, image_classification,
+    custom_architecture."""
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The model folder (null for a preset, built by the engine)."""
+    owned: Mapped[bool] = mapped_column(default=False)
+    """Whether SparkTrainer wrote the folder (and may delete it); a folder the person
+    added is never deleted."""
+    base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    dataset: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """{"name", "version", "sha256", "rows", "path"} of the data it was trained on."""
+    architecture: Mapped[str] = mapped_column(String(200), default="")
+    parameters: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dtype: Mapped[str] = mapped_column(String(16), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """{"final": {…}, "best": {…}, "baseline": {…}}."""
+    facts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """What the engine wrote in sparktrainer.json (spec, split, hardware, time)."""
+    card: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The card's Markdown as the person edited it; null: generated from the lineage."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,55 @@
+"""A model's card from its lineage: the engine's facts plus what only the registry knows
+(the dataset version's checksum, the job's whole running time, the best metrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.store import ModelRecord
+from engine.model_card import card_file, loader_lines, render_card
+
+LOWER_IS_BETTER = ("loss", "perplexity")
+
+
+def best_of(series: dict[str, list[float | None]]) -> dict[str, float]:
+    """The best value each evaluation metric reached."""
+    best = {}
+    for name, values in series.items():
+        finite = [v for v in values if v is not None and v == v]
+        if finite:
+            lower = any(word in name for word in LOWER_IS_BETTER)
+            best[name] = min(finite) if lower else max(finite)
+    return best
+
+
+def facts(record: ModelRecord) -> dict[str, Any]:
+    known: dict[str, Any] = dict(record.facts or {})
+    known["name"] = record.name
+    if record.dataset:
+        known["dataset"] = {**known.get("dataset", {}), **record.dataset}
+    if record.metrics:
+        known.update({k: v for k, v in record.metrics.items() if v})
+    known.setdefault("recipe", record.task)
+    if record.method == "base":
+        known.setdefault("method", "base")
+        known.setdefault("base_model", record.architecture or record.name)
+    else:
+        known["method"] = record.method
+    if record.job_id:
+        known["job_id"] = record.job_id
+    if record.task in ("causal_lm_sft", "text_classification", "image_classification") or (
+        record.task == "custom_architecture" and record.method != "base"
+    ):
+        method = "lora" if record.method == "lora" else "full"
+        known["loader"] = loader_lines(record.task, method)
+    return known
+
+
+def card_body(record: ModelRecord) -> str:
+    """The person's edited card, or one generated from the lineage."""
+    return record.card if record.card is not None else render_card(facts(record))
+
+
+def readme(record: ModelRecord) -> str:
+    """README.md as written into a model folder and an export."""
+    return card_file(card_body(record), facts(record))
