@@ -16,6 +16,7 @@ from app.cli import (
     hardware_command,
     info_command,
     job_command,
+    model_command,
     secret_command,
 )
 
@@ -26,6 +27,7 @@ _COMMANDS = (
     secret_command,
     job_command,
     dataset_command,
+    model_command,
 )
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.terminal import shown
+from app.cli.terminal import shown, size_text
 from app.datasets.samples import SAMPLES
 from app.errors import UserError
 from app.paths import data_paths
@@ -113,14 +113,6 @@ def _store() -> DatasetStore:
     return store
 
 
-def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
-
-
 def _import(args: argparse.Namespace) -> int:
     from app.tasks import Progress, TaskState
 
@@ -134,7 +126,7 @@ def _import(args: argparse.Namespace) -> int:
             if progress.total:
                 share = progress.done / progress.total
                 bar = "█" * int(share * 28) + "░" * (28 - int(share * 28))
-                line = f"[{bar}] {_size(progress.done)} of {_size(progress.total)}"
+                line = f"[{bar}] {size_text(progress.done)} of {size_text(progress.total)}"
             else:
                 line = progress.message
             sys.stderr.write(f"\r{line:<70}")
@@ -152,7 +144,8 @@ def _import(args: argparse.Namespace) -> int:
             sys.stderr.write("\r" + " " * 70 + "\r")
         print(
             f"Imported {shown(version.dataset_name)} v{version.number}: {version.rows:,} rows, "
-            f"{len(version.schema)} columns, {_size(version.bytes)}, sha256 {version.sha256[:16]}…"
+            f"{len(version.schema)} columns, {size_text(version.bytes)}, "
+            f"sha256 {version.sha256[:16]}…"
         )
         for note in version.notes:
             print(f"  {note}")
@@ -199,7 +192,7 @@ def _list(args: argparse.Namespace) -> int:
         for d in datasets:
             used = f"{d.last_used_at:%Y-%m-%d %H:%M}" if d.last_used_at else "never"
             version = f"{d.current_version}/{d.versions}"
-            size = _size(d.current.bytes)
+            size = size_text(d.current.bytes)
             print(f"{shown(d.name):<30} {version:>7} {d.current.rows:>12,} {size:>10}  {used}")
         return 0
 
@@ -226,7 +219,7 @@ def _show(args: argparse.Namespace) -> int:
             print(json.dumps(data, indent=2, default=str))
             return 0
         print(f"{shown(version.dataset_name)} v{version.number} ({version.kind})")
-        print(f"  rows     {version.rows:,}    size {_size(version.bytes)}")
+        print(f"  rows     {version.rows:,}    size {size_text(version.bytes)}")
         print(f"  sha256   {version.sha256}")
         print(f"  file     {version.data_file}")
         print("  columns")

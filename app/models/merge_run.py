@@ -4,12 +4,15 @@ blocking: progress and the ending arrive as JSON lines, as a training run's even
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from app.errors import UserError
 from app.jobs.engine_env import engine_environment
 from engine.protocol import parse_event
 
@@ -19,6 +22,34 @@ ROOT = Path(__file__).resolve().parents[2]
 def merge_command(adapter: Path, output: Path) -> list[str]:
     """The engine command line, the one both the window and the terminal run."""
     return [sys.executable, str(ROOT / "main.py"), "engine", "merge", str(adapter), str(output)]
+
+
+def merge_environment() -> dict[str, str]:
+    # A merge is quick on the CPU, and the GPUs are for training.
+    return {**engine_environment(os.environ), "CUDA_VISIBLE_DEVICES": ""}
+
+
+def merge_blocking(
+    adapter: Path, output: Path, on_progress: Callable[[str, int, int], None]
+) -> Path:
+    """The same merge, waited for: for the command line, which has no event loop."""
+    error = ""
+    with subprocess.Popen(
+        merge_command(adapter, output),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=merge_environment(),
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            event = read_line(line)
+            if event is not None and event["event"] == "progress":
+                on_progress(event["phase"], event["done"], event["total"])
+            elif event is not None and event["event"] == "failed":
+                error = event["error"]
+    if process.returncode != 0 or not output.is_dir():
+        raise UserError(f"The merge failed: {error or f'exit code {process.returncode}'}")
+    return output
 
 
 def read_line(line: bytes) -> dict[str, Any] | None:
@@ -43,9 +74,8 @@ class MergeRun(QObject):
         self._done = False
         process = self.process = QProcess(self)
         env = QProcessEnvironment()
-        for key, value in engine_environment(os.environ).items():
+        for key, value in merge_environment().items():
             env.insert(key, value)
-        env.insert("CUDA_VISIBLE_DEVICES", "")  # a merge is quick on the CPU; GPUs train
         process.setProcessEnvironment(env)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._ended)

@@ -8,6 +8,7 @@ folders SparkTrainer wrote are, when their model is, after the caller confirmed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -269,6 +270,15 @@ class ModelRegistry(QObject):
             target = self.paths.models / "merged" / f"model-{model_id}-{number}"
         target.parent.mkdir(parents=True, exist_ok=True)
         return record.folder, target
+
+    def finish_merged_export(self, adapter_id: int, folder: Path) -> None:
+        """A merge written straight into an export folder gets the adapter's card, as a
+        merged model's, and no SparkTrainer files."""
+        adapter = self.get(adapter_id)
+        merged = dataclasses.replace(adapter, method="merged", name=f"{adapter.name} (merged)")
+        (folder / "README.md").write_text(readme(merged), encoding="utf-8")
+        for name in LEFT_OUT_OF_EXPORTS:
+            (folder / name).unlink(missing_ok=True)
 
     def register_merge(self, adapter_id: int, folder: Path) -> ModelRecord:
         adapter = self.get(adapter_id)
