@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.terminal import shown, size_text
+from app.cli.terminal import shown
 from app.datasets.samples import SAMPLES
 from app.errors import UserError
 from app.paths import data_paths
+from app.units import human_bytes
 
 if TYPE_CHECKING:
     from app.datasets.store import DatasetStore
@@ -126,7 +127,7 @@ def _import(args: argparse.Namespace) -> int:
             if progress.total:
                 share = progress.done / progress.total
                 bar = "█" * int(share * 28) + "░" * (28 - int(share * 28))
-                line = f"[{bar}] {size_text(progress.done)} of {size_text(progress.total)}"
+                line = f"[{bar}] {human_bytes(progress.done)} of {human_bytes(progress.total)}"
             else:
                 line = progress.message
             sys.stderr.write(f"\r{line:<70}")
@@ -144,7 +145,7 @@ def _import(args: argparse.Namespace) -> int:
             sys.stderr.write("\r" + " " * 70 + "\r")
         print(
             f"Imported {shown(version.dataset_name)} v{version.number}: {version.rows:,} rows, "
-            f"{len(version.schema)} columns, {size_text(version.bytes)}, "
+            f"{len(version.schema)} columns, {human_bytes(version.bytes)}, "
             f"sha256 {version.sha256[:16]}…"
         )
         for note in version.notes:
@@ -192,7 +193,7 @@ def _list(args: argparse.Namespace) -> int:
         for d in datasets:
             used = f"{d.last_used_at:%Y-%m-%d %H:%M}" if d.last_used_at else "never"
             version = f"{d.current_version}/{d.versions}"
-            size = size_text(d.current.bytes)
+            size = human_bytes(d.current.bytes)
             print(f"{shown(d.name):<30} {version:>7} {d.current.rows:>12,} {size:>10}  {used}")
         return 0
 
@@ -219,7 +220,7 @@ def _show(args: argparse.Namespace) -> int:
             print(json.dumps(data, indent=2, default=str))
             return 0
         print(f"{shown(version.dataset_name)} v{version.number} ({version.kind})")
-        print(f"  rows     {version.rows:,}    size {size_text(version.bytes)}")
+        print(f"  rows     {version.rows:,}    size {human_bytes(version.bytes)}")
         print(f"  sha256   {version.sha256}")
         print(f"  file     {version.data_file}")
         print("  columns")

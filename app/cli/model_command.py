@@ -11,9 +11,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.terminal import shown, size_text
+from app.cli.terminal import shown
 from app.errors import UserError
 from app.paths import data_paths
+from app.units import human_bytes
 
 if TYPE_CHECKING:
     from app.models.registry import ModelRegistry
@@ -83,7 +84,7 @@ def _list(_args: argparse.Namespace) -> int:
     models = sorted(_registry().models(), key=lambda m: (m.kind != "base", m.id))
     print(f"{'ID':>4}  {'KIND':<8} {'TASK':<21} {'SIZE':>10}  {'RESULT':<18} NAME")
     for m in models:
-        size = size_text(m.size_bytes) if m.size_bytes else "–"
+        size = human_bytes(m.size_bytes) if m.size_bytes else "–"
         print(
             f"{m.id:>4}  {m.kind:<8} {m.task_name:<21} {size:>10}  "
             f"{headline_metric(m):<18} {shown(m.name)}"
@@ -95,7 +96,7 @@ def _add(args: argparse.Namespace) -> int:
     model = _registry().add_folder(args.path)
     print(
         f"Added model #{model.id}: {shown(model.name)} ({model.architecture}, "
-        f"{model.parameters or 0:,} parameters, {model.dtype}, {size_text(model.size_bytes)})"
+        f"{model.parameters or 0:,} parameters, {model.dtype}, {human_bytes(model.size_bytes)})"
     )
     return 0
 
@@ -126,9 +127,9 @@ def _show(args: argparse.Namespace) -> int:
         if numbers:
             print(f"  {label:<11} " + ", ".join(f"{k} {v:.4g}" for k, v in numbers.items()))
     if m.path:
-        print(f"  folder      {shown(m.path)} ({size_text(m.size_bytes)})")
+        print(f"  folder      {shown(m.path)} ({human_bytes(m.size_bytes)})")
         for name, size in registry.files(m.id):
-            print(f"    {shown(name):<40} {size_text(size):>10}")
+            print(f"    {shown(name):<40} {human_bytes(size):>10}")
     return 0
 
 
@@ -200,10 +201,10 @@ def _delete(args: argparse.Namespace) -> int:
         keeps = "" if model.owned else " (its folder is yours and stays)"
         answer = input(
             f"Delete model #{model.id} {shown(model.name)}{keeps}, freeing "
-            f"{size_text(freed)}? [y/N] "
+            f"{human_bytes(freed)}? [y/N] "
         )
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.")
             return 1
-    print(f"Deleted model #{model.id}; {size_text(registry.delete(model.id))} freed.")
+    print(f"Deleted model #{model.id}; {human_bytes(registry.delete(model.id))} freed.")
     return 0

@@ -12,11 +12,3 @@ def shown(text: object) -> str:
         for character in str(text)
     )
 
-
-def size_text(count: float) -> str:
-    """Bytes as a person reads them: 512 B, 3.4 MiB."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return ""

@@ -8,22 +8,13 @@ from PySide6.QtCore import Qt
 
 from app.hardware.readings import GpuStatus
 from app.hardware.storage import StorageItem
+from app.units import human_bytes
 from views.widgets.table_model import Index, RowTableModel
 
 PidRole = Qt.ItemDataRole.UserRole + 1
 JobRole = Qt.ItemDataRole.UserRole + 2
 
 ProcessRow = tuple[int, int, int | None, str | None]
-
-
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 class GpuProcessModel(RowTableModel[ProcessRow]):

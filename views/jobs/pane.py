@@ -93,6 +93,10 @@ class JobsPane(PaneFrame):
         self.compare_action.setToolTip(f"Select 2 to {MAX_JOBS} jobs to compare their curves")
         self.compare_action.triggered.connect(self.open_comparison)
         toolbar.addAction(self.compare_action)
+        self.open_model_action = QAction("Open model", self)
+        self.open_model_action.setToolTip("The model this job made, in the Models pane")
+        self.open_model_action.triggered.connect(self.open_model)
+        toolbar.addAction(self.open_model_action)
         self.addActions(list(self.actions_by_key.values()))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -291,8 +295,26 @@ class JobsPane(PaneFrame):
         for key, action in self.actions_by_key.items():
             action.setEnabled(key in allowed)
         self.compare_action.setEnabled(2 <= len(jobs) <= MAX_JOBS)
+        self.open_model_action.setEnabled(
+            len(jobs) == 1 and jobs[0].status == JobStatus.COMPLETED
+        )
         self.new_action.setEnabled(self._service is not None)
         self.empty_new_button.setEnabled(self._service is not None)
+
+    def open_model(self) -> None:
+        jobs = self.selected_jobs()
+        show_pane = getattr(self.window(), "show_pane", None)
+        if len(jobs) != 1 or show_pane is None:
+            return
+        registry = self._core.models
+
+        def opened(model: Any) -> None:
+            if model is None:
+                QMessageBox.information(self, "No model", "This job's output folder is gone.")
+            else:
+                show_pane("models").open_model(model.id)
+
+        run_task(lambda _s: registry.for_job(jobs[0].id), on_done=opened, context=self)
 
     def _actions(self, job: Job) -> tuple[str, ...]:
         counts = self.detail.checkpoint_counts if self.detail is not None else {}
@@ -308,6 +330,8 @@ class JobsPane(PaneFrame):
                 menu.addAction(self.actions_by_key[key])
             menu.addSeparator()
             menu.addAction("Open run folder", lambda: self._open_folder(jobs[0]))
+            if jobs[0].status == JobStatus.COMPLETED:
+                menu.addAction(self.open_model_action)
         if 2 <= len(jobs) <= MAX_JOBS:
             menu.addAction(self.compare_action)
         menu.popup(self.table.viewport().mapToGlobal(position))

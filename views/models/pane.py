@@ -1,0 +1,378 @@
+"""The Models pane: bases, trained models and adapters (under their base), one model's card
+and lineage, and the actions on it: add a folder, merge, export, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QWidget,
+)
+
+from app.core import AppCore
+from app.errors import UserError
+from app.models.merge_run import MergeRun
+from app.models.registry import ModelRegistry
+from app.models.store import ModelRecord
+from app.tasks import TaskState, run_task
+from app.units import human_bytes
+from views.crash_dialog import show_user_error
+from views.models.detail import ModelDetail
+from views.models.models import KINDS, TASKS, ModelFilterModel, ModelTableModel
+from views.widgets.confirm import confirm
+from views.widgets.pane_frame import PaneFrame
+
+
+def in_tree_order(models: list[ModelRecord]) -> list[ModelRecord]:
+    """Bases, each followed by what was trained from it; then what has no base left."""
+    children: dict[int, list[ModelRecord]] = {}
+    for model in models:
+        if model.method != "base" and model.base_id is not None:
+            children.setdefault(model.base_id, []).append(model)
+    ordered: list[ModelRecord] = []
+    for model in models:
+        if model.method == "base":
+            ordered += [model, *children.pop(model.id, [])]
+    placed = {m.id for m in ordered}
+    return ordered + [m for m in models if m.id not in placed]
+
+
+class ModelsPane(PaneFrame):
+    def __init__(self, core: AppCore, parent: QWidget | None = None) -> None:
+        super().__init__(
+            "Models",
+            "Base and trained models with their lineage and cards. Drop a Hugging Face "
+            "model folder here to add it.",
+            parent,
+        )
+        self._core = core
+        self.registry: ModelRegistry | None = None
+        self.merge_run: MergeRun | None = None
+        self._generation = 0
+        self._select_next: int | None = None
+        self.setAcceptDrops(True)
+
+        self.toolbar = QToolBar()
+        self.add_action = self._action("Add folder…", "Ctrl+O", self.choose_folder)
+        self.merge_action = self._action("Merge into base", "Ctrl+M", self.merge_selected)
+        self.export_action = self._action("Export…", "Ctrl+Shift+E", self.export_selected)
+        self.export_merged_action = self._action(
+            "Export merged…", "", lambda: self.export_selected(merged=True)
+        )
+        self.delete_action = self._action(
+            "Delete…", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_selected
+        )
+        self.body.addWidget(self.toolbar)
+
+        filters = QHBoxLayout()
+        self.kind_filter = QComboBox()
+        for label, _kind in KINDS:
+            self.kind_filter.addItem(label)
+        self.task_filter = QComboBox()
+        for label, _task in TASKS:
+            self.task_filter.addItem(label)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search names, architectures, folders (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        find = QAction(self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        find.triggered.connect(lambda: self.search.setFocus())
+        self.addAction(find)
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(self.task_filter)
+        filters.addWidget(self.search, 1)
+        self.body.addLayout(filters)
+
+        self.merge_row = QWidget()
+        merge_layout = QHBoxLayout(self.merge_row)
+        merge_layout.setContentsMargins(0, 0, 0, 0)
+        self.merge_label = QLabel()
+        self.merge_progress = QProgressBar()
+        self.merge_cancel = QPushButton("Cancel")
+        self.merge_cancel.clicked.connect(self.cancel_merge)
+        merge_layout.addWidget(self.merge_label)
+        merge_layout.addWidget(self.merge_progress, 1)
+        merge_layout.addWidget(self.merge_cancel)
+        self.merge_row.hide()
+        self.body.addWidget(self.merge_row)
+
+        self.models = ModelTableModel(self)
+        self.filtered = ModelFilterModel(self)
+        self.filtered.setSourceModel(self.models)
+        self.table = QTableView()
+        self.table.setModel(self.filtered)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.body.addWidget(self.splitter, 1)
+        self.detail: ModelDetail | None = None
+
+        self.kind_filter.currentIndexChanged.connect(
+            lambda i: self.filtered.set_filter(kind=KINDS[i][1])
+        )
+        self.task_filter.currentIndexChanged.connect(
+            lambda i: self.filtered.set_filter(task=TASKS[i][1])
+        )
+        self.search.textChanged.connect(lambda text: self.filtered.set_filter(text=text))
+        self._update_actions()
+        core.when_database_ready(lambda _db: self._on_database())
+
+    def _action(self, text: str, shortcut: QKeySequence | str, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{text} ({QKeySequence(shortcut).toString()})")
+        action.triggered.connect(slot)
+        self.toolbar.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _on_database(self) -> None:
+        self.registry = self._core.models
+        self.detail = ModelDetail(self.registry)
+        self.detail.open_job.connect(self._open_job)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([520, 480])
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.registry.changed.connect(self.reload)
+        self.reload()
+
+    # -- the list --------------------------------------------------------------------------
+
+    def reload(self, select: int | None = None) -> None:
+        """Read the list off the GUI thread; only the newest read is shown, and a model to
+        select (just added or merged) waits for the read that has it."""
+        registry = self.registry
+        if registry is None:
+            return
+        if select is not None:
+            self._select_next = select
+        self._generation += 1
+        generation = self._generation
+
+        def show(models: list[ModelRecord]) -> None:
+            if generation != self._generation:
+                return
+            chosen = self._select_next or getattr(self.selected(), "id", None)
+            self._select_next = None
+            self.models.set_rows(in_tree_order(models))
+            found = chosen is not None and self.select_model(chosen)
+            if not found and models and self.selected() is None:
+                self.table.selectRow(0)
+            self._on_selection()
+
+        run_task(lambda _s: registry.models(), on_done=show, context=self)
+
+    def selected(self) -> ModelRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.filtered.data(rows[0], Qt.ItemDataRole.UserRole)
+
+    def select_model(self, model_id: int) -> bool:
+        row = self.models.find(model_id)
+        if row < 0:
+            return False
+        index = self.filtered.mapFromSource(self.models.index(row, 0))
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.table.scrollTo(index)
+        return index.isValid()
+
+    def open_model(self, model_id: int) -> None:
+        """Show one model (from a job's "Open model"), clearing filters that hide it."""
+        self.kind_filter.setCurrentIndex(0)
+        self.task_filter.setCurrentIndex(0)
+        self.search.clear()
+        if not self.select_model(model_id):
+            self.reload(select=model_id)
+
+    def _on_selection(self) -> None:
+        if self.detail is not None:
+            self.detail.show_model(self.selected())
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        model = self.selected()
+        merging = self.merge_run is not None
+        has_folder = model is not None and model.path is not None
+        self.add_action.setEnabled(self.registry is not None)
+        self.merge_action.setEnabled(bool(model and model.method == "lora") and not merging)
+        self.export_action.setEnabled(has_folder)
+        self.export_merged_action.setEnabled(bool(model and model.method == "lora") and not merging)
+        self.delete_action.setEnabled(model is not None and model.source != "preset")
+
+    def _open_job(self, job_id: str) -> None:
+        window = self.window()
+        show_pane = getattr(window, "show_pane", None)
+        if show_pane is not None:
+            show_pane("jobs").select_job(job_id)
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a Hugging Face model folder")
+        if folder:
+            self.add_folders([Path(folder)])
+
+    def add_folders(self, folders: list[Path]) -> None:
+        registry = self.registry
+        if registry is None:
+            return
+        def adder(folder: Path) -> Callable[[TaskState], ModelRecord]:
+            return lambda _s: registry.add_folder(folder)
+
+        for folder in folders:
+            run_task(
+                adder(folder),
+                on_done=lambda model: self.reload(select=model.id),
+                on_error=lambda error, _text: show_user_error(self, error, "Cannot add the folder"),
+                context=self,
+            )
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and all(url.isLocalFile() and Path(url.toLocalFile()).is_dir() for url in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.add_folders([Path(url.toLocalFile()) for url in event.mimeData().urls()])
+        event.acceptProposedAction()
+
+    # -- merge, export, delete -------------------------------------------------------------
+
+    def merge_selected(self) -> None:
+        model = self.selected()
+        if model is None or self.registry is None:
+            return
+        try:
+            adapter, target = self.registry.merge_target(model.id)
+        except UserError as error:
+            show_user_error(self, error)
+            return
+        self._start_merge(model, adapter, target, export=False)
+
+    def _start_merge(
+        self, model: ModelRecord, adapter: Path, target: Path, *, export: bool
+    ) -> None:
+        run = self.merge_run = MergeRun(adapter, target, self)
+        self.merge_label.setText(f"Merging {model.name}…")
+        self.merge_progress.setRange(0, 0)
+        self.merge_row.show()
+        run.progress.connect(self._on_merge_progress)
+        run.finished.connect(lambda folder: self._on_merged(model.id, Path(folder), export))
+        run.failed.connect(self._on_merge_failed)
+        self._update_actions()
+
+    def _on_merge_progress(self, phase: str, done: int, total: int) -> None:
+        self.merge_label.setText(f"Merging: {phase}")
+        self.merge_progress.setRange(0, total)
+        self.merge_progress.setValue(done)
+
+    def _end_merge(self) -> None:
+        if self.merge_run is not None:
+            self.merge_run.deleteLater()
+        self.merge_run = None
+        self.merge_row.hide()
+        self._update_actions()
+
+    def _on_merged(self, adapter_id: int, folder: Path, export: bool) -> None:
+        self._end_merge()
+        assert self.registry is not None
+        if export:
+            self.registry.finish_merged_export(adapter_id, folder)
+            self._core.notifications.notify("Merged model exported", str(folder))
+            return
+        merged = self.registry.register_merge(adapter_id, folder)
+        self.reload(select=merged.id)
+
+    def _on_merge_failed(self, message: str) -> None:
+        self._end_merge()
+        QMessageBox.warning(self, "The merge failed", message)
+
+    def cancel_merge(self) -> None:
+        if self.merge_run is not None:
+            self.merge_run.failed.disconnect()
+            self.merge_run.finished.disconnect()
+            self.merge_run.cancel()
+            self._end_merge()
+
+    def export_selected(self, merged: bool = False) -> None:
+        model = self.selected()
+        if model is None or self.registry is None:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export to a new or empty folder" + (" (merged)" if merged else "")
+        )
+        if folder:
+            self.export_to(model, Path(folder), merged=merged)
+
+    def export_to(self, model: ModelRecord, destination: Path, *, merged: bool = False) -> None:
+        registry = self.registry
+        assert registry is not None
+        if merged:
+            if destination.exists() and any(destination.iterdir()):
+                show_user_error(self, UserError(f"{destination} is not empty"))
+                return
+            if destination.exists():
+                destination.rmdir()
+            adapter, _target = registry.merge_target(model.id)
+            self._start_merge(model, adapter, destination, export=True)
+            return
+        run_task(
+            lambda _s: registry.export(model.id, destination),
+            on_done=lambda path: self._exported(path),
+            context=self,
+        )
+
+    def _exported(self, folder: Path) -> None:
+        self._core.notifications.notify("Model exported", str(folder))
+
+    def delete_selected(self) -> None:
+        model = self.selected()
+        registry = self.registry
+        if model is None or registry is None or model.source == "preset":
+            return
+        users = registry.users(model.id)
+        if users:
+            show_user_error(
+                self,
+                UserError(f"{model.name} is used by {', '.join(users)}", "Wait for those jobs."),
+                "Cannot delete the model",
+            )
+            return
+        freed = registry.space_freed(model.id)
+        consequence = (
+            f"Its files are removed, freeing {human_bytes(freed)}."
+            if model.owned
+            else "It is forgotten here; its folder is yours and stays where it is."
+        )
+        confirm(
+            self,
+            "Delete model",
+            f"Delete {model.name}?",
+            consequence,
+            "Delete",
+            lambda: run_task(
+                lambda _s: registry.delete(model.id), on_done=lambda _f: self.reload(), context=self
+            ),
+        )
