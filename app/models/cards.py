@@ -45,9 +45,33 @@ def facts(record: ModelRecord) -> dict[str, Any]:
     return known
 
 
+def base_card(record: ModelRecord) -> str:
+    """A base model's card: what it is, where it is, how to load it (nothing was trained)."""
+    lines = [f"# {record.name}", "", f"Base model for {record.task_name}."]
+    if record.source == "preset":
+        lines += [
+            "",
+            "Built into SparkTrainer: the engine makes it from a small configuration with "
+            "random weights and a byte-level tokenizer, so every recipe runs offline. It is "
+            "for trying the workflow; its outputs mean nothing until it is trained.",
+        ]
+    else:
+        lines += ["", f"- Architecture: {record.architecture}"]
+        if record.parameters:
+            lines.append(f"- Parameters: {record.parameters:,} ({record.dtype})")
+        if record.path:
+            lines.append(f"- Folder: `{record.path}`")
+        if record.task in ("causal_lm_sft", "text_classification", "image_classification"):
+            lines += ["", "## How to load", "", "```python"]
+            lines += [*loader_lines(record.task, "full", record.path or record.name), "```"]
+    return "\n".join(lines) + "\n"
+
+
 def card_body(record: ModelRecord) -> str:
     """The person's edited card, or one generated from the lineage."""
-    return record.card if record.card is not None else render_card(facts(record))
+    if record.card is not None:
+        return record.card
+    return base_card(record) if record.method == "base" else render_card(facts(record))
 
 
 def readme(record: ModelRecord) -> str:

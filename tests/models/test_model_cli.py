@@ -24,7 +24,7 @@ def test_list_add_show_card_and_delete_from_a_terminal(tmp_path) -> None:
     assert "GPT2LMHeadModel" in shown.stdout and "model.safetensors" in shown.stdout
 
     card = run_main("model", "card", "4")
-    assert card.stdout.startswith("# model\n") and "## Intended use" in card.stdout
+    assert card.stdout.startswith("# model\n") and "## How to load" in card.stdout
     mine = tmp_path / "card.md"
     mine.write_text("# My model\n\nFor tests.\n")
     assert run_main("model", "card", "4", "--from-file", str(mine)).returncode == 0

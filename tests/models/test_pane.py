@@ -52,7 +52,7 @@ def test_list_filters_drop_card_and_delete(core, qtbot, tmp_path) -> None:
     assert pane.select_model(added)
 
     detail = pane.detail
-    assert "Intended use" in detail.card_view.toPlainText()
+    assert "Base model for text generation" in detail.card_view.toPlainText()
     qtbot.mouseClick(detail.edit_button, Qt.MouseButton.LeftButton)
     detail.card_editor.selectAll()
     qtbot.keyClicks(detail.card_editor, "# Mine")
