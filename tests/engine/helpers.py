@@ -200,3 +200,17 @@ CNN = {
         {"type": "ReLU"},
     ],
 }
+
+
+def printed_logits(script: str, *args: str, cwd: Path = ROOT) -> list[float]:
+    """Run `script` in a fresh Python and read the JSON list it prints last."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -4,18 +4,15 @@ as the model the engine finished with (read from its final checkpoint)."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.engine.helpers import (
     classification_rows,
     make_spec,
+    printed_logits,
     run_engine,
     sft_rows,
     spec_file,
@@ -68,19 +65,6 @@ with torch.no_grad():
 """
 
 
-def _logits(script: str, *args: str, cwd: Path = ROOT) -> list[float]:
-    result = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize(
     ("recipe", "method"),
     [
@@ -104,8 +88,8 @@ def test_output_loads_in_a_fresh_process_with_the_same_logits(tmp_path, recipe, 
     moved = tmp_path / "elsewhere" / "my model"
     moved.parent.mkdir()
     shutil.move(spec["output_dir"], moved)  # the folder alone, wherever the person puts it
-    loaded = _logits(FROM_OUTPUT, str(moved), recipe, method, cwd=moved.parent)
-    trained = _logits(FROM_CHECKPOINT, str(path))
+    loaded = printed_logits(FROM_OUTPUT, str(moved), recipe, method, cwd=moved.parent)
+    trained = printed_logits(FROM_CHECKPOINT, str(path))
     assert len(loaded) == len(trained)
     assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5
 

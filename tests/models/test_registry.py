@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from app.errors import UserError
 from app.jobs.states import JobStatus
 from app.models.merge_run import MergeRun
 from tests.conftest import hold_queue
-from tests.engine.helpers import classification_rows, write_jsonl
+from tests.engine.helpers import classification_rows, printed_logits, write_jsonl
 
 # Starts engines, windows or other processes: left out of the quick tier.
 pytestmark = pytest.mark.slow
@@ -36,16 +34,7 @@ with torch.no_grad():
 
 
 def _logits(folder: Path, kind: str) -> list[float]:
-    result = subprocess.run(
-        [sys.executable, "-c", LOGITS, str(folder), kind],
-        cwd=folder.parent,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return printed_logits(LOGITS, str(folder), kind, cwd=folder.parent)
 
 
 @pytest.fixture
