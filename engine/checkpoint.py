@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from engine.models import PICKLE_SUFFIXES
+from engine.model_files import pickle_files
 from engine.protocol import CHECKPOINT_PREFIX, CHECKPOINT_PROGRESS, complete_checkpoints
 
 # Test hook: seconds to sleep half-way through writing a checkpoint.
@@ -149,7 +149,7 @@ def verify(path: Path) -> None:
     """Raise DamagedCheckpointError unless every file matches the manifest and the progress
     file is this checkpoint's. A checkpoint from before manifests is checked for its files."""
     if not (path / WEIGHTS).exists():
-        pickles = sorted(p.name for p in path.glob("*") if p.suffix in PICKLE_SUFFIXES)
+        pickles = pickle_files(path)
         if pickles and not (path / MANIFEST).exists():
             raise DamagedCheckpointError(
                 f"it holds only pickle files ({', '.join(pickles)}); checkpoints load from "

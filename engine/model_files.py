@@ -14,6 +14,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
+PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
+"""Weight files in pickle formats: never loaded (unpickling runs code), only named."""
 MAX_CONFIG_BYTES = 16 * 1024**2
 MAX_HEADER_BYTES = 100 * 1024**2
 
@@ -51,6 +53,11 @@ def safetensors_files(folder: Path) -> list[Path]:
     for path in files:
         _regular(path)
     return files
+
+
+def pickle_files(folder: Path) -> list[str]:
+    """Names of the pickle weight files in `folder`, sorted (for the refusal message)."""
+    return sorted(p.name for p in folder.glob("*") if p.suffix in PICKLE_SUFFIXES)
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:

@@ -14,10 +14,8 @@ import torch
 
 from engine import presets
 from engine.errors import ConfigError
-from engine.model_files import ModelFileError, check_folder
+from engine.model_files import ModelFileError, check_folder, pickle_files
 from engine.spec import TrainingSpec
-
-PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
 
 # Attention projections by architecture family, in order of preference.
 _LORA_CANDIDATES = (
@@ -41,8 +39,8 @@ def check_safe_folder(path: Path) -> None:
         raise ConfigError(f"model.path: {error}") from None
     files = [p for p in path.iterdir() if p.is_file()]
     if not any(p.suffix == ".safetensors" for p in files):
-        pickles = [p.name for p in files if p.suffix in PICKLE_SUFFIXES]
-        detail = f" only pickle files ({', '.join(sorted(pickles))})" if pickles else " no weights"
+        pickles = pickle_files(path)
+        detail = f" only pickle files ({', '.join(pickles)})" if pickles else " no weights"
         raise ConfigError(
             f"model.path: {path} has{detail}. SparkTrainer loads safetensors only, because "
             "unpickling a file can run arbitrary code; convert the weights to safetensors."

@@ -73,11 +73,8 @@ def _registry() -> ModelRegistry:
 
 
 def headline_metric(model: ModelRecord) -> str:
-    final = (model.metrics or {}).get("final") or {}
-    for name in ("accuracy", "eval_loss"):
-        if isinstance(final.get(name), int | float):
-            return f"{name} {final[name]:.4g}"
-    return ""
+    metric = model.headline()
+    return f"{metric[0]} {metric[1]:.4g}" if metric else ""
 
 
 def _list(_args: argparse.Namespace) -> int:
@@ -190,10 +187,10 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     registry = _registry()
-    model = registry.get(args.id)
-    users = registry.users(model.id)
-    if users:
-        raise UserError(f"Model {shown(model.name)} is used by {', '.join(users)}")
+    try:
+        model = registry.check_deletable(args.id)  # refused before asking, not after
+    except UserError as error:
+        raise UserError(shown(error.message), error.hint) from None
     freed = registry.space_freed(model.id)
     if not args.yes:
         if not sys.stdin.isatty():

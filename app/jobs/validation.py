@@ -18,6 +18,7 @@ from engine.data_files import DataFileError, read_rows, split_names
 from engine.model_files import (
     ModelFileError,
     check_folder,
+    pickle_files,
     read_config,
     safetensors_files,
     safetensors_header,
@@ -175,9 +176,7 @@ def check_model(spec: dict[str, Any]) -> None:
         except ModelFileError as error:
             raise _invalid("model.path", str(error)) from None
         if not list(folder.glob("*.safetensors")):
-            pickles = sorted(p.name for p in folder.glob("*.bin")) + sorted(
-                p.name for p in folder.glob("*.pt")
-            )
+            pickles = pickle_files(folder)
             detail = f" (only {', '.join(pickles)}, which are pickles)" if pickles else ""
             raise _invalid(
                 "model.path",

@@ -23,6 +23,7 @@ def best_of(series: dict[str, list[float | None]]) -> dict[str, float]:
 
 
 def facts(record: ModelRecord) -> dict[str, Any]:
+    """A trained (or merged) model's card facts; a base has `base_card` instead."""
     known: dict[str, Any] = dict(record.facts or {})
     known["name"] = record.name
     if record.dataset:
@@ -30,18 +31,10 @@ def facts(record: ModelRecord) -> dict[str, Any]:
     if record.metrics:
         known.update({k: v for k, v in record.metrics.items() if v})
     known.setdefault("recipe", record.task)
-    if record.method == "base":
-        known.setdefault("method", "base")
-        known.setdefault("base_model", record.architecture or record.name)
-    else:
-        known["method"] = record.method
+    known["method"] = record.method
     if record.job_id:
         known["job_id"] = record.job_id
-    if record.task in ("causal_lm_sft", "text_classification", "image_classification") or (
-        record.task == "custom_architecture" and record.method != "base"
-    ):
-        method = "lora" if record.method == "lora" else "full"
-        known["loader"] = loader_lines(record.task, method)
+    known["loader"] = loader_lines(record.task, "lora" if record.method == "lora" else "full")
     return known
 
 

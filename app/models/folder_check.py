@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UserError
-from engine.model_files import ModelFileError, read_config, safetensors_files, safetensors_header
+from engine.model_files import (
+    ModelFileError,
+    pickle_files,
+    read_config,
+    safetensors_files,
+    safetensors_header,
+)
 
-PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
 TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -99,7 +104,7 @@ def inspect_folder(folder: Path) -> FolderFacts:
             "architectures built into transformers.",
         )
     if not weights:
-        pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        pickles = pickle_files(folder)
         if pickles:
             raise FolderRefusedError(
                 f"{where} has only pickle weights ({', '.join(pickles)})",

@@ -320,14 +320,11 @@ class ModelRegistry(QObject):
     def space_freed(self, model_id: int) -> int:
         """Bytes a delete gives back: the folders we wrote; nothing for a person's folder."""
         record = self.get(model_id)
-        total = record.size_bytes if record.owned and record.folder else 0
-        for base in self._bases_left_unused(record):
-            total += folder_size(base)
-        return total
+        return _freed(record, self._bases_left_unused(record))
 
-    def delete(self, model_id: int) -> int:
-        """Forget the model and remove the folders SparkTrainer wrote for it (its output,
-        a preset base no other adapter names); returns the bytes freed."""
+    def check_deletable(self, model_id: int) -> ModelRecord:
+        """The model, unless it may not be deleted: a preset, or one a job waits to use or
+        trains from (UserError, saying which jobs)."""
         record = self.get(model_id)
         if record.source == "preset":
             raise UserError(f"{record.name} is a built-in preset; it takes no disk and stays")
@@ -337,8 +334,14 @@ class ModelRegistry(QObject):
                 f"Model {record.name} is used by {', '.join(users)}",
                 "Wait for those jobs to end, or cancel them, then delete it.",
             )
-        freed = self.space_freed(model_id)
+        return record
+
+    def delete(self, model_id: int) -> int:
+        """Forget the model and remove the folders SparkTrainer wrote for it (its output,
+        a preset base no other adapter names); returns the bytes freed."""
+        record = self.check_deletable(model_id)
         bases = self._bases_left_unused(record)
+        freed = _freed(record, bases)
         self.store.delete(model_id)
         if record.owned and record.folder is not None and (record.folder / OUTPUT_MARKER).exists():
             shutil.rmtree(record.folder, ignore_errors=True)
@@ -358,6 +361,11 @@ class ModelRegistry(QObject):
         if any(_adapter_base(m) == base for m in others):
             return []
         return [base] if base.is_dir() else []
+
+
+def _freed(record: ModelRecord, bases: list[Path]) -> int:
+    own = record.size_bytes if record.owned and record.folder else 0
+    return own + sum(folder_size(base) for base in bases)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

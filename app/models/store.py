@@ -53,6 +53,14 @@ class ModelRecord:
     def folder(self) -> Path | None:
         return Path(self.path) if self.path else None
 
+    def headline(self) -> tuple[str, float] | None:
+        """The final metric a list shows: accuracy, else the validation loss."""
+        final = (self.metrics or {}).get("final") or {}
+        for name in ("accuracy", "eval_loss"):
+            if isinstance(final.get(name), int | float):
+                return name, float(final[name])
+        return None
+
     @property
     def task_name(self) -> str:
         return TASK_NAMES.get(self.task, self.task)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.cards import card_body
 from app.models.registry import ModelRegistry
 from app.models.store import ModelRecord
 from app.tasks import run_task
@@ -108,7 +109,7 @@ class ModelDetail(QWidget):
             self.files.set_rows([])
             return
         self.title.setText(model.name)
-        self.card_view.setMarkdown(self.registry.card(model.id))
+        self.card_view.setMarkdown(card_body(model))  # the record in hand: no read
         self._fill_lineage(model)
         model_id = model.id
         run_task(
@@ -184,7 +185,7 @@ class ModelDetail(QWidget):
     def start_editing(self) -> None:
         if self.model is None:
             return
-        self.card_editor.setPlainText(self.registry.card(self.model.id))
+        self.card_editor.setPlainText(card_body(self.model))
         self._set_editing(True)
         self.card_editor.setFocus()
 
@@ -195,5 +196,5 @@ class ModelDetail(QWidget):
         if self.model is None:
             return
         self.model = self.registry.set_card(self.model.id, self.card_editor.toPlainText())
-        self.card_view.setMarkdown(self.registry.card(self.model.id))
+        self.card_view.setMarkdown(card_body(self.model))
         self._set_editing(False)

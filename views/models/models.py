@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from app.models.store import ModelRecord
+from app.models.store import TASK_NAMES, ModelRecord
 from app.units import human_bytes
 from views.widgets.table_model import Index, RowTableModel
 
@@ -18,19 +18,13 @@ KINDS = (
 )
 TASKS = (
     ("Every task", None),
-    ("Text generation", "causal_lm_sft"),
-    ("Text classification", "text_classification"),
-    ("Image classification", "image_classification"),
-    ("Builder networks", "custom_architecture"),
+    *((name[0].upper() + name[1:], task) for task, name in TASK_NAMES.items()),
 )
 
 
 def headline(model: ModelRecord) -> str:
-    final = (model.metrics or {}).get("final") or {}
-    for name in ("accuracy", "eval_loss"):
-        if isinstance(final.get(name), int | float):
-            return f"{name.replace('_', ' ')} {final[name]:.3g}"
-    return ""
+    metric = model.headline()
+    return f"{metric[0].replace('_', ' ')} {metric[1]:.3g}" if metric else ""
 
 
 class ModelTableModel(RowTableModel[ModelRecord]):

@@ -355,13 +355,10 @@ class ModelsPane(PaneFrame):
         registry = self.registry
         if model is None or registry is None or model.source == "preset":
             return
-        users = registry.users(model.id)
-        if users:
-            show_user_error(
-                self,
-                UserError(f"{model.name} is used by {', '.join(users)}", "Wait for those jobs."),
-                "Cannot delete the model",
-            )
+        try:
+            registry.check_deletable(model.id)
+        except UserError as error:
+            show_user_error(self, error, "Cannot delete the model")
             return
         freed = registry.space_freed(model.id)
         consequence = (
