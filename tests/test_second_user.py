@@ -19,13 +19,13 @@ NOBODY = 65534
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def _as_nobody(code: str, *args: str, wait: bool = True):
+def _as_nobody(code: str, *args: str, wait: bool = True, **popen):
     command = [
         "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
         SYSTEM_PYTHON, "-c", code, *args,
     ]
     if not wait:
-        return subprocess.Popen(command)
+        return subprocess.Popen(command, **popen)
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -100,10 +100,16 @@ def test_another_users_process_naming_our_run_folder_is_not_taken_for_our_engine
         folder.chmod(0o755)
     spec = run / "spec.json"
     spec.write_text(json.dumps({"job_id": "job-5"}))
-    stranger = _as_nobody("import time; time.sleep(60)", "engine", "run", str(spec), wait=False)
+    stranger = _as_nobody(
+        "import time; print('ready', flush=True); time.sleep(60)",
+        "engine", "run", str(spec), wait=False, stdout=subprocess.PIPE,
+    )
     try:
+        # Until setpriv has switched to nobody and run Python, the process is root's
+        # setpriv with the same command line, which is rightly counted as ours.
+        assert stranger.stdout is not None and stranger.stdout.readline() == b"ready\n"
         (run / ".engine.lock").write_text(str(stranger.pid))
         assert EngineFinder(runs).scan() == {}
     finally:
         stranger.kill()
-        stranger.wait()
+        stranger.communicate()
