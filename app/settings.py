@@ -123,6 +123,16 @@ MEMORY_ALERT_PERCENT = Option(
     minimum=50,
     maximum=100,
 )
+PLAYGROUND_IDLE_MINUTES = Option(
+    "models.playground_idle_minutes",
+    int,
+    10,
+    "Playground idle time (minutes)",
+    "The playground keeps its model loaded between requests and gives the memory back "
+    "after this long without one; the next request loads the model again.",
+    minimum=1,
+    maximum=24 * 60,
+)
 LAST_PANE = Option(
     "window.last_pane",
     str,
@@ -148,6 +158,7 @@ ALL_OPTIONS: tuple[Option[Any], ...] = (
     NOTIFICATION_HISTORY,
     TEMPERATURE_ALERT,
     MEMORY_ALERT_PERCENT,
+    PLAYGROUND_IDLE_MINUTES,
     LAST_PANE,
     WINDOW_GEOMETRY,
     WINDOW_STATE,
@@ -158,6 +169,7 @@ SECTION_TITLES = {
     "appearance": "Appearance",
     "notifications": "Notifications",
     "hardware": "Hardware",
+    "models": "Models",
     "window": "Window",
 }
 

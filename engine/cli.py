@@ -50,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     merge = actions.add_parser("merge", help="merge a LoRA adapter into its base model")
     merge.add_argument("adapter", type=Path, help="the adapter folder")
     merge.add_argument("output", type=Path, help="a new folder for the merged model")
+    serve = actions.add_parser(
+        "serve", help="the playground's warm worker: JSON-line requests on stdin"
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="exit after this long without a request (default 600)",
+    )
     return parser
 
 
@@ -100,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return merge_main(args.adapter, args.output, stdout)
+    if args.action == "serve":
+        from engine.serve import main as serve_main
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return serve_main(args.idle_timeout, stdout)
     try:
         spec = load_spec(args.spec)
     except SpecError as error:

@@ -44,6 +44,17 @@ def model_name(spec: TrainingSpec) -> str:
     return "Builder network"
 
 
+def prompt_format(spec: TrainingSpec) -> str | None:
+    """How a causal LM's training prompts were written (engine/prompts.py), so the playground
+    writes its prompts the same way: "prompt", "messages" or "text" (raw text)."""
+    if spec.recipe != "causal_lm_sft":
+        return None
+    data = spec.dataset
+    if data.messages_column:
+        return "messages"
+    return "prompt" if data.prompt_column and data.response_column else "text"
+
+
 def facts_of(
     spec: TrainingSpec,
     recipe: Recipe,
@@ -69,6 +80,7 @@ def facts_of(
             "test": recipe.test_count,
         },
         "labels": list(getattr(recipe, "labels", None) or []) or None,
+        "prompt_format": prompt_format(spec),
         "hyperparameters": asdict(spec.hyperparameters),
         "lora": asdict(spec.lora) if spec.method == "lora" else None,
         "steps": steps,

@@ -107,7 +107,7 @@ class Trainer:
         self.baseline = recipe.baseline()
         model: Any = recipe.model  # a transformers (or builder) model, PEFT-wrapped for LoRA
         if self.spec.method == "lora":
-            model = self._wrap_lora(model)
+            model = recipe.with_lora(model)
         if hp.gradient_checkpointing:
             # transformers 5 renamed it (the old name warns, and goes in v6).
             enable = getattr(model, "activation_checkpointing_enable", None)
@@ -143,24 +143,6 @@ class Trainer:
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.stream = DataStream(len(recipe.train_rows), hp.seed)
-
-    def _wrap_lora(self, model: torch.nn.Module) -> torch.nn.Module:
-        from peft import LoraConfig, get_peft_model
-
-        lora = self.spec.lora
-        if self.spec.model.source == "preset":
-            # A preset's random base weights ship with the adapter (see save_output); peft
-            # rewrites the modules it wraps, so keep the pristine tensors now. Presets are tiny.
-            self.recipe.base_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        config = LoraConfig(
-            r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules or self.recipe.lora_targets(),
-            task_type=getattr(self.recipe, "lora_task_type", None),
-            modules_to_save=getattr(self.recipe, "lora_modules_to_save", None),
-        )
-        return get_peft_model(model, config)
 
     # -- checkpoints -------------------------------------------------------------------------
 

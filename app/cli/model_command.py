@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     merge.add_argument("id", type=int)
     merge.set_defaults(func=_merge)
 
+    from app.cli.model_try import register as register_try
+
+    register_try(actions)
+
     delete = actions.add_parser("delete", help="forget a model and free the disk we used")
     delete.add_argument("id", type=int)
     delete.add_argument("--yes", action="store_true")

@@ -94,6 +94,26 @@ class Recipe:
     def lora_targets(self) -> list[str]:
         raise ConfigError("method: LoRA is not available for this model")
 
+    def with_lora(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The model wrapped in the spec's LoRA adapter (for training, and for loading one
+        of its checkpoints)."""
+        from peft import LoraConfig, get_peft_model
+
+        lora = self.spec.lora
+        if self.spec.model.source == "preset":
+            # A preset's random base weights ship with the adapter (see save_output); peft
+            # rewrites the modules it wraps, so keep the pristine tensors now. Presets are tiny.
+            self.base_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        config = LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules or self.lora_targets(),
+            task_type=getattr(self, "lora_task_type", None),
+            modules_to_save=getattr(self, "lora_modules_to_save", None),
+        )
+        return get_peft_model(model, config)
+
     # -- steps -------------------------------------------------------------------------
     def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
         raise NotImplementedError

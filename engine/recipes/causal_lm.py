@@ -16,8 +16,8 @@ import torch
 from engine.data import require_columns, spec_columns_of
 from engine.errors import DataError
 from engine.models import load_causal_lm
+from engine.prompts import render_history, render_prompt
 from engine.recipes.base import Batch, Recipe, pad_right
-from engine.spec import PLAIN_TEMPLATE
 
 IGNORE = -100
 
@@ -42,7 +42,7 @@ class CausalLMRecipe(Recipe):
             prompt, response = self._from_messages(row[data.messages_column], index)
         elif data.prompt_column and data.response_column:
             prompt, response = str(row[data.prompt_column]), str(row[data.response_column])
-            prompt = self._format_prompt(prompt)
+            prompt = render_prompt(tok, prompt)
         else:
             prompt, response = "", str(row[data.text_column])
         prompt_ids = tok(prompt, add_special_tokens=False).input_ids if prompt else []
@@ -57,13 +57,6 @@ class CausalLMRecipe(Recipe):
         # Tensors now, once, so collating a batch is a few C calls rather than a Python loop.
         return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels)}
 
-    def _format_prompt(self, prompt: str) -> str:
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-        return PLAIN_TEMPLATE.format(prompt=prompt)
-
     def _from_messages(self, messages: Any, index: int) -> tuple[str, str]:
         where = f"{self.spec.dataset.path}, row {index + 1}"
         if (
@@ -75,13 +68,7 @@ class CausalLMRecipe(Recipe):
         if messages[-1]["role"] != "assistant":
             raise DataError(f"{where}: the last message must be the assistant's")
         history, answer = messages[:-1], str(messages[-1]["content"])
-        if getattr(self.tokenizer, "chat_template", None):
-            prompt = self.tokenizer.apply_chat_template(
-                history, tokenize=False, add_generation_prompt=True
-            )
-        else:
-            prompt = "".join(f"### {m['role'].title()}:\n{m['content']}\n\n" for m in history)
-            prompt += "### Assistant:\n"
+        prompt = render_history(self.tokenizer, history)
         return prompt, answer
 
     def lora_targets(self) -> list[str]:
