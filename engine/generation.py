@@ -8,10 +8,11 @@ the start of a stop string, so a stop string is never shown.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -23,9 +24,15 @@ REPLACEMENT = "\ufffd"
 MAX_NEW_TOKENS = 4096
 
 
+TOKEN_DELAY_ENV = "SPARKTRAINER_ENGINE_TEST_TOKEN_DELAY"
+"""Test hook: seconds to wait after each token, so a test's cancel surely lands mid-answer."""
+
+
 @dataclass
 class Sampling:
     max_new_tokens: int = 128
+    min_new_tokens: int = 0
+    """The end-of-text token is held back until this many tokens are out."""
     temperature: float = 0.7
     top_p: float = 0.95
     top_k: int = 50
@@ -50,6 +57,7 @@ class Sampling:
         seed = request.get("seed")
         return cls(
             max_new_tokens=number("max_new_tokens", int, 1, MAX_NEW_TOKENS),
+            min_new_tokens=number("min_new_tokens", int, 0, MAX_NEW_TOKENS),
             temperature=number("temperature", float, 0.0, 10.0),
             top_p=number("top_p", float, 0.0, 1.0),
             top_k=number("top_k", int, 0, 100_000),
@@ -58,14 +66,18 @@ class Sampling:
         )
 
     def generate_kwargs(self) -> dict[str, Any]:
+        lengths = {
+            "max_new_tokens": self.max_new_tokens,
+            "min_new_tokens": min(self.min_new_tokens, self.max_new_tokens),
+        }
         if self.temperature <= 0:
-            return {"do_sample": False, "max_new_tokens": self.max_new_tokens}
+            return {"do_sample": False, **lengths}
         return {
             "do_sample": True,
             "temperature": self.temperature,
             "top_p": self.top_p,
             "top_k": self.top_k,
-            "max_new_tokens": self.max_new_tokens,
+            **lengths,
         }
 
 
@@ -80,6 +92,7 @@ class TextStream:
         self.stopped = False
         self.first_token_at: float | None = None
         self._prompt_seen = False
+        self._delay = float(os.environ.get(TOKEN_DELAY_ENV, "0") or 0)
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate hands the prompt over first
@@ -90,6 +103,8 @@ class TextStream:
         if self.first_token_at is None:
             self.first_token_at = time.monotonic()
         self.ids.extend(int(i) for i in value.reshape(-1).tolist())
+        if self._delay:
+            time.sleep(self._delay)
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
         if text.endswith(REPLACEMENT):
             return  # a character is still being spelled out
@@ -139,9 +154,11 @@ def stream_generate(
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(
         model.config, "n_positions", None
     )
-    if limit and ids.shape[1] + sampling.max_new_tokens > limit:
-        keep = max(1, limit - sampling.max_new_tokens)
-        ids = ids[:, -keep:]  # the end of a long conversation matters most
+    if limit:
+        room = min(sampling.max_new_tokens, limit - 1)
+        sampling = replace(sampling, max_new_tokens=room)
+        if ids.shape[1] + room > limit:
+            ids = ids[:, -(limit - room) :]  # the end of a long conversation matters most
     if ids.shape[1] == 0:
         start = (
             tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id

@@ -55,6 +55,8 @@ QListView#sidebar::item:selected { background: palette(highlight);
                                    color: palette(highlighted-text); border: none; }
 QLabel[role="pane-title"] { font-size: 18pt; font-weight: 600; }
 QLabel[role="muted"] { color: palette(placeholder-text); }
+QLabel[role="warning"] { color: palette(bright-text); border: 1px solid palette(bright-text);
+                         border-radius: 6px; padding: 6px; }
 QFrame#toast { border-radius: 8px; background: palette(base);
                border: 1px solid palette(mid); }
 """

@@ -75,6 +75,13 @@ def targets_for_job(job: Job) -> list[Target]:
     return found
 
 
+def model_targets(model: ModelRecord, job: Job | None) -> list[Target]:
+    """A model, then the checkpoints of the job that made it (newest first)."""
+    return [target_for_model(model)] + [
+        t for t in (targets_for_job(job) if job is not None else []) if t.checkpoint is not None
+    ]
+
+
 def serve_command(idle_seconds: float) -> list[str]:
     """The worker's command line, the same for the window and the terminal."""
     return [

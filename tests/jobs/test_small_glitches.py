@@ -50,8 +50,7 @@ def test_progress_on_a_selected_row_is_drawn_in_the_highlighted_text_colour(qtbo
     from PySide6.QtGui import QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
-    from views.jobs.models import ProgressRole
-    from views.jobs.table_view import ProgressDelegate
+    from views.widgets.progress_delegate import ProgressDelegate, ProgressRole
 
     model = QStandardItemModel(1, 1)
     item = QStandardItem()

@@ -14,9 +14,9 @@ from PySide6.QtGui import QColor
 from app.jobs.scheduler import queue_places
 from app.jobs.states import JobStatus
 from app.jobs.store import Job
+from views.widgets.progress_delegate import ProgressRole
 from views.widgets.table_model import Index, RowTableModel
 
-ProgressRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 JobRole = Qt.ItemDataRole.UserRole + 3
 

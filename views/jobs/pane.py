@@ -40,11 +40,13 @@ from views.crash_dialog import show_user_error
 from views.jobs.comparison import MAX_JOBS, ComparisonDialog
 from views.jobs.detail import JobDetail
 from views.jobs.models import JobFilterModel, JobRole, JobTableModel
-from views.jobs.table_view import JobTableView, ProgressDelegate
+from views.jobs.table_view import JobTableView
+from views.jobs.try_it import can_try, try_job
 from views.jobs.wizard import NewJobWizard
 from views.widgets.confirm import confirm
 from views.widgets.open_folder import open_folder
 from views.widgets.pane_frame import EmptyState, PaneFrame
+from views.widgets.progress_delegate import ProgressDelegate
 
 REFRESH_MS = 200
 TICK_MS = 1000
@@ -97,6 +99,14 @@ class JobsPane(PaneFrame):
         self.open_model_action.setToolTip("The model this job made, in the Models pane")
         self.open_model_action.triggered.connect(self.open_model)
         toolbar.addAction(self.open_model_action)
+        self.try_action = QAction("Try it", self)
+        self.try_action.setToolTip(
+            "Try the model, or a checkpoint of a paused run, in a playground"
+        )
+        self.try_action.triggered.connect(
+            lambda: [try_job(self, self._core, j) for j in self.selected_jobs()[:1]]
+        )
+        toolbar.addAction(self.try_action)
         self.addActions(list(self.actions_by_key.values()))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -295,9 +305,9 @@ class JobsPane(PaneFrame):
         for key, action in self.actions_by_key.items():
             action.setEnabled(key in allowed)
         self.compare_action.setEnabled(2 <= len(jobs) <= MAX_JOBS)
-        self.open_model_action.setEnabled(
-            len(jobs) == 1 and jobs[0].status == JobStatus.COMPLETED
-        )
+        self.open_model_action.setEnabled(len(jobs) == 1 and jobs[0].status == JobStatus.COMPLETED)
+        counts = self.detail.checkpoint_counts if self.detail is not None else {}
+        self.try_action.setEnabled(len(jobs) == 1 and can_try(jobs[0], counts.get(jobs[0].id)))
         self.new_action.setEnabled(self._service is not None)
         self.empty_new_button.setEnabled(self._service is not None)
 
@@ -332,6 +342,8 @@ class JobsPane(PaneFrame):
             menu.addAction("Open run folder", lambda: self._open_folder(jobs[0]))
             if jobs[0].status == JobStatus.COMPLETED:
                 menu.addAction(self.open_model_action)
+            if self.try_action.isEnabled():
+                menu.addAction(self.try_action)
         if 2 <= len(jobs) <= MAX_JOBS:
             menu.addAction(self.compare_action)
         menu.popup(self.table.viewport().mapToGlobal(position))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore
-from app.errors import UserError
+from app.errors import NotFound, UserError
 from app.models.merge_run import MergeRun
+from app.models.playground import PlaygroundSession, Target, model_targets, target_for_model
 from app.models.registry import ModelRegistry
 from app.models.store import ModelRecord
 from app.tasks import TaskState, run_task
@@ -35,6 +36,7 @@ from app.units import human_bytes
 from views.crash_dialog import show_user_error
 from views.models.detail import ModelDetail
 from views.models.models import KINDS, TASKS, ModelFilterModel, ModelTableModel
+from views.models.playground import PlaygroundView, idle_seconds
 from views.widgets.confirm import confirm
 from views.widgets.pane_frame import PaneFrame
 
@@ -153,6 +155,12 @@ class ModelsPane(PaneFrame):
         self.registry = self._core.models
         self.detail = ModelDetail(self.registry)
         self.detail.open_job.connect(self._open_job)
+        self.session = PlaygroundSession(idle_seconds(self._core.settings), self)
+        self.playground = PlaygroundView(self.session)
+        self.detail.tabs.addTab(self.playground, "Playground")
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.session.shutdown)
         self.splitter.addWidget(self.detail)
         self.splitter.setSizes([520, 480])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
@@ -209,10 +217,46 @@ class ModelsPane(PaneFrame):
         if not self.select_model(model_id):
             self.reload(select=model_id)
 
-    def _on_selection(self) -> None:
+    def try_model(self, model_id: int) -> None:
+        """Open a model on its Playground tab (a job's "Try it")."""
+        self.open_model(model_id)
         if self.detail is not None:
-            self.detail.show_model(self.selected())
+            self.detail.tabs.setCurrentWidget(self.playground)
+
+    def _on_selection(self) -> None:
+        model = self.selected()
+        if self.detail is not None:
+            self.detail.show_model(model)
+            self._show_playground(model)
         self._update_actions()
+
+    def _show_playground(self, model: ModelRecord | None) -> None:
+        if model is None:
+            self.playground.show_unavailable("Choose a model to try.")
+            return
+        try:
+            target_for_model(model)
+        except UserError as error:
+            self.playground.show_unavailable(error.message)
+            return
+        registry = self.registry
+        assert registry is not None
+
+        def targets(_state: TaskState) -> list[Target]:
+            job = None
+            if model.job_id:
+                try:
+                    job = registry.jobs.get(model.job_id)
+                except NotFound:
+                    job = None  # the job was deleted; its model stays
+            return model_targets(model, job)
+
+        def show(found: list[Target]) -> None:
+            current = self.selected()
+            if current is not None and current.id == model.id:
+                self.playground.set_targets(found, model.task)
+
+        run_task(targets, on_done=show, context=self)
 
     def _update_actions(self) -> None:
         model = self.selected()
@@ -241,6 +285,7 @@ class ModelsPane(PaneFrame):
         registry = self.registry
         if registry is None:
             return
+
         def adder(folder: Path) -> Callable[[TaskState], ModelRecord]:
             return lambda _s: registry.add_folder(folder)
 
