@@ -60,17 +60,18 @@ def target_for_model(model: ModelRecord) -> Target:
 
 
 def targets_for_job(job: Job) -> list[Target]:
-    """The job's model (once completed) and its checkpoints, newest first."""
-    run_dir = Path(job.run_dir)
+    return run_targets(job.name, Path(job.run_dir))
+
+
+def run_targets(name: str, run_dir: Path) -> list[Target]:
+    """A run's model (once completed) and its checkpoints, newest first."""
     found = []
     output = run_dir / OUTPUT_DIR
     if (output / "config.json").is_file() or (output / "adapter_config.json").is_file():
-        found.append(Target(f"{job.name} (final model)", path=output))
+        found.append(Target(f"{name} (final model)", path=output))
     for checkpoint in reversed(complete_checkpoints(run_dir / CHECKPOINTS_DIR)):
         found.append(
-            Target(
-                f"{job.name} at {checkpoint.name}", spec=run_dir / SPEC_FILE, checkpoint=checkpoint
-            )
+            Target(f"{name} at {checkpoint.name}", spec=run_dir / SPEC_FILE, checkpoint=checkpoint)
         )
     return found
 
