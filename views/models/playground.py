@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.models.playground import PlaygroundSession, Target
 from app.settings import PLAYGROUND_IDLE_MINUTES, Settings
 from views.models.playground_classify import ClassifyPage
-from views.models.playground_generate import GeneratePage
+from views.models.playground_generate import GeneratePage, elided_label
 
 PAGES = {"causal_lm_sft": 1, "text_classification": 2, "image_classification": 3}
 STATES = {
@@ -53,7 +53,7 @@ class PlaygroundView(QWidget):
         self.source.setToolTip("The model itself, or one of its job's checkpoints")
         self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.source.activated.connect(self._choose)
-        self.state = QLabel()
+        self.state = elided_label()
         self.reload_button = QPushButton("Reload")
         self.reload_button.setToolTip("Load the model again (after its files changed)")
         self.reload_button.clicked.connect(self.reload)
@@ -137,6 +137,7 @@ class PlaygroundView(QWidget):
                 f"{info.get('device', 'cpu')} · loaded in {info.get('seconds', 0):.1f} s"
             )
         self.state.setText(text)
+        self.state.setToolTip(text)
         self.reload_button.setEnabled(bool(self.targets) and state != "loading")
 
     def _on_loaded(self, info: dict[str, Any]) -> None:

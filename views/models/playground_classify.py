@@ -26,6 +26,7 @@ from app.models.playground import PlaygroundSession
 from app.models.playground_batch import read_texts, write_predictions
 from app.tasks import run_task
 from views.crash_dialog import show_user_error
+from views.models.playground_generate import elided_label
 from views.models.playground_tables import PredictionModel, ProbabilityModel
 from views.widgets.progress_delegate import ProgressDelegate
 
@@ -73,7 +74,7 @@ class ClassifyPage(QWidget):
         else:
             self.preview = QLabel("Drop an image or a folder of images here")
             self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.preview.setMinimumSize(220, 160)
+            self.preview.setMinimumSize(160, 120)
             self.preview.setFrameShape(QLabel.Shape.StyledPanel)
             row.addWidget(self.preview, 3)
         self.bars = _table(self.probabilities, 1)
@@ -91,7 +92,7 @@ class ClassifyPage(QWidget):
         splitter.addWidget(bottom)
 
         buttons = QHBoxLayout()
-        self.status = QLabel()
+        self.status = elided_label()
         buttons.addWidget(self.status, 1)
         if kind == "text":
             self.classify_button = QPushButton("Classify")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -41,6 +42,14 @@ def parse_stops(text: str) -> list[str]:
         for part in (p.strip() for p in parts)
         if part
     ]
+
+
+def elided_label() -> QLabel:
+    """A status line that never widens its page: long text is cut, and read in full in the
+    tooltip."""
+    label = QLabel()
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
 
 
 class GeneratePage(QWidget):
@@ -72,20 +81,25 @@ class GeneratePage(QWidget):
         self.views.addTab(self.transcript, "Conversation")
         self.views.addTab(self.rendered, "Prompt as the model sees it")
         column.addWidget(self.views, 1)
+        self.status = elided_label()
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.status)
         self.input = QPlainTextEdit()
         self.input.setPlaceholderText("Ask something… (Ctrl+Enter sends)")
         self.input.setMaximumHeight(110)
         column.addWidget(self.input)
         buttons = QHBoxLayout()
         self.mode = QComboBox()
+        self.mode.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.mode.setMinimumContentsLength(12)
         for label, _mode in MODES:
             self.mode.addItem(label)
         self.mode.setToolTip(
             "Chat writes the conversation with the model's chat template, or the prompt "
             "format it was trained on; raw text is continued as it is."
         )
-        self.status = QLabel()
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.send_button = QPushButton("Send")
         self.send_button.setToolTip("Send (Ctrl+Enter)")
         self.send_button.clicked.connect(self.send)
@@ -96,7 +110,7 @@ class GeneratePage(QWidget):
         self.clear_button.setToolTip("Forget the conversation (Ctrl+L)")
         self.clear_button.clicked.connect(self.clear)
         buttons.addWidget(self.mode)
-        buttons.addWidget(self.status, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.send_button)
@@ -222,15 +236,16 @@ class GeneratePage(QWidget):
         speed = result.get("tokens_per_second")
         ended = {
             "eos": "the model ended its answer",
-            "stop": "a stop string",
-            "length": "the token limit",
-            "cancelled": "you stopped it",
+            "stop": "stopped at a stop string",
+            "length": "reached the token limit",
+            "cancelled": "stopped by you",
         }.get(str(result.get("finish")), str(result.get("finish")))
         self.status.setText(
             f"{result.get('tokens', 0)} tokens"
             + (f" · {speed:.0f} tokens/s" if speed else "")
-            + f" · ended by {ended}"
+            + f" · {ended}"
         )
+        self.status.setToolTip(self.status.text())
         self._update_buttons()
 
     def _on_failed(self, request_id: int, message: str) -> None:
