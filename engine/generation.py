@@ -81,6 +81,11 @@ class Sampling:
         }
 
 
+STREAM_INTERVAL_S = 0.01
+"""Text goes out at most this often (the first token at once): a fast model's tokens are
+sent a few at a time, a slow one's one by one, and decoding keeps off the hot loop."""
+
+
 class TextStream:
     """Receives token ids from `generate`; hands out text that is final."""
 
@@ -92,6 +97,7 @@ class TextStream:
         self.stopped = False
         self.first_token_at: float | None = None
         self._prompt_seen = False
+        self._sent_at = 0.0
         self._delay = float(os.environ.get(TOKEN_DELAY_ENV, "0") or 0)
 
     def put(self, value: torch.Tensor) -> None:
@@ -105,8 +111,18 @@ class TextStream:
         self.ids.extend(int(i) for i in value.reshape(-1).tolist())
         if self._delay:
             time.sleep(self._delay)
+        now = time.monotonic()
+        if now - self._sent_at >= STREAM_INTERVAL_S:
+            self._sent_at = now
+            self._update(final=False)
+
+    def end(self) -> None:
+        if not self.stopped:
+            self._update(final=True)
+
+    def _update(self, *, final: bool) -> None:
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        if text.endswith(REPLACEMENT):
+        if text.endswith(REPLACEMENT) and not final:
             return  # a character is still being spelled out
         self.text = text
         cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
@@ -115,11 +131,7 @@ class TextStream:
             self.text = text[:cut]
             self._flush(cut)
             return
-        self._flush(len(text) - self._held_back(text))
-
-    def end(self) -> None:
-        if not self.stopped:
-            self._flush(len(self.text))
+        self._flush(len(text) - (0 if final else self._held_back(text)))
 
     def _held_back(self, text: str) -> int:
         """How many trailing characters could still become a stop string."""
