@@ -12,7 +12,7 @@ Requests are JSON lines on stdin, `{"id", "op", …}`:
   queued one never starts.
 
 Answers are JSON lines on stdout, each with the request's id: `token` (`text`; the first
-of a generation carries the `prompt` exactly as the model receives it), `progress`
+of a generation also carries the `prompt` exactly as the model receives it), `progress`
 (`done`, `total`, for a batch), and one `result` or `error` that ends every request. The
 worker exits 0 when stdin closes or after `--idle-timeout` seconds without a request.
 """
@@ -178,15 +178,22 @@ class Worker:
         else:
             prompt = str(request.get("text", ""))
         request_id = request.get("id")
-        self.answer(request_id, "token", text="", prompt=prompt)
-        return stream_generate(
-            loaded.model,
-            loaded.preprocessor,
-            prompt,
-            sampling,
-            self._cancel,
-            lambda text: self.answer(request_id, "token", text=text),
+        told = False
+
+        def emit(text: str) -> None:
+            nonlocal told
+            if told:
+                self.answer(request_id, "token", text=text)
+            else:  # the prompt rides with the first text: one message less before it
+                told = True
+                self.answer(request_id, "token", text=text, prompt=prompt)
+
+        result = stream_generate(
+            loaded.model, loaded.preprocessor, prompt, sampling, self._cancel, emit
         )
+        if not told:
+            self.answer(request_id, "token", text="", prompt=prompt)
+        return result
 
     def classify(self, request: dict[str, Any]) -> dict[str, Any]:
         import torch
