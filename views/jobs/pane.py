@@ -103,9 +103,7 @@ class JobsPane(PaneFrame):
         self.try_action.setToolTip(
             "Try the model, or a checkpoint of a paused run, in a playground"
         )
-        self.try_action.triggered.connect(
-            lambda: [try_job(self, self._core, j) for j in self.selected_jobs()[:1]]
-        )
+        self.try_action.triggered.connect(self.try_selected)
         toolbar.addAction(self.try_action)
         self.addActions(list(self.actions_by_key.values()))
         spacer = QWidget()
@@ -310,6 +308,11 @@ class JobsPane(PaneFrame):
         self.try_action.setEnabled(len(jobs) == 1 and can_try(jobs[0], counts.get(jobs[0].id)))
         self.new_action.setEnabled(self._service is not None)
         self.empty_new_button.setEnabled(self._service is not None)
+
+    def try_selected(self) -> None:
+        jobs = self.selected_jobs()
+        if len(jobs) == 1:
+            try_job(self, self._core, jobs[0])
 
     def open_model(self) -> None:
         jobs = self.selected_jobs()
