@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge = actions.add_parser("merge", help="merge a LoRA adapter into its base model")
     merge.add_argument("adapter", type=Path, help="the adapter folder")
     merge.add_argument("output", type=Path, help="a new folder for the merged model")
+    download = actions.add_parser(
+        "download", help="download a model from the Hugging Face Hub (token in HF_TOKEN)"
+    )
+    download.add_argument("repo_id", help="owner/name on the Hub")
+    download.add_argument("output", type=Path, help="a new folder for the model")
+    download.add_argument("--revision", default=None, help="a branch, tag or commit")
     serve = actions.add_parser(
         "serve", help="the playground's warm worker: JSON-line requests on stdin"
     )
@@ -110,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return merge_main(args.adapter, args.output, stdout)
+    if args.action == "download":
+        from engine.hub_download import main as download_main
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return download_main(args.repo_id, args.output, args.revision, stdout)
     if args.action == "serve":
         from engine.serve import main as serve_main
 

@@ -20,6 +20,12 @@ MAX_CONFIG_BYTES = 16 * 1024**2
 MAX_HEADER_BYTES = 100 * 1024**2
 
 
+def partial_download_folder(folder: Path) -> Path:
+    """Where an unfinished hub download of `folder` waits, to be resumed, until it is
+    complete and renamed into place."""
+    return folder.with_name(f".partial-{folder.name}")
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be used; the message names it."""
 

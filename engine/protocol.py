@@ -51,7 +51,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "failed": ("kind", "error", "traceback"),
     "progress": ("phase", "done", "total"),
 }
-FAILURE_KINDS = ("oom", "data", "config", "internal")
+FAILURE_KINDS = ("oom", "data", "config", "network", "internal")
 COMMANDS = ("pause", "resume", "stop", "checkpoint")
 
 PAUSE_AT_ENV = "SPARKTRAINER_ENGINE_TEST_PAUSE_AT_STEP"

@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("path", type=Path)
     add.set_defaults(func=_add)
 
+    from app.cli.model_download import register as register_download
+
+    register_download(actions)
+
     show = actions.add_parser("show", help="a model's lineage, metrics and files")
     show.add_argument("id", type=int)
     show.set_defaults(func=_show)

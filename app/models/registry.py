@@ -23,8 +23,10 @@ from app.jobs.states import JobStatus
 from app.jobs.store import Job, JobStore
 from app.models.cards import best_of, card_body, readme
 from app.models.folder_check import folder_size, inspect_folder
+from app.models.hub import hub_folder, parse_repo_id
 from app.models.store import ModelRecord, ModelStore
 from app.paths import DataPaths
+from engine.model_files import partial_download_folder
 from engine.run_dirs import OUTPUT_MARKER
 from engine.spec import PRESET_KINDS
 
@@ -127,6 +129,50 @@ class ModelRegistry(QObject):
         )
         self.changed.emit()
         return record
+
+    def download_target(self, repo_id: str) -> tuple[str, Path]:
+        """The Hub name, checked, and the folder its download goes to (UserError when it
+        is registered already)."""
+        repo_id = parse_repo_id(repo_id)
+        existing = self.store.find(source="hub", name=repo_id)
+        if existing is not None and existing.folder is not None and existing.folder.is_dir():
+            raise UserError(f"{repo_id} is downloaded already, as model #{existing.id}")
+        folder = hub_folder(self.paths.models, repo_id)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        return repo_id, folder
+
+    def register_download(self, repo_id: str, folder: Path) -> ModelRecord:
+        """A finished download, checked as an added folder is; refused, it is removed
+        (we wrote it). A hub base that a job named before now gets its folder."""
+        try:
+            facts = inspect_folder(folder)
+        except UserError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        (folder / OUTPUT_MARKER).touch()  # ours: deleting the model may remove it
+        values = dict(
+            path=str(folder.resolve()),
+            owned=True,
+            task=facts.task,
+            architecture=facts.architecture,
+            parameters=facts.parameters,
+            dtype=facts.dtype,
+            size_bytes=folder_size(folder),
+        )
+        existing = self.store.find(source="hub", name=repo_id)
+        if existing is not None:
+            record = self.store.update(existing.id, **values)
+        else:
+            record = self.store.add(name=repo_id, source="hub", method="base", **values)
+        self.changed.emit()
+        return record
+
+    def discard_partial_download(self, repo_id: str) -> int:
+        """Bytes freed by dropping an unfinished download (ours) instead of resuming it."""
+        partial = partial_download_folder(hub_folder(self.paths.models, parse_repo_id(repo_id)))
+        freed = folder_size(partial) if partial.is_dir() else 0
+        shutil.rmtree(partial, ignore_errors=True)
+        return freed
 
     def sync(self) -> int:
         """Register completed jobs that are not yet (an ending recorded by a terminal, or
@@ -313,6 +359,8 @@ class ModelRegistry(QObject):
             else:
                 path = model.get("path")
                 used = bool(record.path and path and Path(str(path)).resolve() == Path(record.path))
+                hub_pair = (model.get("source"), model.get("repo_id"))
+                used = used or (record.source, record.name) == hub_pair
             if used:
                 using.append(job.name)
         return using
