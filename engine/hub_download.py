@@ -95,7 +95,14 @@ def _reachable_error(error: BaseException, repo_id: str) -> RefusedError:
             "Offline mode is on (HF_HUB_OFFLINE): the Hub cannot be reached.", "network"
         )
     if isinstance(error, errors.HfHubHTTPError):
-        return RefusedError(f"The Hub refused the download of {repo_id}: {error}", "network")
+        status = getattr(error.response, "status_code", None)
+        if status in (401, 403):
+            return RefusedError(
+                f"The Hub refused {repo_id} to this token (or to no token): add a Hugging "
+                "Face token that can read it in Settings → Accounts and tokens."
+            )
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return RefusedError(f"The Hub refused the download of {repo_id}: {first_line}", "network")
     return RefusedError(
         f"Cannot reach the Hugging Face Hub ({type(error).__name__}): check the network, "
         "or add the model as a local folder. A partial download resumes when retried.",

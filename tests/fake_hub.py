@@ -67,6 +67,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("X-Error-Message", message)
             if status == 404:
                 self.send_header("X-Error-Code", "RepoNotFound")
+            elif status == 401:  # as the Hub answers for a gated repo without a token
+                self.send_header("X-Error-Code", "GatedRepo")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
