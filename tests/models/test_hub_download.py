@@ -15,6 +15,7 @@ from engine.model_files import partial_download_folder
 from tests.conftest import run_main
 from tests.fake_hub import FakeHub, serve
 from tests.models.test_folder_check import _folder, _safetensors
+from views.models.task_row import TaskRow
 
 REPO = "tiny-org/tiny-gpt"
 
@@ -176,3 +177,46 @@ def test_a_gated_repo_needs_the_token_which_travels_in_the_environment_only(
         with qtbot.waitSignal(with_token.finished, timeout=60_000):
             pass
     assert (folder / "model.safetensors").is_file()
+
+
+def test_the_pane_downloads_with_progress_and_selects_the_new_model(
+    tmp_path, hub_env, core, qtbot
+) -> None:
+    from views.models.download import DownloadDialog
+    from views.models.pane import ModelsPane
+
+    pane = ModelsPane(core)
+    qtbot.addWidget(pane)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.downloads is not None and pane.models.rowCount() == 3)
+    assert pane.download_action.shortcut().toString() == "Ctrl+Shift+D"
+
+    hub = FakeHub(held="model-00001-of-00002.safetensors")
+    with serve(hub):
+        hub.add_folder(REPO, _sharded_repo(tmp_path))
+        hub_env(hub)
+        pane.downloads.start(REPO, None)
+        qtbot.waitUntil(lambda: hub.stalled.is_set(), timeout=60_000)
+        row = pane.task_rows.findChild(TaskRow)
+        assert row is not None and row.label.text() == f"Downloading {REPO}"
+        qtbot.waitUntil(lambda: " of " in row.bar.format(), timeout=30_000)
+        row.cancel_button.click()
+        qtbot.waitUntil(lambda: not pane.downloads.running, timeout=30_000)
+
+        dialog = DownloadDialog(core.paths.models)
+        qtbot.addWidget(dialog)
+        dialog.repo.setText(f"https://huggingface.co/{REPO}")
+        assert "unfinished download" in dialog.notice.text()
+        assert not dialog.start_over.isHidden()
+        dialog.repo.setText("not a name")
+        ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+        assert not ok.isEnabled() and dialog.start_over.isHidden()
+
+        hub.gate.set()
+        pane.downloads.start(REPO, None)
+        qtbot.waitUntil(
+            lambda: pane.selected() is not None and pane.selected().name == REPO,
+            timeout=60_000,
+        )
+    assert pane.models.rowCount() == 4 and not pane.task_rows.findChildren(TaskRow)
+    assert pane.selected().source == "hub" and pane.delete_action.isEnabled()

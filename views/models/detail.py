@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import NotFound
 from app.models.cards import card_body
 from app.models.registry import ModelRegistry
 from app.models.store import ModelRecord
-from app.tasks import run_task
+from app.tasks import report_error, run_task
 from app.units import human_bytes
 from views.widgets.table_model import Index, RowTableModel
 
@@ -115,6 +116,7 @@ class ModelDetail(QWidget):
         run_task(
             lambda _s: (self.registry.files(model_id), self.registry.config_summary(model_id)),
             on_done=lambda found: self._show_files(model_id, *found),
+            on_error=self._files_failed,
             context=self,
         )
 
@@ -163,6 +165,11 @@ class ModelDetail(QWidget):
                 text.setWordWrap(True)
                 value = text
             self.lineage.addRow(label, value)
+
+    def _files_failed(self, error: BaseException, _text: str) -> None:
+        # Deleted while its files were listed: the list's refresh clears this view.
+        if not isinstance(error, NotFound):
+            report_error(error, _text)
 
     def _show_files(self, model_id: int, files: list[tuple[str, int]], config: dict) -> None:
         if self.model is None or self.model.id != model_id:

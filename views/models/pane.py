@@ -1,5 +1,6 @@
 """The Models pane: bases, trained models and adapters (under their base), one model's card
-and lineage, and the actions on it: add a folder, merge, export, delete."""
+and lineage, and the actions on it: add a folder or download one from the Hub, merge,
+export, delete."""
 
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QTableView,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -35,8 +34,10 @@ from app.tasks import TaskState, run_task
 from app.units import human_bytes
 from views.crash_dialog import show_user_error
 from views.models.detail import ModelDetail
+from views.models.download import HubDownloads
 from views.models.models import KINDS, TASKS, ModelFilterModel, ModelTableModel
 from views.models.playground import PlaygroundView, idle_seconds
+from views.models.task_row import TaskRow
 from views.widgets.confirm import confirm
 from views.widgets.pane_frame import PaneFrame
 
@@ -66,12 +67,14 @@ class ModelsPane(PaneFrame):
         self._core = core
         self.registry: ModelRegistry | None = None
         self.merge_run: MergeRun | None = None
+        self.downloads: HubDownloads | None = None
         self._generation = 0
         self._select_next: int | None = None
         self.setAcceptDrops(True)
 
         self.toolbar = QToolBar()
         self.add_action = self._action("Add folder…", "Ctrl+O", self.choose_folder)
+        self.download_action = self._action("Download from Hub…", "Ctrl+Shift+D", self.ask_download)
         self.merge_action = self._action("Merge into base", "Ctrl+M", self.merge_selected)
         self.export_action = self._action("Export…", "Ctrl+Shift+E", self.export_selected)
         self.export_merged_action = self._action(
@@ -100,18 +103,10 @@ class ModelsPane(PaneFrame):
         filters.addWidget(self.search, 1)
         self.body.addLayout(filters)
 
-        self.merge_row = QWidget()
-        merge_layout = QHBoxLayout(self.merge_row)
-        merge_layout.setContentsMargins(0, 0, 0, 0)
-        self.merge_label = QLabel()
-        self.merge_progress = QProgressBar()
-        self.merge_cancel = QPushButton("Cancel")
-        self.merge_cancel.clicked.connect(self.cancel_merge)
-        merge_layout.addWidget(self.merge_label)
-        merge_layout.addWidget(self.merge_progress, 1)
-        merge_layout.addWidget(self.merge_cancel)
-        self.merge_row.hide()
-        self.body.addWidget(self.merge_row)
+        self.task_rows = QWidget()  # a row per running merge or download
+        self.task_layout = QVBoxLayout(self.task_rows)
+        self.task_layout.setContentsMargins(0, 0, 0, 0)
+        self.body.addWidget(self.task_rows)
 
         self.models = ModelTableModel(self)
         self.filtered = ModelFilterModel(self)
@@ -153,6 +148,8 @@ class ModelsPane(PaneFrame):
 
     def _on_database(self) -> None:
         self.registry = self._core.models
+        self.downloads = HubDownloads(self.registry, self._core.credentials, self.task_layout, self)
+        self.downloads.registered.connect(lambda model_id: self.reload(select=model_id))
         self.detail = ModelDetail(self.registry)
         self.detail.open_job.connect(self._open_job)
         self.session = PlaygroundSession(idle_seconds(self._core.settings), self)
@@ -306,7 +303,11 @@ class ModelsPane(PaneFrame):
         self.add_folders([Path(url.toLocalFile()) for url in event.mimeData().urls()])
         event.acceptProposedAction()
 
-    # -- merge, export, delete -------------------------------------------------------------
+    # -- download, merge, export, delete ---------------------------------------------------
+
+    def ask_download(self) -> None:
+        if self.downloads is not None:
+            self.downloads.ask()
 
     def merge_selected(self) -> None:
         model = self.selected()
@@ -323,24 +324,17 @@ class ModelsPane(PaneFrame):
         self, model: ModelRecord, adapter: Path, target: Path, *, export: bool
     ) -> None:
         run = self.merge_run = MergeRun(adapter, target, self)
-        self.merge_label.setText(f"Merging {model.name}…")
-        self.merge_progress.setRange(0, 0)
-        self.merge_row.show()
-        run.progress.connect(self._on_merge_progress)
+        self.merge_row = TaskRow(run, f"Merging {model.name}", in_bytes=False)
+        self.task_layout.addWidget(self.merge_row)
         run.finished.connect(lambda folder: self._on_merged(model.id, Path(folder), export))
         run.failed.connect(self._on_merge_failed)
         self._update_actions()
 
-    def _on_merge_progress(self, phase: str, done: int, total: int) -> None:
-        self.merge_label.setText(f"Merging: {phase}")
-        self.merge_progress.setRange(0, total)
-        self.merge_progress.setValue(done)
-
     def _end_merge(self) -> None:
         if self.merge_run is not None:
             self.merge_run.deleteLater()
+            self.merge_row.deleteLater()
         self.merge_run = None
-        self.merge_row.hide()
         self._update_actions()
 
     def _on_merged(self, adapter_id: int, folder: Path, export: bool) -> None:
@@ -354,15 +348,10 @@ class ModelsPane(PaneFrame):
         self.reload(select=merged.id)
 
     def _on_merge_failed(self, message: str) -> None:
+        cancelled = self.merge_run is not None and self.merge_run.cancelled
         self._end_merge()
-        QMessageBox.warning(self, "The merge failed", message)
-
-    def cancel_merge(self) -> None:
-        if self.merge_run is not None:
-            self.merge_run.failed.disconnect()
-            self.merge_run.finished.disconnect()
-            self.merge_run.cancel()
-            self._end_merge()
+        if not cancelled:
+            QMessageBox.warning(self, "The merge failed", message)
 
     def export_selected(self, merged: bool = False) -> None:
         model = self.selected()
