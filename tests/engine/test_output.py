@@ -91,7 +91,10 @@ def test_output_loads_in_a_fresh_process_with_the_same_logits(tmp_path, recipe, 
     loaded = printed_logits(FROM_OUTPUT, str(moved), recipe, method, cwd=moved.parent)
     trained = printed_logits(FROM_CHECKPOINT, str(path))
     assert len(loaded) == len(trained)
-    assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5
+    # Same weights, but two processes may sum in a different order (thread counts differ
+    # on a loaded machine): float32 noise, far below what a wrong weight would give.
+    scale = max(abs(b) for b in trained)
+    assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5 + 1e-4 * scale
 
 
 def test_the_card_is_facts_with_hugging_face_metadata(tmp_path) -> None:
