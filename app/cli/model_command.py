@@ -60,6 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     register_try(actions)
 
+    from app.cli.model_compare import register as register_compare
+
+    register_compare(actions)
+
     delete = actions.add_parser("delete", help="forget a model and free the disk we used")
     delete.add_argument("id", type=int)
     delete.add_argument("--yes", action="store_true")

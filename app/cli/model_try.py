@@ -26,13 +26,30 @@ def register(actions: argparse._SubParsersAction) -> None:
     given.add_argument("--raw", help="text to continue as it is (no prompt template)")
     given.add_argument("--text", action="append", help="a text to classify (repeatable)")
     given.add_argument("--image", action="append", help="an image or folder to classify")
+    sampling_arguments(parser)
+    parser.set_defaults(func=_try)
+
+
+def sampling_arguments(parser: argparse.ArgumentParser, seed: int | None = None) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.7, help="0: always the likeliest")
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--top-k", type=int, default=50)
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--stop", action="append", default=[], help="stop at this text")
-    parser.set_defaults(func=_try)
+
+
+def generation_request(args: argparse.Namespace) -> dict[str, Any]:
+    """A generate request from the sampling options; the prompt or text goes in after."""
+    return {
+        "op": "generate",
+        "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "seed": args.seed,
+        "stop": args.stop,
+    }
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -65,15 +82,7 @@ def _try(args: argparse.Namespace) -> int:
 
     target = _target(args)
     if args.prompt is not None or args.raw is not None:
-        request: dict[str, Any] = {
-            "op": "generate",
-            "max_new_tokens": args.max_new_tokens,
-            "temperature": args.temperature,
-            "top_p": args.top_p,
-            "top_k": args.top_k,
-            "seed": args.seed,
-            "stop": args.stop,
-        }
+        request = generation_request(args)
         if args.prompt is not None:
             request["messages"] = [{"role": "user", "content": args.prompt}]
         else:

@@ -11,11 +11,11 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from app.jobs.recipes import format_example, label_warning
+from app.jobs.spec_diff import spec_differences
 from app.jobs.states import JobStatus
 from engine.data_columns import ColumnError, spec_columns
 from tests.conftest import hold_queue
 from tests.engine.helpers import classification_rows, sft_rows, write_jsonl
-from views.jobs.comparison import spec_differences
 from views.jobs.metrics_plot import MAX_POINTS, MetricsPlot, decimate
 from views.jobs.pane import JobsPane
 from views.jobs.tray import RunningJobsMenu

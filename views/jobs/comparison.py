@@ -3,7 +3,6 @@ that differ (only those)."""
 
 from __future__ import annotations
 
-import json
 import math
 from html import escape
 from typing import Any
@@ -24,39 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.spec_diff import shown, spec_differences
 from app.jobs.store import Job, MetricSeries
 from app.tasks import run_task
-from views.jobs.metrics_plot import COLOURS, MetricsPlot, panel_order
+from views.jobs.metrics_plot import COLOURS, MetricsPlot
 from views.widgets.table_model import Index, RowTableModel
 
 MAX_JOBS = 8
-
-
-def flatten(spec: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in spec.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{path}."))
-        else:
-            out[path] = value
-    return out
-
-
-IGNORED = {"job_id", "output_dir"}
-
-
-def spec_differences(specs: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
-    """(dotted field, value per job) for every field whose values are not all equal."""
-    flat = [flatten(spec) for spec in specs]
-    keys = sorted({key for item in flat for key in item} - IGNORED)
-    missing = object()
-    rows = []
-    for key in keys:
-        values = [item.get(key, missing) for item in flat]
-        if any(json.dumps(v, default=str) != json.dumps(values[0], default=str) for v in values):
-            rows.append((key, [None if v is missing else v for v in values]))
-    return rows
 
 
 class TableModel(RowTableModel[list[str]]):
@@ -133,8 +106,7 @@ class ComparisonDialog(QDialog):
         self.differences.set_table(
             ["Field", *[job.name for job in self.jobs]],
             [
-                [key, *[json.dumps(v) if not isinstance(v, str) else v for v in values]]
-                for key, values in rows
+[key, *map(shown, values)] for key, values in rows
             ]
             or [["(the specs are the same)", *[""] * len(self.jobs)]],
         )
@@ -164,18 +136,11 @@ class ComparisonDialog(QDialog):
         self.plot.clear()
         self.plot.x_label = "seconds since start" if by_time else "step"
         for number, job in enumerate(self.jobs):
-            colour = COLOURS[number % len(COLOURS)]
-            metrics = self._series.get(job.id, {})
-            for name in sorted(metrics, key=panel_order):
-                data = metrics[name]
-                x = data.times - data.times.min() if by_time and len(data.times) else data.steps
-                order = np.argsort(x, kind="stable")
-                self.plot.set_series(
-                    job.id,
-                    name,
-                    x[order],
-                    data.values[order],
-                    label=f"{job.name}: {name}",
-                    colour=colour,
-                )
+            self.plot.show_run(
+                job.id,
+                self._series.get(job.id, {}),
+                label=job.name,
+                colour=COLOURS[number % len(COLOURS)],
+                by_time=by_time,
+            )
         self.plot.redraw()

@@ -12,8 +12,9 @@ steps past 16 million keep their place.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -271,6 +272,25 @@ class MetricsPlot(QWidget):
         curve.series = Series(np.asarray(x, float), np.asarray(y, float))
         self._dirty = True
 
+    def show_run(
+        self,
+        run: str,
+        metrics: Mapping[str, Any],
+        *,
+        label: str,
+        colour: str,
+        by_time: bool = False,
+    ) -> None:
+        """Every metric of one run in one colour (`MetricSeries` by name), by step or by
+        seconds since the run's first point: runs laid over each other in a comparison."""
+        for name in sorted(metrics, key=panel_order):
+            data = metrics[name]
+            x = data.times - data.times.min() if by_time and len(data.times) else data.steps
+            order = np.argsort(x, kind="stable")
+            self.set_series(
+                run, name, x[order], data.values[order], label=f"{label}: {name}", colour=colour
+            )
+
     def append(self, run: str, metric: str, xs: Iterable[float], ys: Iterable[float]) -> None:
         """New points from a live job; painted with the next tick, not now."""
         self._curve(run, metric, "", None).series.extend(xs, ys)
@@ -297,7 +317,8 @@ class MetricsPlot(QWidget):
             title = dict(PANELS).get(panel, "Other")
             # One column: pyqtgraph links x by screen position, so linked panels must be
             # stacked at the same x and width; the column scrolls when it is tall.
-            plot = self.graphics.addPlot(row=len(self._plots), col=0, title=title)
+            plot = self.graphics.addPlot(row=len(self._plots), col=0)
+            plot.setTitle(title, justify="left")  # clear of the legend, which sits on the right
             plot.setObjectName(panel)
             self.graphics.setMinimumHeight(PANEL_HEIGHT * (len(self._plots) + 1))
             plot.setMenuEnabled(False)

@@ -25,6 +25,7 @@ from app.models.registry import ModelRegistry
 from app.models.store import ModelRecord
 from app.tasks import report_error, run_task
 from app.units import human_bytes
+from views.models.curves_tab import ModelCurves
 from views.widgets.table_model import Index, RowTableModel
 
 
@@ -62,6 +63,8 @@ class ModelDetail(QWidget):
         files_view.verticalHeader().hide()
         files_view.horizontalHeader().setStretchLastSection(True)
         self.tabs.addTab(files_view, "Files")
+        self.curves = ModelCurves(registry)
+        self.tabs.addTab(self.curves, "Curves")
 
     def _card_tab(self) -> QWidget:
         tab = QWidget()
@@ -104,6 +107,7 @@ class ModelDetail(QWidget):
         self.model = model
         self._set_editing(False)
         self.setEnabled(model is not None)
+        self.curves.show_model(model)
         if model is None:
             self.title.setText("")
             self.card_view.clear()

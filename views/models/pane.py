@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.core import AppCore
 from app.errors import NotFound, UserError
+from app.models.comparison import MAX_MODELS, MIN_MODELS
 from app.models.merge_run import MergeRun
 from app.models.playground import PlaygroundSession, Target, model_targets, target_for_model
 from app.models.registry import ModelRegistry
@@ -33,6 +34,7 @@ from app.models.store import ModelRecord
 from app.tasks import TaskState, run_task
 from app.units import human_bytes
 from views.crash_dialog import show_user_error
+from views.models.compare import ModelComparisonDialog
 from views.models.detail import ModelDetail
 from views.models.download import HubDownloads
 from views.models.models import KINDS, TASKS, ModelFilterModel, ModelTableModel
@@ -83,6 +85,12 @@ class ModelsPane(PaneFrame):
         self.delete_action = self._action(
             "Delete…", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_selected
         )
+        self.compare_action = self._action("Compare…", "Ctrl+Shift+C", self.compare_selected)
+        self.compare_action.setToolTip(
+            f"Select {MIN_MODELS} to {MAX_MODELS} models (Ctrl+click) to compare them "
+            "(Ctrl+Shift+C)"
+        )
+        self.comparison: ModelComparisonDialog | None = None
         self.body.addWidget(self.toolbar)
 
         filters = QHBoxLayout()
@@ -114,7 +122,7 @@ class ModelsPane(PaneFrame):
         self.table = QTableView()
         self.table.setModel(self.filtered)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
@@ -191,10 +199,17 @@ class ModelsPane(PaneFrame):
         run_task(lambda _s: registry.models(), on_done=show, context=self)
 
     def selected(self) -> ModelRecord | None:
+        """The model the detail view shows: the current one of a multiple selection."""
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        return self.filtered.data(rows[0], Qt.ItemDataRole.UserRole)
+        current = self.table.currentIndex()
+        chosen = next((index for index in rows if index.row() == current.row()), rows[0])
+        return self.filtered.data(chosen, Qt.ItemDataRole.UserRole)
+
+    def selected_models(self) -> list[ModelRecord]:
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda index: index.row())
+        return [self.filtered.data(index, Qt.ItemDataRole.UserRole) for index in rows]
 
     def select_model(self, model_id: int) -> bool:
         row = self.models.find(model_id)
@@ -256,7 +271,11 @@ class ModelsPane(PaneFrame):
         run_task(targets, on_done=show, context=self)
 
     def _update_actions(self) -> None:
-        model = self.selected()
+        count = len(self.table.selectionModel().selectedRows())
+        self.compare_action.setEnabled(
+            self.registry is not None and MIN_MODELS <= count <= MAX_MODELS
+        )
+        model = self.selected() if count == 1 else None  # the rest act on one model
         merging = self.merge_run is not None
         has_folder = model is not None and model.path is not None
         self.add_action.setEnabled(self.registry is not None)
@@ -264,6 +283,24 @@ class ModelsPane(PaneFrame):
         self.export_action.setEnabled(has_folder)
         self.export_merged_action.setEnabled(bool(model and model.method == "lora") and not merging)
         self.delete_action.setEnabled(model is not None and model.source != "preset")
+
+    def compare_selected(self) -> None:
+        models = self.selected_models()
+        if self.registry is None or not MIN_MODELS <= len(models) <= MAX_MODELS:
+            return
+        if self.comparison is not None:
+            self.comparison.close()
+        dialog = ModelComparisonDialog(
+            self.registry, models, idle_seconds(self._core.settings), self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._forget_comparison(dialog))
+        dialog.show()
+        self.comparison = dialog
+
+    def _forget_comparison(self, dialog: ModelComparisonDialog) -> None:
+        if self.comparison is dialog:
+            self.comparison = None
 
     def _open_job(self, job_id: str) -> None:
         window = self.window()
