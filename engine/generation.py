@@ -8,6 +8,7 @@ the start of a stop string, so a stop string is never shown.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -99,6 +100,7 @@ class TextStream:
         self._prompt_seen = False
         self._sent_at = 0.0
         self._delay = float(os.environ.get(TOKEN_DELAY_ENV, "0") or 0)
+        self._decoded: tuple[int, str] = (0, "")
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate hands the prompt over first
@@ -121,7 +123,12 @@ class TextStream:
             self._update(final=True)
 
     def _update(self, *, final: bool) -> None:
-        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if self._decoded[0] != len(self.ids):  # the end often follows the last token at once
+            self._decoded = (
+                len(self.ids),
+                self.tokenizer.decode(self.ids, skip_special_tokens=True),
+            )
+        text = self._decoded[1]
         if text.endswith(REPLACEMENT) and not final:
             return  # a character is still being spelled out
         self.text = text
@@ -149,6 +156,24 @@ class TextStream:
             self.sent = upto
 
 
+@functools.cache
+def _stopping_criterion() -> type:
+    """Made once: a class per request costs more than a tiny model's first token."""
+    from transformers import StoppingCriteria
+
+    class Stop(StoppingCriteria):
+        def __init__(self, stream: TextStream, cancelled: threading.Event) -> None:
+            self.stream, self.cancelled = stream, cancelled
+
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> Any:
+            done = self.cancelled.is_set() or self.stream.stopped
+            return torch.full(
+                (input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device
+            )
+
+    return Stop
+
+
 def stream_generate(
     model: Any,
     tokenizer: Any,
@@ -158,7 +183,7 @@ def stream_generate(
     emit: Callable[[str], None],
 ) -> dict[str, Any]:
     """Generate from `prompt`, calling `emit` with each piece of new text; the summary."""
-    from transformers import StoppingCriteria, StoppingCriteriaList
+    from transformers import StoppingCriteriaList
 
     device = next(model.parameters()).device
     encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
@@ -177,14 +202,7 @@ def stream_generate(
         )
         ids = torch.tensor([[start]])
     stream = TextStream(tokenizer, sampling.stop, emit)
-
-    class _Stop(StoppingCriteria):
-        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> Any:
-            done = cancelled.is_set() or stream.stopped
-            return torch.full(
-                (input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device
-            )
-
+    stop = _stopping_criterion()(stream, cancelled)
     if sampling.seed is not None:
         torch.manual_seed(sampling.seed)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -194,7 +212,7 @@ def stream_generate(
             input_ids=ids.to(device),
             attention_mask=torch.ones_like(ids).to(device),
             streamer=stream,
-            stopping_criteria=StoppingCriteriaList([_Stop()]),
+            stopping_criteria=StoppingCriteriaList([stop]),
             pad_token_id=pad,
             **sampling.generate_kwargs(),
         )

@@ -46,11 +46,14 @@ class Worker:
 
     # -- answers -----------------------------------------------------------------------
 
-    def answer(self, request_id: Any, event: str, **fields: Any) -> None:
+    def answer(self, request_id: Any, event: str, *, flush: bool = True, **fields: Any) -> None:
+        """One answer line; without `flush` it leaves with the next one (one write, one
+        wake-up of the reader for both)."""
         line = encode({"id": request_id, "event": event, **fields}) + "\n"
         with self._lock:
             self.out.write(line)
-            self.out.flush()
+            if flush:
+                self.out.flush()
 
     # -- reading stdin (a thread: a cancel must get through while a request runs) ------
 
@@ -191,8 +194,8 @@ class Worker:
         result = stream_generate(
             loaded.model, loaded.preprocessor, prompt, sampling, self._cancel, emit
         )
-        if not told:
-            self.answer(request_id, "token", text="", prompt=prompt)
+        if not told:  # the prompt still goes out first, in the same write as the result
+            self.answer(request_id, "token", text="", prompt=prompt, flush=False)
         return result
 
     def classify(self, request: dict[str, Any]) -> dict[str, Any]:
