@@ -16,12 +16,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMenu,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -106,21 +106,24 @@ class JobsPane(PaneFrame):
         self.try_action.triggered.connect(self.try_selected)
         toolbar.addAction(self.try_action)
         self.addActions(list(self.actions_by_key.values()))
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        toolbar.addWidget(spacer)
+        self.body.addWidget(toolbar)
+        # Filters get a row of their own: beside nine actions a search box shrinks to "Sea…".
         self.status_filter = QComboBox()
         self.status_filter.setObjectName("status-filter")
         for label, _statuses in STATUS_FILTERS:
             self.status_filter.addItem(label)
         self.search = QLineEdit()
         self.search.setObjectName("job-search")
-        self.search.setPlaceholderText("Search jobs")
+        self.search.setPlaceholderText("Search names, datasets, models (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMaximumWidth(220)
-        toolbar.addWidget(self.status_filter)
-        toolbar.addWidget(self.search)
-        self.body.addWidget(toolbar)
+        find = QAction(self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: self.search.setFocus())
+        self.addAction(find)
+        filters = QHBoxLayout()
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.search, 1)
+        self.body.addLayout(filters)
 
         self.jobs = JobTableModel(self)
         self.filtered = JobFilterModel(self)

@@ -32,6 +32,7 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = int(fraction * 1000)
         bar.text = f"{fraction:.0%}"
         bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter  # the style's default is the left edge
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
         style = option.widget.style() if option.widget else QApplication.style()
         if option.state & QStyle.StateFlag.State_Selected:
