@@ -65,6 +65,14 @@ with torch.no_grad():
 """
 
 
+def assert_same_logits(loaded: list[float], trained: list[float]) -> None:
+    # Same weights, but two processes may sum in a different order (thread counts differ
+    # on a loaded machine): float32 noise, far below what a wrong weight would give.
+    assert len(loaded) == len(trained)
+    scale = max(abs(b) for b in trained)
+    assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5 + 1e-4 * scale
+
+
 @pytest.mark.parametrize(
     ("recipe", "method"),
     [
@@ -90,11 +98,33 @@ def test_output_loads_in_a_fresh_process_with_the_same_logits(tmp_path, recipe, 
     shutil.move(spec["output_dir"], moved)  # the folder alone, wherever the person puts it
     loaded = printed_logits(FROM_OUTPUT, str(moved), recipe, method, cwd=moved.parent)
     trained = printed_logits(FROM_CHECKPOINT, str(path))
-    assert len(loaded) == len(trained)
-    # Same weights, but two processes may sum in a different order (thread counts differ
-    # on a loaded machine): float32 noise, far below what a wrong weight would give.
-    scale = max(abs(b) for b in trained)
-    assert max(abs(a - b) for a, b in zip(loaded, trained, strict=True)) < 1e-5 + 1e-4 * scale
+    assert_same_logits(loaded, trained)
+
+
+def test_an_adapter_of_a_local_folder_base_loads_on_its_own_after_a_move(tmp_path) -> None:
+    """The base is a person's folder (a full fine-tune here): the adapter names it where it
+    is, so the adapter folder alone, moved anywhere, loads with AutoPeftModel."""
+    data = write_jsonl(tmp_path / "d.jsonl", classification_rows(32))
+    first = make_spec(tmp_path, "text_classification", data, model="tiny-bert", max_steps=2)
+    code, _, stderr = run_engine(spec_file(tmp_path, first))
+    assert code == 0, stderr
+    base = tmp_path / "my models" / "bert"
+    shutil.copytree(first["output_dir"], base)
+    spec = make_spec(
+        tmp_path, "text_classification", data, model="tiny-bert", method="lora",
+        name="adapter", max_steps=4, checkpoint_every=4,
+    )  # fmt: skip
+    spec["model"] = {"source": "local", "path": str(base)}
+    path = spec_file(tmp_path, spec)
+    code, _, stderr = run_engine(path)
+    assert code == 0, stderr
+    moved = tmp_path / "elsewhere" / "adapter"
+    moved.parent.mkdir()
+    shutil.move(spec["output_dir"], moved)
+    loaded = printed_logits(
+        FROM_OUTPUT, str(moved), "text_classification", "lora", cwd=moved.parent
+    )
+    assert_same_logits(loaded, printed_logits(FROM_CHECKPOINT, str(path)))
 
 
 def test_the_card_is_facts_with_hugging_face_metadata(tmp_path) -> None:
