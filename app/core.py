@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from app.db.database import Database
     from app.hardware.monitor import HardwareMonitor
     from app.jobs.service import JobService
+    from app.labeling.service import LabelingService
     from app.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class AppCore(QObject):
         self._jobs: JobService | None = None
         self._datasets: DatasetStore | None = None
         self._models: ModelRegistry | None = None
+        self._labeling: LabelingService | None = None
 
     @property
     def datasets(self) -> DatasetStore:
@@ -81,6 +83,16 @@ class AppCore(QObject):
                 self.paths, ModelStore(database), JobStore(database), self.datasets, self
             )
         return self._models
+
+    @property
+    def labeling(self) -> LabelingService:
+        """Labeling projects; needs the open database."""
+        if self._labeling is None:
+            from app.labeling.service import LabelingService
+            from app.labeling.store import LabelStore
+
+            self._labeling = LabelingService(LabelStore(self.database), self.datasets)
+        return self._labeling
 
     def _register_model(self, job_id: str, outcome: object) -> None:
         if getattr(outcome, "kind", "") == "completed":

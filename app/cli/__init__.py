@@ -16,6 +16,7 @@ from app.cli import (
     hardware_command,
     info_command,
     job_command,
+    labels_command,
     model_command,
     secret_command,
 )
@@ -27,6 +28,7 @@ _COMMANDS = (
     secret_command,
     job_command,
     dataset_command,
+    labels_command,
     model_command,
 )
 

@@ -203,3 +203,43 @@ class ModelRow(Base):
     card: Mapped[str | None] = mapped_column(Text, nullable=True)
     """The card's Markdown as the person edited it; null: generated from the lineage."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LabelProjectRow(Base):
+    """A labeling project on one dataset version: its schema and where the person was."""
+
+    __tablename__ = "label_projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    """text_classification | image_classification (one class, or several: `multi_label`)."""
+    multi_label: Mapped[bool] = mapped_column(default=False)
+    column: Mapped[str] = mapped_column(String(200))
+    """The text or image column the person labels."""
+    classes: Mapped[list] = mapped_column(JSON)
+    """[{"name", "colour", "hotkey"}, …] in the order of their number keys."""
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """The sample the person was on: a reopened project resumes there."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LabelRow(Base):
+    """One sample's labels (or its skip), written the moment the person makes them."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("label_projects.id", ondelete="CASCADE"), index=True
+    )
+    sample: Mapped[int] = mapped_column(Integer)
+    """The row's index in the project's dataset version."""
+    classes: Mapped[list] = mapped_column(JSON)
+    """The class names given; empty for a skipped sample."""
+    skipped: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("project_id", "sample", name="uq_labels_sample"),)

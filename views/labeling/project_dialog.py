@@ -1,0 +1,95 @@
+"""A new labeling project: which dataset version, which column, and the classes (their
+order gives the number keys)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from app.datasets.store import Dataset
+
+
+class NewProjectDialog(QDialog):
+    def __init__(self, datasets: list[Dataset], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New labeling project")
+        self.datasets = datasets
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. review sentiment")
+        self.dataset = QComboBox()
+        for dataset in datasets:
+            self.dataset.addItem(dataset.name)
+        self.version = QSpinBox(minimum=1)
+        self.column = QComboBox()
+        self.classes = QLineEdit()
+        self.classes.setPlaceholderText("negative, neutral, positive")
+        self.classes.setToolTip("Comma-separated; the first gets key 1, the second key 2, …")
+        self.multi_label = QCheckBox("Several classes per sample")
+        self.problem = QLabel()
+        self.problem.setProperty("role", "muted")
+        self.problem.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Dataset", self.dataset)
+        form.addRow("Version", self.version)
+        form.addRow("Column to label", self.column)
+        form.addRow("Classes", self.classes)
+        form.addRow("", self.multi_label)
+        form.addRow(self.problem)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+        self.dataset.currentIndexChanged.connect(self._dataset_chosen)
+        for signal in (self.name.textChanged, self.classes.textChanged):
+            signal.connect(self._check)
+        self._dataset_chosen(0)
+
+    def _dataset_chosen(self, index: int) -> None:
+        if not 0 <= index < len(self.datasets):
+            return
+        dataset = self.datasets[index]
+        self.version.setMaximum(dataset.versions)
+        self.version.setValue(dataset.current_version)
+        self.column.clear()
+        current = dataset.current
+        images = current.kind == "images"
+        for name, kind in current.schema:
+            if (images and name == "image") or (not images and "string" in kind):
+                self.column.addItem(name)
+        preferred = self.column.findText("image" if images else "text")
+        self.column.setCurrentIndex(max(preferred, 0))
+        if not self.name.text():
+            self.name.setPlaceholderText(f"{dataset.name} labels")
+        self._check()
+
+    def class_names(self) -> list[str]:
+        return [part.strip() for part in self.classes.text().split(",") if part.strip()]
+
+    def project_name(self) -> str:
+        return self.name.text().strip() or self.name.placeholderText()
+
+    def _check(self) -> None:
+        problem = ""
+        if not self.datasets:
+            problem = "Import a dataset first (the Datasets pane)."
+        elif not self.column.count():
+            problem = "This dataset has no text or image column to label."
+        elif not self.class_names():
+            problem = "Name the classes, separated by commas."
+        elif len({c.casefold() for c in self.class_names()}) < len(self.class_names()):
+            problem = "A class is named twice."
+        self.problem.setText(problem)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
