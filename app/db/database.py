@@ -113,3 +113,11 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def raw_cursor(session: Session) -> Any:
+    """The sqlite3 cursor under a session: rows straight from the driver, no ORM (for the
+    reads and writes of hundreds of thousands of rows)."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver.cursor()

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
 
-from app.db.database import Database
+from app.db.database import Database, raw_cursor
 from app.db.models import JobMetricRow, JobRow, JobTransitionRow, utcnow
 from app.errors import NotFound, TaskCancelled
 from app.jobs.states import FINISHED, JobStatus, check_transition
@@ -114,13 +114,6 @@ def metric_key(kind: str, name: str) -> str:
     """The one naming rule for a curve: an evaluation's values are named eval_… (its
     `accuracy` is `eval_accuracy`; `eval_loss` stays), a training metric keeps its name."""
     return name if kind == "metric" or name.startswith("eval") else f"eval_{name}"
-
-
-def _raw_cursor(session: Any) -> Any:
-    """The sqlite3 cursor under a session: rows straight from the driver, no ORM."""
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    return driver.cursor()
 
 
 def _chunks(cursor: Any, cancelled: Callable[[], bool] | None) -> Iterator[Any]:
@@ -321,7 +314,7 @@ class JobStore:
         columns = "step, COALESCE(value, 0.0), value IS NULL" + (", time" if with_times else "")
         width = 4 if with_times else 3
         with self._db.session() as session:
-            cursor = _raw_cursor(session)
+            cursor = raw_cursor(session)
             names = cursor.execute(
                 "SELECT DISTINCT kind, name FROM job_metrics WHERE job_id = ?", (job_id,)
             ).fetchall()
@@ -358,7 +351,7 @@ class JobStore:
         series: dict[str, MetricSeries] = {}
         cut = False
         with self._db.session() as session:
-            cursor = _raw_cursor(session)
+            cursor = raw_cursor(session)
             names = cursor.execute(
                 "SELECT kind, name, MIN(step), MAX(step), COUNT(*) FROM job_metrics "
                 "WHERE job_id = ? GROUP BY kind, name",
@@ -393,7 +386,7 @@ class JobStore:
         """(times, steps) at up to `points` moments of the run, from its loss events: maps
         wall-clock readings (GPU samples) onto the step axis."""
         with self._db.session() as session:
-            cursor = _raw_cursor(session)
+            cursor = raw_cursor(session)
             low, high = cursor.execute(
                 "SELECT MIN(step), MAX(step) FROM job_metrics "
                 "WHERE job_id = ? AND name = 'loss' AND kind = 'metric'",
