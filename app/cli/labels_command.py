@@ -4,6 +4,7 @@ actions): create, list, import and export labels, and make a dataset version of 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     to_dataset.add_argument("project", help="its name or number")
     to_dataset.set_defaults(func=_to_dataset)
+    register_prelabel(actions)
 
 
 def service() -> LabelingService:
@@ -121,4 +123,39 @@ def _to_dataset(args: argparse.Namespace) -> int:
         f"Made {version.dataset_name} version {version.number}: {version.rows} labeled rows "
         f"from {project.name}."
     )
+    return 0
+
+
+def register_prelabel(actions: argparse._SubParsersAction) -> None:
+    prelabel = actions.add_parser(
+        "prelabel", help="suggestions from a registered classifier for the unlabeled samples"
+    )
+    prelabel.add_argument("project", help="its name or number")
+    prelabel.add_argument("--model", type=int, required=True, help="the model (`model list`)")
+    prelabel.set_defaults(func=_prelabel)
+
+
+def _prelabel(args: argparse.Namespace) -> int:
+    from app.cli.model_command import _registry
+    from app.labeling.prelabel import prelabel
+    from app.tasks import Progress, TaskState
+
+    labeling = service()
+    project = labeling.project(args.project)
+    model = _registry().get(args.model)
+    print(f"Pre-labeling {project.name} with {model.name}…")
+
+    def progress(value: Progress) -> None:
+        done, total = int(value.done), int(value.total or 0)
+        end = "\n" if total and done >= total else ""
+        print(f"\r  {done:,} of {total:,} samples", end=end, flush=True)
+
+    try:
+        result = prelabel(labeling, project, model, TaskState(progress))
+    except KeyboardInterrupt:
+        print("\nStopped; the suggestions made so far are kept.", file=sys.stderr)
+        return 130
+    print(f"{result.suggested:,} suggestions for {project.name} from {model.name}.")
+    if result.unmatched:
+        print(f"{result.unmatched:,} predictions named a class {project.name} does not have.")
     return 0

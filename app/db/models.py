@@ -243,3 +243,26 @@ class LabelRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("project_id", "sample", name="uq_labels_sample"),)
+
+
+class LabelSuggestionRow(Base):
+    """A model's proposal for a sample (pre-labeling), kept apart from the person's labels:
+    it becomes a label only when the person accepts it."""
+
+    __tablename__ = "label_suggestions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("label_projects.id", ondelete="CASCADE"), index=True
+    )
+    sample: Mapped[int] = mapped_column(Integer)
+    classes: Mapped[list] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    """The model's probability for its (top) class."""
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "sample", name="uq_label_suggestions_sample"),
+    )

@@ -12,7 +12,7 @@ from app.datasets.row_window import RowWindow
 from app.datasets.store import DatasetStore, DatasetVersion
 from app.errors import NotFound, UserError
 from app.labeling.schema import make_classes
-from app.labeling.store import Label, LabelStore, Project
+from app.labeling.store import Label, LabelStore, Project, Suggestion
 
 IMAGE_COLUMN = "image"
 LABEL_COLUMN = "label"
@@ -156,6 +156,9 @@ class LabelingService:
 
     def labels(self, project: Project) -> dict[int, Label]:
         return self.store.labels(project.id)
+
+    def suggestions(self, project: Project) -> dict[int, Suggestion]:
+        return self.store.suggestions(project.id)
 
     def progress(self, project: Project) -> Progress:
         per_class, labeled, skipped = self.store.counts(project.id)

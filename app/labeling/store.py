@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from app.db.database import Database, raw_cursor
-from app.db.models import LabelProjectRow, LabelRow, utcnow
+from app.db.models import LabelProjectRow, LabelRow, LabelSuggestionRow, utcnow
 from app.errors import NotFound, UserError
 from app.labeling.schema import LabelClass, classes_from_json
 
@@ -32,6 +32,13 @@ class Project:
     @property
     def class_names(self) -> list[str]:
         return [label_class.name for label_class in self.classes]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    sample: int
+    classes: list[str]
+    confidence: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,9 @@ class LabelStore:
     def delete_project(self, project_id: int) -> None:
         with self.database.session() as session:
             session.execute(delete(LabelRow).where(LabelRow.project_id == project_id))
+            session.execute(
+                delete(LabelSuggestionRow).where(LabelSuggestionRow.project_id == project_id)
+            )
             row = session.get(LabelProjectRow, project_id)
             if row is not None:
                 session.delete(row)
@@ -174,3 +184,35 @@ class LabelStore:
             return int(
                 session.scalar(select(func.count()).where(LabelRow.project_id == project_id)) or 0
             )
+
+    # -- suggestions (pre-labels) ------------------------------------------------------------
+
+    def put_suggestions(
+        self, project_id: int, suggestions: list[Suggestion], model_id: int | None
+    ) -> None:
+        with self.database.session() as session:
+            raw_cursor(session).executemany(
+                "INSERT INTO label_suggestions (project_id, sample, classes, confidence, "
+                "model_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (project_id, sample) DO UPDATE "
+                "SET classes = excluded.classes, confidence = excluded.confidence, "
+                "model_id = excluded.model_id",
+                [
+                    (project_id, s.sample, json.dumps(s.classes), s.confidence, model_id)
+                    for s in suggestions
+                ],
+            )
+
+    def suggestions(self, project_id: int) -> dict[int, Suggestion]:
+        decoded: dict[str, list[str]] = {}
+        with self.database.session() as session:
+            cursor = raw_cursor(session).execute(
+                "SELECT sample, classes, confidence FROM label_suggestions WHERE project_id = ?",
+                (project_id,),
+            )
+            found = {}
+            for sample, text, confidence in cursor:
+                classes = decoded.get(text)
+                if classes is None:
+                    classes = decoded[text] = json.loads(text)
+                found[sample] = Suggestion(sample, list(classes), float(confidence))
+            return found

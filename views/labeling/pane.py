@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHeaderView,
+    QInputDialog,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -32,6 +33,7 @@ from app.labeling.service import LabelingService, Progress
 from app.labeling.store import Project
 from app.tasks import TaskState, run_task
 from views.crash_dialog import show_user_error
+from views.labeling.prelabel_strip import PrelabelStrip
 from views.labeling.project_dialog import NewProjectDialog
 from views.labeling.sample_view import SampleView
 from views.labeling.session import LabelSession
@@ -94,6 +96,7 @@ class LabelingPane(PaneFrame):
         self.new_action = self._action("New project…", "Ctrl+N", self.new_project)
         self.import_action = self._action("Import labels…", "", self.import_file)
         self.export_action = self._action("Export labels…", "Ctrl+Shift+E", self.export_file)
+        self.prelabel_action = self._action("Pre-label with a model…", "", self.ask_prelabel)
         self.dataset_action = self._action("Make dataset version", "", self.make_dataset)
         self.delete_action = self._action("Delete project…", "", self.delete_project)
         self.undo_action = self._action("Undo", QKeySequence.StandardKey.Undo, self._undo)
@@ -125,6 +128,10 @@ class LabelingPane(PaneFrame):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([360, 740])
         self.stack.addWidget(splitter)
+        self.prelabeling = PrelabelStrip(self)
+        self.prelabeling.finished.connect(self._prelabeled)
+        self.prelabeling.ended.connect(self._update_actions)
+        self.body.addWidget(self.prelabeling)
         self.body.addWidget(self.stack, 1)
         self._update_actions()
         core.when_database_ready(lambda _db: self._on_database())
@@ -199,15 +206,19 @@ class LabelingPane(PaneFrame):
         if project is None or labeling is None or self.session is not None:
             return
 
-        def read(_state: TaskState) -> tuple[int, dict]:
-            return labeling.sample_count(project), labeling.labels(project)
+        def read(_state: TaskState) -> tuple[int, dict, dict]:
+            return (
+                labeling.sample_count(project),
+                labeling.labels(project),
+                labeling.suggestions(project),
+            )
 
-        def opened(found: tuple[int, dict]) -> None:
+        def opened(found: tuple[int, dict, dict]) -> None:
             current = self.selected()
             if current is None or current.id != project.id or self.session is not None:
                 return
-            total, labels = found
-            self.session = LabelSession(labeling, project, total, labels, self)
+            total, labels, suggestions = found
+            self.session = LabelSession(labeling, project, total, labels, suggestions, self)
             self.session.failed.connect(lambda text: self._say("Cannot save the label", text))
             self.session.undo_stack.canUndoChanged.connect(self._stack_changed)
             self.session.undo_stack.canRedoChanged.connect(self._stack_changed)
@@ -237,6 +248,7 @@ class LabelingPane(PaneFrame):
         self.new_action.setEnabled(ready)
         for action in (self.import_action, self.export_action, self.dataset_action):
             action.setEnabled(opened)
+        self.prelabel_action.setEnabled(opened and not self.prelabeling.running)
         self.delete_action.setEnabled(self.selected() is not None)
         stack = self.session.undo_stack if self.session is not None else None
         self.undo_action.setEnabled(bool(stack and stack.canUndo()))
@@ -344,6 +356,42 @@ class LabelingPane(PaneFrame):
             on_error=lambda error, _t: show_user_error(self, error, "Cannot import the labels"),
             context=self,
         )
+
+    def ask_prelabel(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        kind = session.project.kind
+        registry = self._core.models
+
+        def choose(models: list) -> None:
+            fitting = [m for m in models if m.task == kind and m.folder is not None]
+            if not fitting:
+                self._say(
+                    "No model to pre-label with",
+                    f"Train or add a {kind.replace('_', ' ')} model first; its classes must "
+                    "be this project's.",
+                )
+                return
+            names = [f"#{m.id} {m.name}" for m in fitting]
+            name, chosen = QInputDialog.getItem(self, "Pre-label", "Model", names, 0, False)
+            if chosen:
+                self.prelabel_with(fitting[names.index(name)])
+
+        run_task(lambda _s: registry.models(), on_done=choose, context=self)
+
+    def prelabel_with(self, model: Any) -> None:
+        session = self.session
+        assert session is not None
+        session.flush()
+        self.prelabeling.start(session.labeling, session.project, model)
+        self._update_actions()
+
+    def _prelabeled(self, project_id: int, suggestions: dict, text: str) -> None:
+        if self.session is not None and self.session.project.id == project_id:
+            self.session.set_suggestions(suggestions)
+        self._tell("Pre-labeling finished", text)
+        self._update_actions()
 
     def make_dataset(self) -> None:
         session = self.session

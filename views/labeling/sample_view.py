@@ -4,7 +4,6 @@ Space skips, Backspace clears; Ctrl+Z and Ctrl+Shift+Z undo and redo across samp
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,14 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserError
 from app.tasks import run_task
-from views.labeling.session import ALL, SKIPPED, UNLABELED, LabelSession
+from views.labeling.session import (
+    ALL,
+    DISAGREE,
+    LEAST_CONFIDENT,
+    SKIPPED,
+    UNLABELED,
+    LabelSession,
+)
 
 KEPT_IMAGES = 8
 """Decoded images kept (the current one, the ones just left and the ones prefetched)."""
@@ -130,6 +136,8 @@ class SampleView(QWidget):
             return
         for label, kind in (("All samples", ALL), ("Unlabeled", UNLABELED), ("Skipped", SKIPPED)):
             self.filter.addItem(label, kind)
+        self.filter.addItem("Unlabeled, least confident first", LEAST_CONFIDENT)
+        self.filter.addItem("Labeled unlike the model", DISAGREE)
         for label_class in session.project.classes:
             self.filter.addItem(f"Labeled {label_class.name}", label_class.name)
             key = f"{label_class.hotkey}  " if label_class.hotkey else ""
@@ -170,8 +178,12 @@ class SampleView(QWidget):
             self._skip()
         elif key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
             session.clear()
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and session.project.multi_label:
-            self._move(1)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if session.project.multi_label and session.sample() in session.labels:
+                self._move(1)  # several classes given by their keys: on to the next
+            else:
+                session.accept()
+                self.labeled.emit()
         elif text and any(c.hotkey == text for c in session.project.classes):
             self._assign(next(c.name for c in session.project.classes if c.hotkey == text))
         else:
@@ -223,11 +235,16 @@ class SampleView(QWidget):
         self.where.setText(shown if session.order is None else f"{shown} (row {sample:,})")
         label = session.label_of(sample)
         if label is None:
-            self.state.setText("unlabeled")
+            state = "unlabeled"
         elif label.skipped:
-            self.state.setText("skipped")
+            state = "skipped"
         else:
-            self.state.setText("labeled " + ", ".join(escape(c) for c in label.classes))
+            state = "labeled " + ", ".join(label.classes)
+        suggestion = session.suggestions.get(sample)
+        if suggestion is not None:
+            suggested = ", ".join(suggestion.classes)
+            state += f" · model suggests {suggested} ({suggestion.confidence:.0%}, Enter accepts)"
+        self.state.setText(state)
         for name, button in self.class_buttons.items():
             button.setChecked(bool(label and name in label.classes))
         value = session.value(sample)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.labeling.service import LabelingService, Progress
-from app.labeling.store import Label, Project
+from app.labeling.store import Label, Project, Suggestion
 from app.tasks import run_task
 
 BLOCK = 256
@@ -27,6 +27,9 @@ KEPT_VALUES = 8 * BLOCK
 POSITION_SAVE_MS = 500
 
 ALL, UNLABELED, SKIPPED = "all", "unlabeled", "skipped"
+LEAST_CONFIDENT, DISAGREE = "least-confident", "disagree"
+"""Unlabeled samples with the model's least sure suggestions first; labeled samples whose
+label is not what the model suggested."""
 
 
 class LabelChange(QUndoCommand):
@@ -71,11 +74,13 @@ class LabelSession(QObject):
         project: Project,
         total: int,
         labels: dict[int, Label],
+        suggestions: dict[int, Suggestion] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.labeling, self.project, self.total = labeling, project, total
         self.labels = labels
+        self.suggestions: dict[int, Suggestion] = suggestions or {}
         self._per_class = dict.fromkeys(project.class_names, 0)
         self._labeled = self._skipped = 0
         for label in labels.values():
@@ -133,10 +138,24 @@ class LabelSession(QObject):
             self.order = [i for i in range(self.total) if i not in self.labels]
         elif kind == SKIPPED:
             self.order = sorted(s for s, label in self.labels.items() if label.skipped)
+        elif kind == LEAST_CONFIDENT:
+            open_samples = [i for i in range(self.total) if i not in self.labels]
+            self.order = sorted(
+                open_samples,
+                key=lambda i: (i not in self.suggestions, self._confidence(i), i),
+            )
+        elif kind == DISAGREE:
+            self.order = sorted(
+                s
+                for s, label in self.labels.items()
+                if s in self.suggestions
+                and not label.skipped
+                and label.classes != self.suggestions[s].classes
+            )
         else:
             self.order = sorted(s for s, label in self.labels.items() if kind in label.classes)
-        if current is None:
-            self.go_to(0)
+        if current is None or kind == LEAST_CONFIDENT:
+            self.go_to(0)  # the least sure first, whatever was on screen
         elif self.order is None:
             self.go_to(current)
         else:
@@ -168,6 +187,28 @@ class LabelSession(QObject):
         new = Label(sample, [name], False)
         self.undo_stack.push(
             LabelChange(self, f"label {name}", {sample: old}, {sample: new}, advance=True)
+        )
+        self.move(1)
+
+    def _confidence(self, sample: int) -> float:
+        found = self.suggestions.get(sample)
+        return found.confidence if found is not None else 1.0
+
+    def set_suggestions(self, suggestions: dict[int, Suggestion]) -> None:
+        self.suggestions = suggestions
+        self.changed.emit()
+
+    def accept(self) -> None:
+        """The model's suggestion becomes the label (Enter), then the next sample."""
+        sample = self.sample()
+        found = self.suggestions.get(sample) if sample is not None else None
+        if sample is None or found is None:
+            self.move(1)
+            return
+        old = self.labels.get(sample)
+        new = Label(sample, list(found.classes), False)
+        self.undo_stack.push(
+            LabelChange(self, "accept suggestion", {sample: old}, {sample: new}, advance=True)
         )
         self.move(1)
 

@@ -1,4 +1,5 @@
-"""Labeling projects and their labels, one row per labeled (or skipped) sample.
+"""Labeling projects, their labels (one row per labeled or skipped sample) and the
+suggestions a model made for them.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,9 +55,35 @@ def upgrade() -> None:
         sa.UniqueConstraint("project_id", "sample", name="uq_labels_sample"),
     )
     op.create_index("ix_labels_project_id", "labels", ["project_id"])
+    op.create_table(
+        "label_suggestions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("sample", sa.Integer(), nullable=False),
+        sa.Column("classes", sa.JSON(), nullable=False),
+        sa.Column("confidence", sa.Float(), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["label_projects.id"],
+            name="fk_label_suggestions_project_id_label_projects",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_id"],
+            ["models.id"],
+            name="fk_label_suggestions_model_id_models",
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_label_suggestions"),
+        sa.UniqueConstraint("project_id", "sample", name="uq_label_suggestions_sample"),
+    )
+    op.create_index("ix_label_suggestions_project_id", "label_suggestions", ["project_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_label_suggestions_project_id", table_name="label_suggestions")
+    op.drop_table("label_suggestions")
     op.drop_index("ix_labels_project_id", table_name="labels")
     op.drop_table("labels")
     op.drop_table("label_projects")
