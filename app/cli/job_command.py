@@ -85,7 +85,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     move.set_defaults(func=_control, action="move")
 
 
-
 # -- talking to the scheduler ------------------------------------------------------------------
 
 
@@ -113,8 +112,7 @@ def _send(
                 return perform(scheduler.start(), message), scheduler
         time.sleep(0.2)  # another process is starting up: ask it again when it is ready
     raise UserError(
-        f"Another SparkTrainer holds {paths.lock_file} but has not answered for "
-        f"{START_WAIT_S} s.",
+        f"Another SparkTrainer holds {paths.lock_file} but has not answered for {START_WAIT_S} s.",
         "If it hangs, end it and try again.",
     )
 
@@ -154,8 +152,7 @@ def _submit(args: argparse.Namespace) -> int:
         job = reply["job"]
         where = "the running SparkTrainer" if scheduler is None else "this terminal"
         print(
-            f"Submitted {job['id']} ({shown(job['name'])}): {job['status']}, "
-            f"scheduled by {where}."
+            f"Submitted {job['id']} ({shown(job['name'])}): {job['status']}, scheduled by {where}."
         )
         output = job["output_dir"]
         if dropped.get("output_dir") and dropped["output_dir"] != output:

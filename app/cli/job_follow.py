@@ -175,8 +175,10 @@ class Follower:
 
         self._until(tick)
         if self.interrupts:
-            print("Left the queue; SparkTrainer reattaches running jobs when it opens.",
-                  file=sys.stderr)
+            print(
+                "Left the queue; SparkTrainer reattaches running jobs when it opens.",
+                file=sys.stderr,
+            )
         else:
             self._say_what_waits()
 

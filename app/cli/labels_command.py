@@ -28,15 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     create.add_argument("--column", help="the text or image column (default: text / image)")
     create.add_argument("--multi-label", action="store_true", help="several classes a sample")
+    create.add_argument("--boxes", action="store_true", help="rectangles with a class (images)")
     create.set_defaults(func=_create)
 
     export = actions.add_parser("export", help="the labeled samples to a new file")
     export.add_argument("project", help="its name or number")
-    export.add_argument("--format", required=True, choices=["jsonl", "csv"])
+    export.add_argument("--format", required=True, choices=["jsonl", "csv", "coco", "yolo"])
     export.add_argument("destination", type=Path)
     export.set_defaults(func=_export)
 
-    imported = actions.add_parser("import", help="labels from a JSONL or CSV file")
+    imported = actions.add_parser(
+        "import", help="labels from a JSONL / CSV file, a COCO .json file or a YOLO folder"
+    )
     imported.add_argument("project", help="its name or number")
     imported.add_argument("file", type=Path)
     imported.set_defaults(func=_import)
@@ -87,6 +90,7 @@ def _create(args: argparse.Namespace) -> int:
         version=args.version,
         column=args.column,
         multi_label=args.multi_label,
+        boxes=args.boxes,
     )
     keys = ", ".join(f"{c.hotkey or '–'} {c.name}" for c in project.classes)
     print(f"Created labeling project #{project.id} {project.name} ({keys}).")
@@ -94,21 +98,22 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from app.labeling.formats import export_labels
+    from app.labeling.formats import BOX_FORMATS, export_any
 
     labeling = service()
     project = labeling.project(args.project)
-    count = export_labels(labeling, project, args.format, args.destination)
-    print(f"Wrote {count} labeled samples of {project.name} to {args.destination}.")
+    count = export_any(labeling, project, args.format, args.destination)
+    what = "boxes" if args.format in BOX_FORMATS else "labeled samples"
+    print(f"Wrote {count} {what} of {project.name} to {args.destination}.")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from app.labeling.formats import import_labels
+    from app.labeling.formats import import_any
 
     labeling = service()
     project = labeling.project(args.project)
-    count = import_labels(labeling, project, args.file)
+    count = import_any(labeling, project, args.file)
     print(f"Imported the labels of {count} samples into {project.name}.")
     return 0
 

@@ -8,7 +8,5 @@ from __future__ import annotations
 
 def shown(text: object) -> str:
     return "".join(
-        character if character.isprintable() else repr(character)[1:-1]
-        for character in str(text)
+        character if character.isprintable() else repr(character)[1:-1] for character in str(text)
     )
-

@@ -69,9 +69,7 @@ def read_jsonl(
     return result
 
 
-def _arrow_jsonl(
-    path: Path, state: TaskState | None, offset: int, total: int
-) -> pa.Table | None:
+def _arrow_jsonl(path: Path, state: TaskState | None, offset: int, total: int) -> pa.Table | None:
     """Arrow's table, or None when Python must read the file (an error to name, a float
     that may have been an exact integer, nesting deeper than we keep)."""
     from pyarrow import json as pa_json
@@ -157,8 +155,7 @@ def read_json(path: Path, name: str, encoding: Encoding) -> ReadResult:
         ) from None
     except RecursionError:
         raise UserError(
-            f"{name}, line {_deep_line(text)}: nested more than {MAX_DEPTH} levels deep; "
-            "refused."
+            f"{name}, line {_deep_line(text)}: nested more than {MAX_DEPTH} levels deep; refused."
         ) from None
     except ValueError as error:  # an integer of more than 4,300 digits
         found = re.search(r"\d{4300,}", text)
@@ -173,8 +170,7 @@ def read_json(path: Path, name: str, encoding: Encoding) -> ReadResult:
                 )
             if depth(row) > MAX_DEPTH:
                 raise UserError(
-                    f"{name}, item {index + 1}: nested more than {MAX_DEPTH} levels deep; "
-                    "refused."
+                    f"{name}, item {index + 1}: nested more than {MAX_DEPTH} levels deep; refused."
                 )
         return records_table(name, data, lambda index: f"item {index + 1}")
     if isinstance(data, dict) and data and all(isinstance(c, list) for c in data.values()):

@@ -29,8 +29,6 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 TEXT_KINDS = {"csv", "tsv", "json", "jsonl", "text"}
 
 
-
-
 def archive_kind(path: Path) -> str | None:
     name = path.name.lower()
     if name.endswith(".zip"):

@@ -46,6 +46,7 @@ def is_nested(kind: pa.DataType) -> bool:
 
 def is_binary(kind: pa.DataType) -> bool:
     return bool(
-        pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
         or pa.types.is_fixed_size_binary(kind)
     )

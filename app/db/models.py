@@ -215,7 +215,8 @@ class LabelProjectRow(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
-    """text_classification | image_classification (one class, or several: `multi_label`)."""
+    """text_classification | image_classification (one class, or several: `multi_label`)
+    | boxes (rectangles with a class on images)."""
     multi_label: Mapped[bool] = mapped_column(default=False)
     column: Mapped[str] = mapped_column(String(200))
     """The text or image column the person labels."""
@@ -240,6 +241,9 @@ class LabelRow(Base):
     classes: Mapped[list] = mapped_column(JSON)
     """The class names given; empty for a skipped sample."""
     skipped: Mapped[bool] = mapped_column(default=False)
+    boxes: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """A box project's rectangles, [{"class", "x", "y", "w", "h"}, …] in image pixels (the
+    EXIF orientation applied); `classes` then lists the classes they hold."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("project_id", "sample", name="uq_labels_sample"),)
@@ -263,6 +267,4 @@ class LabelSuggestionRow(Base):
         ForeignKey("models.id", ondelete="SET NULL"), nullable=True
     )
 
-    __table_args__ = (
-        UniqueConstraint("project_id", "sample", name="uq_label_suggestions_sample"),
-    )
+    __table_args__ = (UniqueConstraint("project_id", "sample", name="uq_label_suggestions_sample"),)

@@ -56,12 +56,11 @@ def classify_exit(
             "stopped", exit_code, f"stopped at step {last.get('step', '?')} with a checkpoint"
         )
     if exit_code == EXIT_INVALID_SPEC:
-        return Outcome("invalid_spec", exit_code, (failed or {}).get("error", "invalid spec"),
-                       "config")
-    if failed is not None:
         return Outcome(
-            "failed", exit_code, failed.get("error", ""), failed.get("kind", "internal")
+            "invalid_spec", exit_code, (failed or {}).get("error", "invalid spec"), "config"
         )
+    if failed is not None:
+        return Outcome("failed", exit_code, failed.get("error", ""), failed.get("kind", "internal"))
     # An uncaught exception: Python exits 1 (QProcess calls that a normal exit).
     return Outcome(
         "crashed",

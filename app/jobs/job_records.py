@@ -57,4 +57,3 @@ class JobRecords:
     def export_spec_to(self, job_id: str, path: Path) -> Path:
         """Save the job's spec as a template file (Export spec… and `job export -o`)."""
         return write_spec(self.store.get(job_id).spec, path)
-

@@ -136,5 +136,3 @@ def label_warning(spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             "is it really the label?"
         )
     return ""
-
-

@@ -354,9 +354,7 @@ class JobService(JobRecords, QObject):
         ):
             self._tick()  # an overnight queue runs to the end, failures included
 
-    def _record_ending(
-        self, job_id: str, outcome: Outcome, status: JobStatus, reason: str
-    ) -> None:
+    def _record_ending(self, job_id: str, outcome: Outcome, status: JobStatus, reason: str) -> None:
         current = self.store.get(job_id).status
         if current not in ACTIVE:
             log.warning("Job %s ended (%s) while %s; status kept", job_id, outcome.kind, current)

@@ -18,10 +18,11 @@ from typing import Any
 
 from app.datasets.store import DatasetVersion
 from app.errors import UserError
-from app.labeling.service import LABEL_COLUMN, LABELS_COLUMN, LabelingService
+from app.labeling.service import BOXES, LABEL_COLUMN, LABELS_COLUMN, LabelingService
 from app.labeling.store import Label, Project
 
 FORMATS = ("jsonl", "csv")
+BOX_FORMATS = ("coco", "yolo")
 MULTI_SEPARATOR = "|"
 """Between the classes of a multi-label sample in a CSV cell."""
 
@@ -179,6 +180,11 @@ def to_dataset(service: LabelingService, project: Project) -> DatasetVersion:
         if project.multi_label
         else pa.array([labeled[s].classes[0] for s in order], pa.string())
     )
+    if project.kind == BOXES:  # the rectangles as JSON text: [{"class", "x", "y", "w", "h"}]
+        key = BOXES
+        column = pa.array(
+            [json.dumps([b.as_json() for b in labeled[s].boxes]) for s in order], pa.string()
+        )
     if key in table.column_names:
         table = table.set_column(table.column_names.index(key), key, column)
     else:
@@ -191,3 +197,32 @@ def to_dataset(service: LabelingService, project: Project) -> DatasetVersion:
         "notes": [f"{len(order)} rows labeled in {project.name}"],
     }
     return service.datasets.derive(version.dataset_name, table, operation, base=version.number)
+
+
+def export_any(service: LabelingService, project: Project, fmt: str, destination: Path) -> int:
+    """Any format: COCO / YOLO for a box project, JSONL / CSV for the others."""
+    from app.labeling import box_formats
+
+    if project.kind == BOXES:
+        if fmt not in BOX_FORMATS:
+            raise UserError(f"format: {project.name} has boxes: export coco or yolo.")
+        writer = box_formats.export_coco if fmt == "coco" else box_formats.export_yolo
+        return writer(service, project, destination)
+    if fmt in BOX_FORMATS:
+        raise UserError(f"format: {project.name} has no boxes: export jsonl or csv.")
+    return export_labels(service, project, fmt, destination)
+
+
+def import_any(service: LabelingService, project: Project, source: Path) -> int:
+    """By what `source` is: a .json COCO file, a YOLO folder (or its classes.txt), or a
+    .jsonl / .csv file of classes."""
+    from app.labeling import box_formats
+
+    source = Path(source)
+    if source.is_dir() or source.name == "classes.txt":
+        return box_formats.import_yolo(
+            service, project, source if source.is_dir() else source.parent
+        )
+    if source.suffix.lower() == ".json":
+        return box_formats.import_coco(service, project, source)
+    return import_labels(service, project, source)

@@ -12,9 +12,11 @@ from app.datasets.row_window import RowWindow
 from app.datasets.store import DatasetStore, DatasetVersion
 from app.errors import NotFound, UserError
 from app.labeling.schema import make_classes
-from app.labeling.store import Label, LabelStore, Project, Suggestion
+from app.labeling.store import Box, Label, LabelStore, Project, Suggestion
 
 IMAGE_COLUMN = "image"
+BOXES = "boxes"
+"""The project kind for rectangles with a class on images."""
 LABEL_COLUMN = "label"
 LABELS_COLUMN = "labels"
 """Where a multi-label project's classes go in a dataset version: a list per row."""
@@ -46,13 +48,17 @@ class LabelingService:
         column: str | None = None,
         hotkeys: list[str] | None = None,
         multi_label: bool = False,
+        boxes: bool = False,
     ) -> Project:
-        """A project on a version of `dataset` (the current one by default)."""
+        """A project on a version of `dataset` (the current one by default): a class (or
+        several) per sample, or with `boxes` rectangles with a class on each image."""
         name = name.strip()
         if not name:
             raise UserError("name: give the project a name.")
         chosen = self.datasets.version(dataset, version)
         images = chosen.kind == "images"
+        if boxes and not images:
+            raise UserError(f"{chosen.dataset_name} holds no images to draw boxes on.")
         column = column or (IMAGE_COLUMN if images else _text_column(chosen))
         if column not in chosen.columns:
             raise UserError(
@@ -63,8 +69,8 @@ class LabelingService:
             name=name,
             dataset_id=chosen.dataset_id,
             version=chosen.number,
-            kind="image_classification" if images else "text_classification",
-            multi_label=multi_label,
+            kind=BOXES if boxes else "image_classification" if images else "text_classification",
+            multi_label=multi_label or boxes,
             column=column,
             classes=[c.as_json() for c in make_classes(classes, hotkeys)],
             position=0,
@@ -140,6 +146,23 @@ class LabelingService:
 
     def set_label(self, project: Project, sample: int, classes: list[str]) -> None:
         self.put(project, [Label(sample, self.check(project, classes), False)])
+
+    def set_boxes(self, project: Project, sample: int, boxes: list[Box]) -> None:
+        """A box project's rectangles for one image (all of them: they replace the old)."""
+        self.put(project, [self.boxes_label(project, sample, boxes)])
+
+    def boxes_label(self, project: Project, sample: int, boxes: list[Box]) -> Label:
+        if project.kind != BOXES:
+            raise UserError(f"{project.name} labels {project.kind.replace('_', ' ')}, not boxes.")
+        for box in boxes:
+            self.check(project, [box.name])
+            if box.w <= 0 or box.h <= 0 or box.x < 0 or box.y < 0:
+                raise UserError(
+                    f"a box of {box.name} at ({box.x:g}, {box.y:g}) sized {box.w:g} × {box.h:g} "
+                    "must start inside the image and have a width and a height."
+                )
+        names = self.check(project, sorted({box.name for box in boxes}))
+        return Label(sample, names, False, tuple(boxes))
 
     def skip(self, project: Project, sample: int) -> None:
         self.put(project, [Label(sample, [], True)])

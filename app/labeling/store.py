@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -42,10 +43,36 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle in image pixels (the EXIF orientation applied), top-left and size."""
+
+    name: str
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"class": self.name, "x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Box:
+        return cls(
+            str(value["class"]),
+            float(value["x"]),
+            float(value["y"]),
+            float(value["w"]),
+            float(value["h"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Label:
     sample: int
     classes: list[str]
     skipped: bool
+    boxes: tuple[Box, ...] = ()
+    """A box project's rectangles; `classes` then names the classes among them."""
 
 
 def _project(row: LabelProjectRow) -> Project:
@@ -125,12 +152,19 @@ class LabelStore:
         now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy writes DateTime
         with self.database.session() as session:
             raw_cursor(session).executemany(
-                "INSERT INTO labels (project_id, sample, classes, skipped, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (project_id, sample) DO UPDATE SET "
+                "INSERT INTO labels (project_id, sample, classes, skipped, boxes, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, sample) DO UPDATE SET "
                 "classes = excluded.classes, skipped = excluded.skipped, "
-                "updated_at = excluded.updated_at",
+                "boxes = excluded.boxes, updated_at = excluded.updated_at",
                 [
-                    (project_id, label.sample, json.dumps(label.classes), label.skipped, now)
+                    (
+                        project_id,
+                        label.sample,
+                        json.dumps(label.classes),
+                        label.skipped,
+                        json.dumps([b.as_json() for b in label.boxes]) if label.boxes else None,
+                        now,
+                    )
                     for label in labels
                 ],
             )
@@ -149,14 +183,16 @@ class LabelStore:
         decoded: dict[str, list[str]] = {}
         with self.database.session() as session:
             cursor = raw_cursor(session).execute(
-                "SELECT sample, classes, skipped FROM labels WHERE project_id = ?", (project_id,)
+                "SELECT sample, classes, skipped, boxes FROM labels WHERE project_id = ?",
+                (project_id,),
             )
             found = {}
-            for sample, text, skipped in cursor:
+            for sample, text, skipped, boxes in cursor:
                 classes = decoded.get(text)
                 if classes is None:
                     classes = decoded[text] = json.loads(text)
-                found[sample] = Label(sample, list(classes), bool(skipped))
+                drawn = tuple(Box.from_json(b) for b in json.loads(boxes)) if boxes else ()
+                found[sample] = Label(sample, list(classes), bool(skipped), drawn)
             return found
 
     def counts(self, project_id: int) -> tuple[Counter[str], int, int]:

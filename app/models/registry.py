@@ -403,9 +403,7 @@ class ModelRegistry(QObject):
         base = _adapter_base(record)
         if base is None or base.parent != self.paths.base_models.resolve():
             return []
-        others = [
-            m for m in self.store.all() if m.id != record.id and m.method == "lora"
-        ]
+        others = [m for m in self.store.all() if m.id != record.id and m.method == "lora"]
         if any(_adapter_base(m) == base for m in others):
             return []
         return [base] if base.is_dir() else []

@@ -134,7 +134,7 @@ def test_a_new_project_from_the_dialog_and_a_delete_that_asks(pane, core, qtbot)
     assert not create.isEnabled() and "named twice" in dialog.problem.text()
     dialog.classes.clear()
     qtbot.keyClicks(dialog.classes, "price, quality, delivery")
-    dialog.multi_label.setChecked(True)
+    dialog.labels_kind.setCurrentIndex(dialog.labels_kind.findData("several"))
     qtbot.mouseClick(create, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.projects.rowCount() == 2, timeout=20_000)
     qtbot.waitUntil(

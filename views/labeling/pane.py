@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from app.core import AppCore
-from app.labeling.formats import export_labels, import_labels, to_dataset
-from app.labeling.service import LabelingService, Progress
+from app.labeling.formats import export_any, import_any, to_dataset
+from app.labeling.service import BOXES, LabelingService, Progress
 from app.labeling.store import Project
 from app.tasks import TaskState, run_task
 from views.crash_dialog import show_user_error
@@ -298,10 +298,16 @@ class LabelingPane(PaneFrame):
         assert labeling is not None
         name, dataset = dialog.project_name(), dialog.dataset.currentText()
         classes, version = dialog.class_names(), dialog.version.value()
-        column, multi = dialog.column.currentText(), dialog.multi_label.isChecked()
+        column, kind = dialog.column.currentText(), dialog.labels_kind.currentData()
         run_task(
             lambda _s: labeling.create(
-                name, dataset, classes, version=version, column=column, multi_label=multi
+                name,
+                dataset,
+                classes,
+                version=version,
+                column=column,
+                multi_label=kind == "several",
+                boxes=kind == BOXES,
             ),
             on_done=lambda project: self.reload(select=project.id),
             on_error=lambda error, _t: show_user_error(self, error, "Cannot create the project"),
@@ -312,14 +318,21 @@ class LabelingPane(PaneFrame):
         session = self.session
         if session is None:
             return
-        path, _filter = QFileDialog.getSaveFileName(
-            self,
-            "Export labels",
-            f"{session.project.name}.jsonl",
-            "JSON lines (*.jsonl);;CSV (*.csv)",
+        boxes = session.project.kind == BOXES
+        filters = (
+            "COCO JSON (*.json);;YOLO folder (*)" if boxes else "JSON lines (*.jsonl);;CSV (*.csv)"
         )
-        if path:
-            self.export_to(Path(path), "csv" if path.lower().endswith(".csv") else "jsonl")
+        suffix = ".json" if boxes else ".jsonl"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export labels", f"{session.project.name}{suffix}", filters
+        )
+        if not path:
+            return
+        if boxes:
+            fmt = "yolo" if chosen.startswith("YOLO") else "coco"
+        else:
+            fmt = "csv" if path.lower().endswith(".csv") else "jsonl"
+        self.export_to(Path(path), fmt)
 
     def export_to(self, path: Path, fmt: str) -> None:
         session = self.session
@@ -327,16 +340,24 @@ class LabelingPane(PaneFrame):
         session.flush()
         labeling, project = session.labeling, session.project
         run_task(
-            lambda _s: export_labels(labeling, project, fmt, path),
+            lambda _s: export_any(labeling, project, fmt, path),
             on_done=lambda count: self._tell(
-                "Labels exported", f"{count:,} labeled samples of {project.name} → {path}"
+                "Labels exported", f"{count:,} labels of {project.name} → {path} ({fmt})"
             ),
             on_error=lambda error, _t: show_user_error(self, error, "Cannot export the labels"),
             context=self,
         )
 
     def import_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", "Labels (*.jsonl *.csv)")
+        session = self.session
+        if session is None:
+            return
+        filters = (
+            "COCO JSON (*.json);;YOLO folder's classes.txt (classes.txt)"
+            if session.project.kind == BOXES
+            else "Labels (*.jsonl *.csv)"
+        )
+        path, _filter = QFileDialog.getOpenFileName(self, "Import labels", "", filters)
         if path:
             self.import_from(Path(path))
 
@@ -351,7 +372,7 @@ class LabelingPane(PaneFrame):
             self._reopen(project.id)
 
         run_task(
-            lambda _s: import_labels(labeling, project, path),
+            lambda _s: import_any(labeling, project, path),
             on_done=reopen,
             on_error=lambda error, _t: show_user_error(self, error, "Cannot import the labels"),
             context=self,

@@ -4,7 +4,6 @@ order gives the number keys)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -33,7 +32,8 @@ class NewProjectDialog(QDialog):
         self.classes = QLineEdit()
         self.classes.setPlaceholderText("negative, neutral, positive")
         self.classes.setToolTip("Comma-separated; the first gets key 1, the second key 2, …")
-        self.multi_label = QCheckBox("Several classes per sample")
+        self.labels_kind = QComboBox()
+        self.labels_kind.setObjectName("labels-kind")
         self.problem = QLabel()
         self.problem.setProperty("role", "muted")
         self.problem.setWordWrap(True)
@@ -43,7 +43,7 @@ class NewProjectDialog(QDialog):
         form.addRow("Version", self.version)
         form.addRow("Column to label", self.column)
         form.addRow("Classes", self.classes)
-        form.addRow("", self.multi_label)
+        form.addRow("Labels", self.labels_kind)
         form.addRow(self.problem)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -71,6 +71,11 @@ class NewProjectDialog(QDialog):
                 self.column.addItem(name)
         preferred = self.column.findText("image" if images else "text")
         self.column.setCurrentIndex(max(preferred, 0))
+        self.labels_kind.clear()
+        self.labels_kind.addItem("One class per sample", "one")
+        self.labels_kind.addItem("Several classes per sample", "several")
+        if images:
+            self.labels_kind.addItem("Boxes: rectangles with a class", "boxes")
         if not self.name.text():
             self.name.setPlaceholderText(f"{dataset.name} labels")
         self._check()

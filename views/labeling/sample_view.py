@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFont, QImage, QImageReader, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QFont,
+    QImage,
+    QImageReader,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,7 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.labeling.service import BOXES
 from app.tasks import run_task
+from views.labeling.box_canvas import BoxCanvas
 from views.labeling.session import (
     ALL,
     DISAGREE,
@@ -83,9 +94,15 @@ class SampleView(QWidget):
         self.image.setObjectName("sample-image")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.canvas = BoxCanvas()
+        self.canvas.edited.connect(self._boxes_edited)
+        self._canvas_sample: int | None = None
         self.stack = QStackedWidget()
         self.stack.addWidget(self.text)
         self.stack.addWidget(self.image)
+        self.stack.addWidget(self.canvas)
+        copy = QShortcut(QKeySequence("Ctrl+Shift+V"), self, self._copy_previous)
+        copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self.buttons_row = QHBoxLayout()
         self.class_buttons: dict[str, QPushButton] = {}
@@ -154,7 +171,10 @@ class SampleView(QWidget):
             self.buttons_row.addWidget(button)
             self.class_buttons[name] = button
         self.filter.blockSignals(False)
-        self.stack.setCurrentIndex(1 if session.project.kind == "image_classification" else 0)
+        kind = session.project.kind
+        self.stack.setCurrentIndex({"image_classification": 1, BOXES: 2}.get(kind, 0))
+        self.canvas.set_classes(session.project.classes)
+        self._canvas_sample = None
         session.changed.connect(self.refresh)
         session.values_arrived.connect(self.refresh)
         self.refresh()
@@ -170,7 +190,12 @@ class SampleView(QWidget):
             super().keyPressEvent(event)
             return
         key, text = event.key(), event.text().upper()
-        if key in (Qt.Key.Key_Right, Qt.Key.Key_J, Qt.Key.Key_Down):
+        boxes = session.project.kind == BOXES
+        if boxes and key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+            self.canvas.delete_selected()
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_J, Qt.Key.Key_Down) or (
+            boxes and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             self._move(1)
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_K, Qt.Key.Key_Up):
             self._move(-1)
@@ -190,8 +215,22 @@ class SampleView(QWidget):
             super().keyPressEvent(event)
 
     def _assign(self, name: str) -> None:
-        if self.session is not None:
+        if self.session is not None and self.session.project.kind == BOXES:
+            self.canvas.class_key(name)  # the selected box's class, or the next box's
+            for other, button in self.class_buttons.items():
+                button.setChecked(other == self.canvas.current_class)
+        elif self.session is not None:
             self.session.assign(name)
+            self.labeled.emit()
+
+    def _boxes_edited(self, boxes: list) -> None:
+        if self.session is not None:
+            self.session.set_boxes(boxes)
+            self.labeled.emit()
+
+    def _copy_previous(self) -> None:
+        if self.session is not None and self.session.project.kind == BOXES:
+            self.session.copy_previous_boxes()
             self.labeled.emit()
 
     def _skip(self) -> None:
@@ -245,10 +284,16 @@ class SampleView(QWidget):
             suggested = ", ".join(suggestion.classes)
             state += f" · model suggests {suggested} ({suggestion.confidence:.0%}, Enter accepts)"
         self.state.setText(state)
-        for name, button in self.class_buttons.items():
-            button.setChecked(bool(label and name in label.classes))
+        if session.project.kind == BOXES:
+            drawn = len(label.boxes) if label else 0
+            self.state.setText(f"{state} · {drawn} box{'es' if drawn != 1 else ''}")
+            for name, button in self.class_buttons.items():
+                button.setChecked(name == self.canvas.current_class)
+        else:
+            for name, button in self.class_buttons.items():
+                button.setChecked(bool(label and name in label.classes))
         value = session.value(sample)
-        if session.project.kind == "image_classification":
+        if session.project.kind in ("image_classification", BOXES):
             self._show_image(sample, value)
         elif value is None:
             self.text.setPlainText("Reading…")
@@ -258,7 +303,7 @@ class SampleView(QWidget):
     def _show_image(self, sample: int, value: Any) -> None:
         image = self._images.get(sample)
         if image is not None:
-            self._paint_image(image)
+            self._show_loaded(sample, image)
         elif sample in self._failed_images:
             self.image.setText(self._failed_images[sample])
         else:
@@ -284,7 +329,7 @@ class SampleView(QWidget):
             while len(self._images) > KEPT_IMAGES:
                 self._images.pop(next(iter(self._images)))
             if self.session is session and session.sample() == sample:
-                self._paint_image(image)
+                self._show_loaded(sample, image)
 
         def failed(error: BaseException, _text: str) -> None:
             self._failed_images[sample] = (
@@ -300,6 +345,17 @@ class SampleView(QWidget):
             on_finished=lambda: self._loading.discard(sample),
             context=self,
         )
+
+    def _show_loaded(self, sample: int, image: QImage) -> None:
+        session = self.session
+        if session is None or session.project.kind != BOXES:
+            self._paint_image(image)
+            return
+        label = session.label_of(sample)
+        boxes = list(label.boxes) if label else []
+        if self._canvas_sample != sample or self.canvas.boxes() != boxes:
+            self.canvas.set_image(image, boxes)  # a new image, or an undo / redo
+            self._canvas_sample = sample
 
     def _paint_image(self, image: QImage) -> None:
         size = self.image.size()

@@ -17,8 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from app.errors import UserError
 from app.labeling.service import LabelingService, Progress
-from app.labeling.store import Label, Project, Suggestion
+from app.labeling.store import Box, Label, Project, Suggestion
 from app.tasks import run_task
 
 BLOCK = 256
@@ -211,6 +212,26 @@ class LabelSession(QObject):
             LabelChange(self, "accept suggestion", {sample: old}, {sample: new}, advance=True)
         )
         self.move(1)
+
+    def set_boxes(self, boxes: list[Box]) -> None:
+        """A box project's rectangles for the current image, as the canvas has them now."""
+        sample = self.sample()
+        if sample is None:
+            return
+        try:
+            new = self.labeling.boxes_label(self.project, sample, boxes) if boxes else None
+        except UserError as error:
+            self.failed.emit(error.message)
+            return
+        old = self.labels.get(sample)
+        self.undo_stack.push(LabelChange(self, "boxes", {sample: old}, {sample: new}))
+
+    def copy_previous_boxes(self) -> None:
+        """The boxes of the sample before this one, here too (a video's next frame)."""
+        before = self.sample(self.position - 1)
+        label = self.labels.get(before) if before is not None else None
+        if label is not None and label.boxes:
+            self.set_boxes(list(label.boxes))
 
     def skip(self) -> None:
         sample = self.sample()

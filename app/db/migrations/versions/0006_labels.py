@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("sample", sa.Integer(), nullable=False),
         sa.Column("classes", sa.JSON(), nullable=False),
         sa.Column("skipped", sa.Boolean(), nullable=False),
+        sa.Column("boxes", sa.JSON(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["project_id"],
