@@ -30,14 +30,26 @@ class BoxItem(QGraphicsRectItem):
     def __init__(self, box: Box, colour: str) -> None:
         super().__init__(QRectF(box.x, box.y, box.w, box.h))
         self.name = box.name
-        self.caption = QGraphicsSimpleTextItem(box.name, self)
-        self.caption.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        # The class name on a tag of the class's colour, the same size at every zoom.
+        self.tag = QGraphicsRectItem(self)
+        self.tag.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.tag.setPen(QPen(Qt.PenStyle.NoPen))
+        self.caption = QGraphicsSimpleTextItem(box.name, self.tag)
+        self.caption.setBrush(QColor("white"))
         self.set_colour(colour)
         self.set_selected(False)
 
+    def set_name(self, name: str, colour: str) -> None:
+        self.name = name
+        self.caption.setText(name)
+        self.set_colour(colour)
+
     def set_colour(self, colour: str) -> None:
         self.colour = QColor(colour)
-        self.caption.setBrush(self.colour)
+        self.tag.setBrush(self.colour)
+        text = self.caption.boundingRect()
+        self.tag.setRect(QRectF(0, -text.height() - 2, text.width() + 6, text.height() + 2))
+        self.caption.setPos(3, -text.height() - 1)
         self.set_selected(getattr(self, "selected", False))
 
     def set_selected(self, selected: bool) -> None:
@@ -47,7 +59,7 @@ class BoxItem(QGraphicsRectItem):
         if selected:
             pen.setStyle(Qt.PenStyle.DashLine)
         self.setPen(pen)
-        self.caption.setPos(self.rect().topLeft())
+        self.tag.setPos(self.rect().topLeft())
 
     def box(self) -> Box:
         rect = self.rect().normalized()
@@ -114,9 +126,7 @@ class BoxCanvas(QGraphicsView):
     def class_key(self, name: str) -> None:
         """With a box selected it takes the class; otherwise new boxes will."""
         if self.selected is not None:
-            self.selected.name = name
-            self.selected.caption.setText(name)
-            self.selected.set_colour(self._colour(name))
+            self.selected.set_name(name, self._colour(name))
             self.edited.emit(self.boxes())
         else:
             self.current_class = name

@@ -248,7 +248,9 @@ class LabelingPane(PaneFrame):
         self.new_action.setEnabled(ready)
         for action in (self.import_action, self.export_action, self.dataset_action):
             action.setEnabled(opened)
-        self.prelabel_action.setEnabled(opened and not self.prelabeling.running)
+        boxes = self.session is not None and self.session.project.kind == BOXES
+        # No detection recipe trains a box model yet: pre-labels are for classes.
+        self.prelabel_action.setEnabled(opened and not boxes and not self.prelabeling.running)
         self.delete_action.setEnabled(self.selected() is not None)
         stack = self.session.undo_stack if self.session is not None else None
         self.undo_action.setEnabled(bool(stack and stack.canUndo()))
