@@ -205,3 +205,16 @@ def test_boxes_drawn_moved_resized_reclassed_deleted_with_the_mouse(photos, core
     assert (
         labeling.labels(project)[samples["a.png"]].boxes == session.labels[samples["a.png"]].boxes
     )
+
+
+def test_a_large_photo_is_decoded_small_and_turned_as_its_exif_says(qapp, tmp_path) -> None:
+    from views.labeling.sample_view import DISPLAY_PX, read_image
+
+    photo = Image.new("RGB", (4000, 3000), "red")
+    exif = photo.getexif()
+    exif[274] = 6  # turned a quarter: shown 3000 wide and 4000 high
+    photo.save(tmp_path / "big.jpg", exif=exif)
+    picture = read_image(tmp_path / "big.jpg")
+    assert (picture.width, picture.height) == (3000, 4000)
+    assert max(picture.image.width(), picture.image.height()) == DISPLAY_PX
+    assert picture.image.height() > picture.image.width()

@@ -84,6 +84,7 @@ class BoxCanvas(QGraphicsView):
         self.current_class = ""
         self.selected: BoxItem | None = None
         self.image_size = (0, 0)
+        self._image_key = 0
         self._mode = ""
         self._origin = QPointF()
         self._start = QRectF()
@@ -95,16 +96,25 @@ class BoxCanvas(QGraphicsView):
         self.classes = {c.name: c for c in classes}
         self.current_class = classes[0].name if classes else ""
 
-    def set_image(self, image: QImage | None, boxes: tuple[Box, ...] | list[Box]) -> None:
+    def set_image(
+        self,
+        image: QImage | None,
+        boxes: tuple[Box, ...] | list[Box],
+        size: tuple[int, int] | None = None,
+    ) -> None:
         """A new image (or the same after an undo): the boxes drawn anew, the view fitted
-        when the image changed."""
-        new_image = image is not None and (image.width(), image.height()) != self.image_size
-        if image is not None and (new_image or self.picture.pixmap().isNull()):
-            self.picture.setPixmap(QPixmap.fromImage(image))
-            self.image_size = (image.width(), image.height())
-            self.scene().setSceneRect(QRectF(0, 0, *self.image_size))
-            self.fitInView(self.picture, Qt.AspectRatioMode.KeepAspectRatio)
-        elif image is None:
+        when the image changed. `size` is the image's own size when `image` was decoded
+        smaller for the screen: the scene stays in the image's pixels."""
+        if image is not None:
+            size = size or (image.width(), image.height())
+            if image.cacheKey() != self._image_key or size != self.image_size:
+                self._image_key = image.cacheKey()
+                self.picture.setPixmap(QPixmap.fromImage(image))
+                self.picture.setScale(size[0] / max(image.width(), 1))
+                self.image_size = size
+                self.scene().setSceneRect(QRectF(0, 0, *size))
+                self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        else:
             self.picture.setPixmap(QPixmap())
             self.image_size = (0, 0)
         for item in self.items_:

@@ -4,6 +4,7 @@ Space skips, Backspace clears; Ctrl+Z and Ctrl+Shift+Z undo and redo across samp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QFont,
     QImage,
+    QImageIOHandler,
     QImageReader,
     QKeyEvent,
     QKeySequence,
@@ -44,19 +46,42 @@ from views.labeling.session import (
     LabelSession,
 )
 
+DISPLAY_PX = 2048
+"""The longest side an image is decoded at for the screen."""
 KEPT_IMAGES = 8
 """Decoded images kept (the current one, the ones just left and the ones prefetched)."""
 PREFETCH_IMAGES = 3
 
 
-def read_image(path: Path) -> QImage:
-    """Decoded with the EXIF orientation applied, as the engine reads it."""
+@dataclass(frozen=True)
+class Picture:
+    """An image decoded for the screen, and the size of the image itself (boxes are in its
+    pixels, whatever size it is shown at)."""
+
+    image: QImage
+    width: int
+    height: int
+
+
+def read_image(path: Path, longest: int = DISPLAY_PX) -> Picture:
+    """Decoded with the EXIF orientation applied, as the engine reads it, and at most
+    `longest` pixels a side: a 4000 × 3000 photo is decoded small (JPEG decodes at a
+    fraction of the cost) and never scaled on the GUI thread."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
+    stored = reader.size()
+    turned = bool(reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90)
+    width, height = (
+        (stored.height(), stored.width()) if turned else (stored.width(), stored.height())
+    )
+    if stored.isValid() and max(stored.width(), stored.height()) > longest:
+        reader.setScaledSize(stored.scaled(longest, longest, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
         raise UserError(f"{path.name}: {reader.errorString()}")
-    return image
+    if not stored.isValid():
+        width, height = image.width(), image.height()
+    return Picture(image, width, height)
 
 
 class SampleView(QWidget):
@@ -133,7 +158,7 @@ class SampleView(QWidget):
         layout.addWidget(self.counts)
         layout.addLayout(navigation)
 
-        self._images: dict[int, QImage] = {}
+        self._images: dict[int, Picture] = {}
         self._loading: set[int] = set()
         self._failed_images: dict[int, str] = {}
 
@@ -324,7 +349,7 @@ class SampleView(QWidget):
         self._loading.add(sample)
         path = session.labeling.image_path(session.project, str(value))
 
-        def done(image: QImage) -> None:
+        def done(image: Picture) -> None:
             self._images[sample] = image
             while len(self._images) > KEPT_IMAGES:
                 self._images.pop(next(iter(self._images)))
@@ -346,7 +371,7 @@ class SampleView(QWidget):
             context=self,
         )
 
-    def _show_loaded(self, sample: int, image: QImage) -> None:
+    def _show_loaded(self, sample: int, image: Picture) -> None:
         session = self.session
         if session is None or session.project.kind != BOXES:
             self._paint_image(image)
@@ -354,10 +379,12 @@ class SampleView(QWidget):
         label = session.label_of(sample)
         boxes = list(label.boxes) if label else []
         if self._canvas_sample != sample or self.canvas.boxes() != boxes:
-            self.canvas.set_image(image, boxes)  # a new image, or an undo / redo
+            # a new image, or an undo / redo
+            self.canvas.set_image(image.image, boxes, (image.width, image.height))
             self._canvas_sample = sample
 
-    def _paint_image(self, image: QImage) -> None:
+    def _paint_image(self, picture: Picture) -> None:
+        image = picture.image
         size = self.image.size()
         if size.width() < 2 or size.height() < 2:
             size = QSize(640, 480)
