@@ -85,8 +85,8 @@ def dictionary_columns(table: pa.Table) -> list[str]:
     chosen = []
     for name in table.column_names:
         column = table[name]
-        if pa.types.is_nested(column.type):
-            continue
+        if pa.types.is_nested(column.type) or pa.types.is_null(column.type):
+            continue  # Arrow counts neither (an image folder without class folders: null labels)
         if pc.count_distinct(column.take(rows)).as_py() <= DICTIONARY_SAMPLE // 2:
             chosen.append(name)
     return chosen
