@@ -226,3 +226,30 @@ def import_any(service: LabelingService, project: Project, source: Path) -> int:
     if source.suffix.lower() == ".json":
         return box_formats.import_coco(service, project, source)
     return import_labels(service, project, source)
+
+
+def training_spec(project: Project, version: DatasetVersion) -> dict[str, Any]:
+    """A job spec that trains the recipe of a class project on a version made from its
+    labels, with the tuned defaults (what "Train on these labels" opens the wizard with)."""
+    from app.jobs.recipes import default_spec, retune
+
+    if project.kind == BOXES or project.multi_label:
+        raise UserError(
+            f"No recipe trains on {project.name}'s labels yet: it gives "
+            + ("boxes." if project.kind == BOXES else "several classes per sample.")
+        )
+    spec = default_spec()
+    spec["recipe"] = project.kind
+    dataset: dict[str, Any] = {
+        "path": str(version.data_file),
+        "label_column": LABEL_COLUMN,
+        "validation_split": 0.1,
+    }
+    if project.kind == "image_classification":
+        spec["model"] = {"source": "preset", "name": "tiny-vit"}
+        dataset["image_column"] = project.column
+        spec["hyperparameters"] = {}
+    else:
+        dataset["text_column"] = project.column
+    spec["dataset"] = dataset
+    return retune(spec)

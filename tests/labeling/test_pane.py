@@ -160,3 +160,31 @@ def test_a_new_project_from_the_dialog_and_a_delete_that_asks(pane, core, qtbot)
     delete.click()
     qtbot.waitUntil(lambda: pane.projects.rowCount() == 1, timeout=20_000)
     assert [p.name for p in core.labeling.projects()] == ["sentiment"]
+
+
+def test_train_on_these_labels_opens_the_jobs_wizard_on_the_new_version(
+    start_session, paths, qtbot, tmp_path
+) -> None:
+    """Labels → a job in one click: the version of the labeled rows, in the wizard with the
+    text classification recipe and its tuned defaults, and the wizard's review is valid."""
+    session = start_session(paths)
+    core, window = session.core, session.window
+    qtbot.waitUntil(lambda: core.database_is_open, timeout=30_000)
+    core.datasets.import_path(sample("reviews").write(tmp_path), "reviews")
+    core.labeling.create("sentiment", "reviews", CLASSES)
+    pane = window.show_pane("labeling")
+    qtbot.waitUntil(lambda: pane.session is not None, timeout=30_000)
+    _wait_text(qtbot, pane)
+    truth = core.datasets.read(core.datasets.version("reviews"), ["label"]).column(0).to_pylist()
+    for index in range(60):
+        qtbot.keyClick(pane.view, KEYS[truth[index]])
+    pane.train_action.trigger()
+    jobs = window.show_pane("jobs")
+    qtbot.waitUntil(lambda: getattr(pane, "train_wizard", None) is not None, timeout=30_000)
+    wizard = pane.train_wizard
+    version = core.datasets.version("reviews")
+    assert version.number == 2 and version.rows == 60
+    assert wizard.spec["recipe"] == "text_classification"
+    assert wizard.spec["dataset"]["path"] == str(version.data_file)
+    assert wizard.spec["dataset"]["text_column"] == "text"
+    assert jobs._wizard is wizard

@@ -442,10 +442,14 @@ class JobsPane(PaneFrame):
     def _on_moved(self, job_id: str, before: str | None) -> None:
         self._guarded(lambda: self._service.move_in_queue(job_id, before))
 
-    def open_wizard(self, template: Job | None = None) -> NewJobWizard | None:
+    def open_wizard(self, template: Job | dict | None = None) -> NewJobWizard | None:
+        """A new job: from scratch, from a past job, or from a spec (the Labeling pane's
+        "Train on these labels" gives one naming the version just made)."""
         if self._service is None:
             return None
-        if isinstance(template, Job):
+        if isinstance(template, dict):
+            wizard = NewJobWizard(self._core, template, self)
+        elif isinstance(template, Job):
             wizard = NewJobWizard(
                 self._core,
                 template.spec,

@@ -7,7 +7,6 @@ reopens on the sample the person left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,55 +27,18 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from app.core import AppCore
-from app.labeling.formats import export_any, import_any, to_dataset
-from app.labeling.service import BOXES, LabelingService, Progress
+from app.labeling.formats import export_any, import_any, to_dataset, training_spec
+from app.labeling.service import BOXES, LabelingService
 from app.labeling.store import Project
 from app.tasks import TaskState, run_task
 from views.crash_dialog import show_user_error
 from views.labeling.prelabel_strip import PrelabelStrip
 from views.labeling.project_dialog import NewProjectDialog
+from views.labeling.project_table import ProjectRow, ProjectTableModel
 from views.labeling.sample_view import SampleView
 from views.labeling.session import LabelSession
 from views.widgets.confirm import confirm
 from views.widgets.pane_frame import EmptyState, PaneFrame
-from views.widgets.table_model import Index, RowTableModel
-
-
-@dataclass(frozen=True)
-class ProjectRow:
-    project: Project
-    dataset: str
-    progress: Progress
-
-
-class ProjectTableModel(RowTableModel[ProjectRow]):
-    HEADERS = ("Project", "Dataset", "Labeled")
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.row(index)
-        if row is None:
-            return None
-        if role == Qt.ItemDataRole.UserRole:
-            return row.project
-        kind = row.project.kind.replace("_", " ") + (" (multi)" if row.project.multi_label else "")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            classes = ", ".join(row.project.class_names)
-            return f"{row.project.name}: {kind} of {row.dataset} ({classes})"
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (
-            row.project.name,
-            row.dataset,
-            f"{row.progress.labeled:,} / {row.progress.total:,}",
-        )[index.column()]
-
-    def replace(self, row: int, value: ProjectRow) -> None:
-        """One row's new counts, in place: the selection and the scroll stay."""
-        self._rows[row] = value
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
-
-    def find(self, project_id: int) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.project.id == project_id), -1)
 
 
 class LabelingPane(PaneFrame):
@@ -98,6 +60,7 @@ class LabelingPane(PaneFrame):
         self.export_action = self._action("Export labels…", "Ctrl+Shift+E", self.export_file)
         self.prelabel_action = self._action("Pre-label with a model…", "", self.ask_prelabel)
         self.dataset_action = self._action("Make dataset version", "", self.make_dataset)
+        self.train_action = self._action("Train on these labels…", "", self.train_on_labels)
         self.delete_action = self._action("Delete project…", "", self.delete_project)
         self.undo_action = self._action("Undo", QKeySequence.StandardKey.Undo, self._undo)
         self.redo_action = self._action("Redo", QKeySequence.StandardKey.Redo, self._redo)
@@ -249,6 +212,8 @@ class LabelingPane(PaneFrame):
         for action in (self.import_action, self.export_action, self.dataset_action):
             action.setEnabled(opened)
         boxes = self.session is not None and self.session.project.kind == BOXES
+        several = self.session is not None and self.session.project.multi_label
+        self.train_action.setEnabled(opened and not several)  # boxes are several too
         # No detection recipe trains a box model yet: pre-labels are for classes.
         self.prelabel_action.setEnabled(opened and not boxes and not self.prelabeling.running)
         self.delete_action.setEnabled(self.selected() is not None)
@@ -430,6 +395,29 @@ class LabelingPane(PaneFrame):
                 "from " + project.name + ", ready for the Jobs wizard",
             ),
             on_error=lambda error, _t: show_user_error(self, error, "Cannot make the version"),
+            context=self,
+        )
+
+    def train_on_labels(self) -> None:
+        """One click from labels to a job: a version of the labeled rows, then the Jobs
+        wizard on it with the recipe's tuned defaults."""
+        session = self.session
+        if session is None:
+            return
+        session.flush()
+        labeling, project = session.labeling, session.project
+
+        def made(version: Any) -> None:
+            window = self.window()
+            show_pane = getattr(window, "show_pane", None)
+            if show_pane is None:
+                return
+            self.train_wizard = show_pane("jobs").open_wizard(training_spec(project, version))
+
+        run_task(
+            lambda _s: to_dataset(labeling, project),
+            on_done=made,
+            on_error=lambda error, _t: show_user_error(self, error, "Cannot train on the labels"),
             context=self,
         )
 
