@@ -352,8 +352,14 @@ class LabelingPane(PaneFrame):
         kind = session.project.kind
         registry = self._core.models
 
+        project = session.project
+        dataset_name = session.labeling.version_of(project).dataset_name
+
         def choose(models: list) -> None:
             fitting = [m for m in models if m.task == kind and m.folder is not None]
+            # The newest model trained on this project's dataset first: the one the labels
+            # just trained is the usual choice.
+            fitting.sort(key=lambda m: ((m.dataset or {}).get("name") != dataset_name, -m.id))
             if not fitting:
                 self._say(
                     "No model to pre-label with",
