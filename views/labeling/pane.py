@@ -352,10 +352,10 @@ class LabelingPane(PaneFrame):
         kind = session.project.kind
         registry = self._core.models
 
-        project = session.project
-        dataset_name = session.labeling.version_of(project).dataset_name
+        project, labeling = session.project, session.labeling
 
-        def choose(models: list) -> None:
+        def choose(found: tuple[list, str]) -> None:
+            models, dataset_name = found
             fitting = [m for m in models if m.task == kind and m.folder is not None]
             # The newest model trained on this project's dataset first: the one the labels
             # just trained is the usual choice.
@@ -372,7 +372,11 @@ class LabelingPane(PaneFrame):
             if chosen:
                 self.prelabel_with(fitting[names.index(name)])
 
-        run_task(lambda _s: registry.models(), on_done=choose, context=self)
+        run_task(
+            lambda _s: (registry.models(), labeling.version_of(project).dataset_name),
+            on_done=choose,
+            context=self,
+        )
 
     def prelabel_with(self, model: Any) -> None:
         session = self.session
