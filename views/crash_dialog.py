@@ -49,9 +49,7 @@ class CrashDialog(QDialog):
         copy = buttons.addButton("Copy details", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
         open_log = buttons.addButton("Open log folder", QDialogButtonBox.ButtonRole.ActionRole)
-        open_log.clicked.connect(
-            lambda: open_folder(self, log_file.parent)
-        )
+        open_log.clicked.connect(lambda: open_folder(self, log_file.parent))
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

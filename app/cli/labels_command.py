@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--classes", required=True, help="comma-separated, in the order of keys 1, 2, 3…"
     )
     create.add_argument("--column", help="the text or image column (default: text / image)")
+    create.add_argument(
+        "--hotkeys", help="comma-separated, one letter or digit per class (default: 1, 2, 3…)"
+    )
     create.add_argument("--multi-label", action="store_true", help="several classes a sample")
     create.add_argument("--boxes", action="store_true", help="rectangles with a class (images)")
     create.set_defaults(func=_create)
@@ -91,6 +94,7 @@ def _create(args: argparse.Namespace) -> int:
         column=args.column,
         multi_label=args.multi_label,
         boxes=args.boxes,
+        hotkeys=[key.strip() for key in args.hotkeys.split(",")] if args.hotkeys else None,
     )
     keys = ", ".join(f"{c.hotkey or '–'} {c.name}" for c in project.classes)
     print(f"Created labeling project #{project.id} {project.name} ({keys}).")

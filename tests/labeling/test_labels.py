@@ -193,6 +193,11 @@ def test_the_command_line_creates_lists_exports_imports_and_makes_a_version(
     )
     assert created.returncode == 0, created.stderr
     assert "#1 sentiment (1 negative, 2 positive)" in created.stdout
+    lettered = run_main(
+        "labels", "create", "letters", "--dataset", "reviews",
+        "--classes", "negative,positive", "--hotkeys", "n,p",
+    )  # fmt: skip
+    assert "(N negative, P positive)" in lettered.stdout, lettered.stderr
     source = tmp_path / "mine.jsonl"
     source.write_text(
         "".join(json.dumps({"sample": i, "label": "positive"}) + "\n" for i in range(5))

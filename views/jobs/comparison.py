@@ -105,9 +105,7 @@ class ComparisonDialog(QDialog):
         rows = spec_differences([job.spec for job in self.jobs])
         self.differences.set_table(
             ["Field", *[job.name for job in self.jobs]],
-            [
-[key, *map(shown, values)] for key, values in rows
-            ]
+            [[key, *map(shown, values)] for key, values in rows]
             or [["(the specs are the same)", *[""] * len(self.jobs)]],
         )
         store = core.jobs.store

@@ -60,6 +60,24 @@ class BoxItem(QGraphicsRectItem):
             pen.setStyle(Qt.PenStyle.DashLine)
         self.setPen(pen)
         self.tag.setPos(self.rect().topLeft())
+        self._place_handles()
+
+    def _place_handles(self) -> None:
+        """Corner squares on the selected box, the same size at every zoom: drag one to
+        resize."""
+        if not hasattr(self, "handles"):
+            self.handles = []
+            for _ in range(4):
+                handle = QGraphicsRectItem(QRectF(-4, -4, 8, 8), self)
+                handle.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemIgnoresTransformations)
+                handle.setPen(QPen(QColor("white"), 1))
+                self.handles.append(handle)
+        rect = self.rect()
+        corners = (rect.topLeft(), rect.topRight(), rect.bottomRight(), rect.bottomLeft())
+        for handle, corner in zip(self.handles, corners, strict=True):
+            handle.setBrush(self.colour)
+            handle.setPos(corner)
+            handle.setVisible(self.selected)
 
     def box(self) -> Box:
         rect = self.rect().normalized()

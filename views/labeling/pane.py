@@ -266,6 +266,7 @@ class LabelingPane(PaneFrame):
         name, dataset = dialog.project_name(), dialog.dataset.currentText()
         classes, version = dialog.class_names(), dialog.version.value()
         column, kind = dialog.column.currentText(), dialog.labels_kind.currentData()
+        hotkeys = dialog.hotkey_list()
         run_task(
             lambda _s: labeling.create(
                 name,
@@ -275,6 +276,7 @@ class LabelingPane(PaneFrame):
                 column=column,
                 multi_label=kind == "several",
                 boxes=kind == BOXES,
+                hotkeys=hotkeys,
             ),
             on_done=lambda project: self.reload(select=project.id),
             on_error=lambda error, _t: show_user_error(self, error, "Cannot create the project"),

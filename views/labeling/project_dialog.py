@@ -32,6 +32,9 @@ class NewProjectDialog(QDialog):
         self.classes = QLineEdit()
         self.classes.setPlaceholderText("negative, neutral, positive")
         self.classes.setToolTip("Comma-separated; the first gets key 1, the second key 2, …")
+        self.hotkeys = QLineEdit()
+        self.hotkeys.setPlaceholderText("1, 2, 3, … (or letters: n, u, p)")
+        self.hotkeys.setToolTip("One key per class, in the classes' order; J and K move")
         self.labels_kind = QComboBox()
         self.labels_kind.setObjectName("labels-kind")
         self.problem = QLabel()
@@ -43,6 +46,7 @@ class NewProjectDialog(QDialog):
         form.addRow("Version", self.version)
         form.addRow("Column to label", self.column)
         form.addRow("Classes", self.classes)
+        form.addRow("Keys", self.hotkeys)
         form.addRow("Labels", self.labels_kind)
         form.addRow(self.problem)
         self.buttons = QDialogButtonBox(
@@ -53,7 +57,7 @@ class NewProjectDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
         self.dataset.currentIndexChanged.connect(self._dataset_chosen)
-        for signal in (self.name.textChanged, self.classes.textChanged):
+        for signal in (self.name.textChanged, self.classes.textChanged, self.hotkeys.textChanged):
             signal.connect(self._check)
         self._dataset_chosen(0)
 
@@ -83,6 +87,10 @@ class NewProjectDialog(QDialog):
     def class_names(self) -> list[str]:
         return [part.strip() for part in self.classes.text().split(",") if part.strip()]
 
+    def hotkey_list(self) -> list[str] | None:
+        keys = [part.strip() for part in self.hotkeys.text().split(",") if part.strip()]
+        return keys or None
+
     def project_name(self) -> str:
         return self.name.text().strip() or self.name.placeholderText()
 
@@ -96,5 +104,7 @@ class NewProjectDialog(QDialog):
             problem = "Name the classes, separated by commas."
         elif len({c.casefold() for c in self.class_names()}) < len(self.class_names()):
             problem = "A class is named twice."
+        elif self.hotkey_list() and len(self.hotkey_list() or []) != len(self.class_names()):
+            problem = "Give one key per class, or leave the keys empty for 1, 2, 3…"
         self.problem.setText(problem)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

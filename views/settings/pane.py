@@ -73,9 +73,7 @@ class SettingsPane(PaneFrame):
             label = QLabel(str(path))
             label.setProperty("role", "muted")
             open_button = QPushButton("Open")
-            open_button.clicked.connect(
-                lambda _c=False, p=path: open_folder(self, Path(p))
-            )
+            open_button.clicked.connect(lambda _c=False, p=path: open_folder(self, Path(p)))
             row = QHBoxLayout()
             row.addWidget(label, 1)
             row.addWidget(open_button)

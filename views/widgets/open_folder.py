@@ -18,7 +18,6 @@ def open_folder(parent: QWidget | None, folder: Path) -> bool:
     QMessageBox.information(
         parent,
         "No file manager",
-        f"No file manager could open the folder. Its path is copied to the clipboard:\n\n"
-        f"{folder}",
+        f"No file manager could open the folder. Its path is copied to the clipboard:\n\n{folder}",
     )
     return False

@@ -57,5 +57,3 @@ class SpecPage(QWizardPage):
             return False
         self.store(self.wizard_spec())
         return True
-
-

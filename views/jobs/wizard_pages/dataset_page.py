@@ -343,5 +343,3 @@ class DatasetPage(SpecPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
         return bool(self.path.text() and self._columns) and not self._blocking
-
-

@@ -174,5 +174,3 @@ class HyperparametersPage(SpecPage):
             hyper["max_steps"] = self.max_steps.value()
         else:
             hyper.pop("max_steps", None)
-
-

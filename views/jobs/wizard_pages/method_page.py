@@ -80,5 +80,3 @@ class MethodPage(SpecPage):
                 spec["lora"]["target_modules"] = targets
         else:
             spec.pop("lora", None)
-
-

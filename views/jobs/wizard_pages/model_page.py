@@ -94,5 +94,3 @@ class ModelPage(SpecPage):
         if self.hub_button.isChecked():
             return "/" in self.repo.text()
         return bool(self.preset.currentText())
-
-

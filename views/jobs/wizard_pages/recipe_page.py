@@ -67,5 +67,3 @@ class RecipePage(SpecPage):
             ):
                 preset = next((n for n, k in PRESET_KINDS.items() if k == wanted), None)
                 spec["model"] = {"source": "preset", "name": preset}
-
-

@@ -136,5 +136,3 @@ class ReviewPage(SpecPage):
             from views.crash_dialog import show_user_error
 
             show_user_error(self, error)
-
-
