@@ -21,34 +21,12 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engine import network
 from engine.errors import ConfigError
 from engine.model_card import ARCHITECTURE_DEFINITION, ARCHITECTURE_WEIGHTS
 
 DEFINITION_FILE = ARCHITECTURE_DEFINITION
 WEIGHTS_FILE = ARCHITECTURE_WEIGHTS
-
-# type → (constructor, the arguments it accepts, the argument inferred from the input shape)
-_LAYERS: dict[str, tuple[type[nn.Module], set[str], str | None]] = {
-    "Linear": (nn.Linear, {"out_features", "bias"}, "in_features"),
-    "Conv2d": (
-        nn.Conv2d,
-        {"out_channels", "kernel_size", "stride", "padding", "bias"},
-        "in_channels",
-    ),
-    "BatchNorm1d": (nn.BatchNorm1d, set(), "num_features"),
-    "BatchNorm2d": (nn.BatchNorm2d, set(), "num_features"),
-    "LayerNorm": (nn.LayerNorm, set(), "normalized_shape"),
-    "MaxPool2d": (nn.MaxPool2d, {"kernel_size", "stride", "padding"}, None),
-    "AvgPool2d": (nn.AvgPool2d, {"kernel_size", "stride", "padding"}, None),
-    "AdaptiveAvgPool2d": (nn.AdaptiveAvgPool2d, {"output_size"}, None),
-    "Flatten": (nn.Flatten, set(), None),
-    "Dropout": (nn.Dropout, {"p"}, None),
-    "ReLU": (nn.ReLU, set(), None),
-    "GELU": (nn.GELU, set(), None),
-    "SiLU": (nn.SiLU, set(), None),
-    "Tanh": (nn.Tanh, set(), None),
-    "Sigmoid": (nn.Sigmoid, set(), None),
-}
 
 
 @dataclass
@@ -58,56 +36,100 @@ class ClassifierOutput:
 
 
 def input_shape(definition: dict[str, Any]) -> tuple[int, ...]:
-    spec = definition.get("input")
-    if not isinstance(spec, dict) or spec.get("kind") not in ("tabular", "image"):
-        raise ConfigError(
-            'model.definition.input: must be {"kind": "tabular", "features": '
-            '[…]} or {"kind": "image", "channels", "height", "width"}'
-        )
-    if spec["kind"] == "tabular":
-        features = spec.get("features")
-        if not isinstance(features, list) or not features:
-            raise ConfigError("model.definition.input.features: list the feature columns")
-        return (len(features),)
     try:
-        return (int(spec["channels"]), int(spec["height"]), int(spec["width"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(
-            "model.definition.input: an image input needs integer channels, height and width"
-        ) from error
+        return network.input_shape(definition)[0]
+    except network.NetworkError as error:
+        raise ConfigError(f"model.definition.{error}") from None
+
+
+class Residual(nn.Module):
+    """x + block(x): the block's output has the input's shape (engine/network.py checks)."""
+
+    def __init__(self, block: nn.Sequential) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs + self.block(inputs)
+
+
+class Recurrent(nn.Module):
+    """An LSTM or GRU over (batch, length, features), giving its last or mean output."""
+
+    def __init__(self, kind: str, input_size: int, arguments: dict[str, Any]) -> None:
+        super().__init__()
+        layer = nn.LSTM if kind == "LSTM" else nn.GRU
+        self.rnn = layer(
+            input_size,
+            arguments["hidden_size"],
+            num_layers=arguments["num_layers"],
+            bidirectional=arguments["bidirectional"],
+            batch_first=True,
+        )
+        self.mean = arguments["output"] == "mean"
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        outputs, _state = self.rnn(inputs)
+        return outputs.mean(dim=1) if self.mean else outputs[:, -1]
+
+
+def module_for(info: network.LayerInfo, vocab: int, children: list[nn.Module]) -> nn.Module:
+    """The torch module of one analysed layer (a Residual's block of `children`)."""
+    a, shape, kind = info.arguments, info.input, info.type
+    if kind == "Linear":
+        return nn.Linear(a["in_features"], a["out_features"], bias=a["bias"])
+    if kind == "Conv2d":
+        return nn.Conv2d(
+            a["in_channels"], a["out_channels"], a["kernel_size"], a["stride"], a["padding"],
+            bias=a["bias"],
+        )  # fmt: skip
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        pool = nn.MaxPool2d if kind == "MaxPool2d" else nn.AvgPool2d
+        return pool(a["kernel_size"], a["stride"], a["padding"])
+    if kind == "AdaptiveAvgPool2d":
+        return nn.AdaptiveAvgPool2d(a["output_size"])
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        return (nn.BatchNorm1d if kind == "BatchNorm1d" else nn.BatchNorm2d)(shape[0])
+    if kind == "LayerNorm":
+        return nn.LayerNorm(shape[-1])
+    if kind == "Dropout":
+        return nn.Dropout(a["p"])
+    if kind == "Embedding":
+        return nn.Embedding(vocab, a["embedding_dim"])
+    if kind in ("LSTM", "GRU"):
+        return Recurrent(kind, shape[-1], a)
+    if kind == "TransformerEncoderLayer":
+        return nn.TransformerEncoderLayer(
+            shape[-1], a["nhead"], a["dim_feedforward"], a["dropout"], batch_first=True
+        )
+    if kind == "Flatten":
+        return nn.Flatten()
+    if kind == "Residual":
+        return Residual(nn.Sequential(*children))
+    return {"ReLU": nn.ReLU, "GELU": nn.GELU, "SiLU": nn.SiLU, "Tanh": nn.Tanh}.get(
+        kind, nn.Sigmoid
+    )()
 
 
 def build_layers(definition: dict[str, Any], num_classes: int) -> nn.Sequential:
-    shape = input_shape(definition)
-    layers = definition.get("layers")
-    if not isinstance(layers, list):
-        raise ConfigError("model.definition.layers: must be a list of layers")
-    modules: list[nn.Module] = []
-    probe = torch.zeros((2, *shape))
-    for index, layer in enumerate(layers):
-        where = f"model.definition.layers[{index}]"
-        kind = layer.get("type") if isinstance(layer, dict) else None
-        if kind not in _LAYERS:
-            raise ConfigError(f"{where}.type: {kind!r} is not one of {', '.join(_LAYERS)}")
-        constructor, allowed, inferred = _LAYERS[kind]
-        arguments = {k: v for k, v in layer.items() if k != "type"}
-        unknown = sorted(set(arguments) - allowed)
-        if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}: not an argument of {kind}")
-        if inferred:
-            arguments[inferred] = probe.shape[-1] if kind == "LayerNorm" else probe.shape[1]
-        try:
-            module = constructor(**arguments)
-            probe = module(probe)
-        except (TypeError, RuntimeError, ValueError) as error:
-            raise ConfigError(
-                f"{where}: {kind} cannot take an input of shape {list(probe.shape[1:])}: {error}"
-            ) from error
-        modules.append(module)
-    if probe.ndim > 2:
+    """The layers and a class head, from engine/network.py's analysis (the shapes the
+    Builder shows are the ones built here)."""
+    try:
+        analysis = network.check(definition, num_classes)
+    except network.NetworkError as error:
+        raise ConfigError(f"model.definition.{error}") from None
+    vocab = int(definition["input"].get("vocab_size", 0)) if analysis.tokens else 0
+    built: dict[str, nn.Module] = {}
+    # A block's layers come after it in the analysis: built from the end backwards, each
+    # block finds its layers made.
+    for info in reversed(analysis.layers):
+        children = [built[i.path] for i in analysis.layers if network.is_child(i.path, info.path)]
+        built[info.path] = module_for(info, vocab, children)
+    modules = [built[i.path] for i in analysis.layers if "." not in i.path]
+    assert analysis.output is not None and analysis.head_in is not None
+    if len(analysis.output) > 1:
         modules.append(nn.Flatten())
-        probe = probe.flatten(1)
-    modules.append(nn.Linear(probe.shape[1], num_classes))
+    modules.append(nn.Linear(analysis.head_in, num_classes))
     return nn.Sequential(*modules)
 
 
@@ -123,6 +145,7 @@ class ArchitectureClassifier(nn.Module):
         self.definition, self.labels = definition, list(labels)
         self.layers = build_layers(definition, len(labels))
         shape = input_shape(definition)
+        self.tokens = network.input_shape(definition)[1]
         self.register_buffer("input_mean", torch.zeros(shape))
         self.register_buffer("input_std", torch.ones(shape))
 
@@ -131,7 +154,10 @@ class ArchitectureClassifier(nn.Module):
         self.input_std.copy_(std.clamp_min(1e-6))
 
     def forward(self, inputs: torch.Tensor, labels: torch.Tensor | None = None) -> ClassifierOutput:
-        logits = self.layers((inputs - self.input_mean) / self.input_std)
+        if self.tokens:  # token ids go to the Embedding as they are
+            logits = self.layers(inputs.long())
+        else:
+            logits = self.layers((inputs - self.input_mean) / self.input_std)
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return ClassifierOutput(logits, loss)
 

@@ -16,6 +16,9 @@ STDLIB_ONLY = (
     "engine/run_dirs.py",
     "engine/model_files.py",
     "engine/model_card.py",
+    "engine/network.py",
+    "engine/network_templates.py",
+    "engine/network_export.py",
 )
 
 

@@ -11,6 +11,7 @@ import argparse
 
 from app import APP_NAME, __version__
 from app.cli import (
+    builder_command,
     dataset_command,
     db_command,
     hardware_command,
@@ -30,6 +31,7 @@ _COMMANDS = (
     dataset_command,
     labels_command,
     model_command,
+    builder_command,
 )
 
 

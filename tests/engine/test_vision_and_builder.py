@@ -112,6 +112,33 @@ def test_builder_network_on_tabular_data_trains_and_reloads(tmp_path: Path) -> N
     assert (model.labels[centre], model.labels[corner]) == ("in", "out")
 
 
+def test_a_version_2_network_with_a_residual_block_trains(tmp_path: Path) -> None:
+    """The Builder's definitions (version 2: a head, nested blocks) train as version 1 did;
+    the head follows the data's classes."""
+    data = write_jsonl(tmp_path / "tab.jsonl", tabular_rows())
+    spec = make_spec(
+        tmp_path, "custom_architecture", data, model="unused", max_steps=60, batch_size=16,
+        learning_rate=1e-2, eval_every=30,
+    )  # fmt: skip
+    definition = {
+        "version": 2,
+        "input": MLP["input"],
+        "layers": [
+            {"type": "Linear", "out_features": 32},
+            {"type": "ReLU"},
+            {"type": "Residual", "layers": [
+                {"type": "Linear", "out_features": 32}, {"type": "LayerNorm"}, {"type": "Tanh"},
+            ]},
+        ],
+        "head": {"num_classes": 2},
+    }  # fmt: skip
+    spec["model"] = {"source": "architecture", "definition": definition}
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    _falls(events)
+    assert events[-1]["final"]["accuracy"] >= 0.8
+
+
 def test_builder_cnn_on_images_trains(tmp_path: Path) -> None:
     folder = image_folder(tmp_path / "images")
     spec = make_spec(
