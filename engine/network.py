@@ -432,7 +432,7 @@ def apply_fix(definition: dict[str, Any], fix: dict[str, Any] | None) -> dict[st
     if not fix:
         return fixed
     where = fix.get("before") or fix.get("at")
-    layers, index = _locate(fixed, str(where))
+    layers, index = locate(fixed, str(where))
     if "insert" in fix:
         layers.insert(index, copy.deepcopy(fix["insert"]))
     else:
@@ -440,7 +440,7 @@ def apply_fix(definition: dict[str, Any], fix: dict[str, Any] | None) -> dict[st
     return fixed
 
 
-def _locate(definition: dict[str, Any], path: str) -> tuple[list[Any], int]:
+def locate(definition: dict[str, Any], path: str) -> tuple[list[Any], int]:
     """The list that holds the layer at `path` ("layers[2].layers[0]"), and its index."""
     layers: list[Any] = definition["layers"]
     parts = path.removeprefix("layers[").rstrip("]").split("].layers[")

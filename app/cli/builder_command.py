@@ -43,7 +43,7 @@ def read_definition(path: Path) -> dict[str, Any]:
 
 
 def _refused(path: Path, error: Exception) -> UserError:
-    from engine.network import NetworkError
+    from app.builder import NetworkError
 
     if isinstance(error, NetworkError):
         fix = f"Fix: {json.dumps(error.fix)}" if error.fix else ""
@@ -52,7 +52,7 @@ def _refused(path: Path, error: Exception) -> UserError:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from engine.network import NetworkError, analyse
+    from app.builder import NetworkError, analyse
 
     definition = read_definition(args.file)
     try:
@@ -81,8 +81,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from engine.network import NetworkError
-    from engine.network_export import export_source
+    from app.builder import NetworkError, export_source
 
     definition = read_definition(args.file)
     if args.destination.exists():
@@ -97,7 +96,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from engine.network_templates import TEMPLATES
+    from app.builder import TEMPLATES
 
     found = {name.casefold(): name for name in TEMPLATES}.get(args.name.casefold())
     if found is None:
