@@ -220,7 +220,8 @@ class BuilderPane(PaneFrame):
             f"about {memory} to train with"
         )
         errors = analysis.errors
-        if errors:
+        if errors:  # what comes after the error is unknown: the totals are of what is known
+            self.summary.setText(f"Up to the error: {self.summary.text()}")
             self.problem.setText(f"⚠ {errors[0].path}: {errors[0].message}")
         else:
             self.problem.setText("")
