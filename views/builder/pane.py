@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QListView,
     QMenu,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from app import builder as network
 from app.core import AppCore
 from app.errors import UserError
+from app.tasks import run_task
 from app.units import human_bytes
 from views.builder.network_model import NetworkModel
 from views.builder.properties import InputEditor, LayerEditor
@@ -97,6 +99,7 @@ class BuilderPane(PaneFrame):
         self.open_action = self._action("Open…", QKeySequence.StandardKey.Open, self.open_file)
         self.save_action = self._action("Save…", QKeySequence.StandardKey.Save, self.save_file)
         self.export_action = self._action("Export as PyTorch…", "Ctrl+E", self.export_file)
+        self.train_action = self._action("Train this…", "Ctrl+T", self.train_this)
         self.toolbar.addSeparator()
         self.up_action = self._action("Move up", "Ctrl+Up", lambda: self.move_layer(-1))
         self.down_action = self._action("Move down", "Ctrl+Down", lambda: self.move_layer(1))
@@ -353,3 +356,40 @@ class BuilderPane(PaneFrame):
             show_user_error(self, UserError(f"{error.path}: {error.message}"), "Cannot export")
             return
         path.write_text(source, encoding="utf-8")
+
+    # -- training -------------------------------------------------------------------------
+
+    def train_this(self) -> None:
+        """The Jobs wizard on this network and a dataset that fits it."""
+        from app.builder.training import fitting, training_spec
+
+        definition = copy.deepcopy(self.definition)
+        datasets = self._core.datasets
+
+        def chosen(found: list) -> None:
+            if not found:
+                kind = definition["input"]["kind"]
+                what = "image" if kind == "image" else "table with enough numeric columns"
+                show_user_error(
+                    self,
+                    UserError(f"No dataset fits this network: import an {what} and a label."),
+                    "Nothing to train on",
+                )
+                return
+            fit = found[0]
+            if len(found) > 1:
+                names = [f"{f.version.dataset_name} v{f.version.number}" for f in found]
+                name, ok = QInputDialog.getItem(self, "Train this", "Dataset", names, 0, False)
+                if not ok:
+                    return
+                fit = found[names.index(name)]
+            show_pane = getattr(self.window(), "show_pane", None)
+            if show_pane is not None:
+                self.train_wizard = show_pane("jobs").open_wizard(training_spec(definition, fit))
+
+        run_task(
+            lambda _s: fitting(datasets, definition),
+            on_done=chosen,
+            on_error=lambda error, _t: show_user_error(self, error, "Cannot train this network"),
+            context=self,
+        )

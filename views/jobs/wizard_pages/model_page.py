@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -31,8 +32,13 @@ class ModelPage(SpecPage):
         self.preset_button = QRadioButton("Preset")
         self.local_button = QRadioButton("Local folder")
         self.hub_button = QRadioButton("Hugging Face Hub (needs the network)")
+        self.network_button = QRadioButton("The Builder's network")
+        self.network_button.setObjectName("builder-network")
+        self.network_text = QLabel()
+        self.network_text.setProperty("role", "muted")
+        self._network: dict[str, Any] | None = None
         group = QButtonGroup(self)
-        for button in (self.preset_button, self.local_button, self.hub_button):
+        for button in (self.preset_button, self.local_button, self.hub_button, self.network_button):
             group.addButton(button)
             button.toggled.connect(self._update)
         self.preset = QComboBox()
@@ -52,6 +58,9 @@ class ModelPage(SpecPage):
         form.addRow(self.preset_button, self.preset)
         form.addRow(self.local_button, folder_row)
         form.addRow(self.hub_button, self.repo)
+        form.addRow(self.network_button, self.network_text)
+        self._form = form
+        form.setRowVisible(self.network_button, False)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "A Hugging Face model folder")
@@ -66,10 +75,23 @@ class ModelPage(SpecPage):
         self.completeChanged.emit()
 
     def load(self, spec: dict[str, Any]) -> None:
+        model = spec.get("model", {})
+        builder = model.get("source") == "architecture" and isinstance(
+            model.get("definition"), dict
+        )
+        self._form.setRowVisible(self.network_button, builder)
+        for button in (self.preset_button, self.local_button, self.hub_button):
+            self._form.setRowVisible(button, not builder)
+        if builder:
+            self._network = model["definition"]
+            layers = len(model["definition"].get("layers") or [])
+            self.network_text.setText(f"{layers} layers, from the Builder pane")
+            self.network_button.setChecked(True)
+            self._update()
+            return
         wanted = RECIPE_MODEL_KIND.get(spec.get("recipe", ""))
         self.preset.clear()
         self.preset.addItems([name for name, kind in PRESET_KINDS.items() if kind == wanted])
-        model = spec.get("model", {})
         source = model.get("source", "preset")
         {"preset": self.preset_button, "local": self.local_button, "hub": self.hub_button}.get(
             source, self.preset_button
@@ -81,7 +103,9 @@ class ModelPage(SpecPage):
         self._update()
 
     def store(self, spec: dict[str, Any]) -> None:
-        if self.local_button.isChecked():
+        if self.network_button.isChecked() and self._network is not None:
+            spec["model"] = {"source": "architecture", "definition": self._network}
+        elif self.local_button.isChecked():
             spec["model"] = {"source": "local", "path": self.folder.text().strip()}
         elif self.hub_button.isChecked():
             spec["model"] = {"source": "hub", "repo_id": self.repo.text().strip()}
@@ -89,6 +113,8 @@ class ModelPage(SpecPage):
             spec["model"] = {"source": "preset", "name": self.preset.currentText()}
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        if self.network_button.isChecked():
+            return self._network is not None
         if self.local_button.isChecked():
             return bool(self.folder.text().strip())
         if self.hub_button.isChecked():

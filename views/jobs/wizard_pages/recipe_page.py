@@ -43,6 +43,9 @@ class RecipePage(SpecPage):
         layout.addStretch(1)
 
     def load(self, spec: dict[str, Any]) -> None:
+        # The Builder recipe is for a network from the Builder pane ("Train this…").
+        from_builder = (spec.get("model") or {}).get("source") == "architecture"
+        self.buttons["custom_architecture"].setEnabled(from_builder)
         button = self.buttons.get(spec.get("recipe", ""))
         if button is not None and button.isEnabled():
             button.setChecked(True)
