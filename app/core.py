@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.tasks import LONG, TaskState, run_task
 
 if TYPE_CHECKING:
+    from app.builder.library import NetworkLibrary
     from app.credentials.service import CredentialService
     from app.datasets.store import DatasetStore
     from app.db.database import Database
@@ -48,6 +49,7 @@ class AppCore(QObject):
         self._datasets: DatasetStore | None = None
         self._models: ModelRegistry | None = None
         self._labeling: LabelingService | None = None
+        self._networks: NetworkLibrary | None = None
 
     @property
     def datasets(self) -> DatasetStore:
@@ -83,6 +85,15 @@ class AppCore(QObject):
                 self.paths, ModelStore(database), JobStore(database), self.datasets, self
             )
         return self._models
+
+    @property
+    def networks(self) -> NetworkLibrary:
+        """Builder networks saved by name; needs the open database."""
+        if self._networks is None:
+            from app.builder.library import NetworkLibrary
+
+            self._networks = NetworkLibrary(self.database)
+        return self._networks
 
     @property
     def labeling(self) -> LabelingService:

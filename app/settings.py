@@ -150,6 +150,14 @@ WINDOW_STATE = Option(
 SPLITTER_STATE = Option(
     "window.splitter", bytes, b"", "Sidebar splitter", "Sidebar width.", internal=True
 )
+BUILDER_NETWORK = Option(
+    "window.builder_network",
+    str,
+    "",
+    "Builder network",
+    "The saved network the Builder pane showed last (reopened at start-up).",
+    internal=True,
+)
 
 ALL_OPTIONS: tuple[Option[Any], ...] = (
     THEME,
@@ -163,6 +171,7 @@ ALL_OPTIONS: tuple[Option[Any], ...] = (
     WINDOW_GEOMETRY,
     WINDOW_STATE,
     SPLITTER_STATE,
+    BUILDER_NETWORK,
 )
 
 SECTION_TITLES = {

@@ -24,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("file", type=Path)
     export.add_argument("destination", type=Path, help="the .py file to write (a new one)")
     export.set_defaults(func=_export)
+    actions.add_parser("list", help="the networks saved in the Builder").set_defaults(func=_list)
+    show = actions.add_parser("show", help="a saved network's definition (JSON)")
+    show.add_argument("name")
+    show.add_argument("--version", type=int, help="default: the newest")
+    show.set_defaults(func=_show)
     templates = actions.add_parser("template", help="write a template's definition")
     templates.add_argument("name", help="MLP, 'Small CNN', ResNet-style or 'Tiny Transformer'")
     templates.add_argument("destination", type=Path)
@@ -110,3 +115,26 @@ def _template(args: argparse.Namespace) -> int:
 
 def _shape(shape: tuple[int, ...] | None) -> str:
     return "×".join(str(s) for s in shape) if shape else ""
+
+
+def _library() -> Any:
+    from app.builder.library import NetworkLibrary
+    from app.db.database import Database
+    from app.paths import data_paths
+
+    return NetworkLibrary(Database(data_paths().ensure().database))
+
+
+def _list(_args: argparse.Namespace) -> int:
+    names = _library().names()
+    if not names:
+        print("No networks saved yet: the Builder pane's Save version (Ctrl+S) saves one.")
+    for name, version in names:
+        print(f"{name}  (version {version})")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    saved = _library().load(args.name, args.version)
+    print(json.dumps(saved.definition, indent=2))
+    return 0

@@ -268,3 +268,17 @@ class LabelSuggestionRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("project_id", "sample", name="uq_label_suggestions_sample"),)
+
+
+class NetworkRow(Base):
+    """A version of a Builder network saved by name: each save is a new version."""
+
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_networks_version"),)

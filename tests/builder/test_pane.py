@@ -129,3 +129,33 @@ def test_the_input_and_head_editor_reshape_the_network(pane, qtbot) -> None:
     assert "Linear takes features" in pane.problem.text()  # an image needs a Flatten first
     pane.apply_fix()
     assert pane.model.layer("layers[0]")["type"] == "Flatten" and not pane.problem.text()
+
+
+def test_saved_by_name_with_versions_and_reopened_after_a_restart(pane, core, qtbot) -> None:
+    from tests.conftest import run_main
+    from views.builder.pane import BuilderPane
+
+    pane.start_from(builder.TEMPLATES["ResNet-style"], "ResNet-style")
+    assert pane.saved_as.text() == "Not saved yet (Ctrl+S)"
+    pane.save_named("resnet")
+    qtbot.waitUntil(lambda: pane.saved_as.text() == "resnet · version 1", timeout=10_000)
+    pane.select("layers[0]")
+    pane.remove_action.trigger()
+    assert "changed since" in pane.saved_as.text()
+    pane.save_version_action.trigger()  # the name is known: no question
+    qtbot.waitUntil(lambda: pane.saved_as.text() == "resnet · version 2", timeout=10_000)
+    assert core.networks.versions("resnet") == [1, 2]
+    assert core.networks.load("resnet", 1).definition == builder.TEMPLATES["ResNet-style"]
+    second = core.networks.load("resnet").definition
+
+    again = BuilderPane(core)  # as after a restart: the last network reopens
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.definition == second, timeout=10_000)
+    assert again.saved_as.text() == "resnet · version 2"
+    again.open_named("resnet", 1)
+    qtbot.waitUntil(lambda: again.definition == builder.TEMPLATES["ResNet-style"], timeout=10_000)
+
+    listed = run_main("builder", "list")
+    assert "resnet  (version 2)" in listed.stdout, listed.stderr
+    shown = run_main("builder", "show", "resnet", "--version", "1")
+    assert json.loads(shown.stdout) == builder.TEMPLATES["ResNet-style"]

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from app import builder as network
 from app.core import AppCore
 from app.errors import UserError
+from app.settings import BUILDER_NETWORK
 from app.tasks import run_task
 from app.units import human_bytes
 from views.builder.network_model import NetworkModel
@@ -96,8 +97,12 @@ class BuilderPane(PaneFrame):
         button.setMenu(templates)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.toolbar.addWidget(button)
-        self.open_action = self._action("Open…", QKeySequence.StandardKey.Open, self.open_file)
-        self.save_action = self._action("Save…", QKeySequence.StandardKey.Save, self.save_file)
+        self.save_version_action = self._action(
+            "Save version", QKeySequence.StandardKey.Save, self.save_version
+        )
+        self.open_saved_action = self._action("Open saved…", "Ctrl+Shift+O", self.open_saved)
+        self.open_action = self._action("Open file…", QKeySequence.StandardKey.Open, self.open_file)
+        self.save_action = self._action("Save as file…", "", self.save_file)
         self.export_action = self._action("Export as PyTorch…", "Ctrl+E", self.export_file)
         self.train_action = self._action("Train this…", "Ctrl+T", self.train_this)
         self.toolbar.addSeparator()
@@ -167,8 +172,16 @@ class BuilderPane(PaneFrame):
         problems.addWidget(self.fix_button)
         self.body.addLayout(problems)
         self.body.addLayout(bottom)
+        self.saved_as = QLabel()
+        self.saved_as.setObjectName("saved-as")
+        self.saved_as.setProperty("role", "muted")
+        bottom.insertWidget(0, self.saved_as)
+        self.name: str | None = None
+        self.version = 0
         self.model.analysed.connect(self._show_summary)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self._show_saved())
         self.show_definition(network.TEMPLATES["MLP"], "layers[0]")
+        core.when_database_ready(lambda _db: self._reopen_last())
 
     def _action(self, text: str, shortcut: Any, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -393,3 +406,83 @@ class BuilderPane(PaneFrame):
             on_error=lambda error, _t: show_user_error(self, error, "Cannot train this network"),
             context=self,
         )
+
+    # -- the library: networks saved by name, a version per save ------------------------------
+
+    def _reopen_last(self) -> None:
+        last = self._core.settings.get(BUILDER_NETWORK)
+        if not last:
+            return
+        library = self._core.networks
+        run_task(
+            lambda _s: library.load(last),
+            on_done=self._opened_saved,
+            on_error=lambda _error, _t: None,  # deleted or renamed since: start afresh
+            context=self,
+        )
+
+    def save_version(self) -> None:
+        name = self.name
+        if name is None:
+            text, ok = QInputDialog.getText(self, "Save the network", "Name")
+            if not ok or not text.strip():
+                return
+            name = text.strip()
+        self.save_named(name)
+
+    def save_named(self, name: str) -> None:
+        library, definition = self._core.networks, copy.deepcopy(self.definition)
+
+        def saved(found: Any) -> None:
+            self.name, self.version = found.name, found.version
+            self._core.settings.set(BUILDER_NETWORK, found.name)
+            self.undo_stack.setClean()
+            self._show_saved()
+
+        run_task(
+            lambda _s: library.save(name, definition),
+            on_done=saved,
+            on_error=lambda error, _t: show_user_error(self, error, "Cannot save the network"),
+            context=self,
+        )
+
+    def open_saved(self) -> None:
+        library = self._core.networks
+
+        def choose(names: list[tuple[str, int]]) -> None:
+            if not names:
+                show_user_error(self, UserError("No network is saved yet (Save version, Ctrl+S)."))
+                return
+            items = [f"{name} (version {version})" for name, version in names]
+            item, ok = QInputDialog.getItem(
+                self, "Open a saved network", "Network", items, 0, False
+            )
+            if ok:
+                self.open_named(names[items.index(item)][0])
+
+        run_task(lambda _s: library.names(), on_done=choose, context=self)
+
+    def open_named(self, name: str, version: int | None = None) -> None:
+        library = self._core.networks
+        run_task(
+            lambda _s: library.load(name, version),
+            on_done=self._opened_saved,
+            on_error=lambda error, _t: show_user_error(self, error, "Cannot open the network"),
+            context=self,
+        )
+
+    def _opened_saved(self, found: Any) -> None:
+        self.edit(f"open {found.name}", network.upgrade(found.definition), "layers[0]")
+        self.name, self.version = found.name, found.version
+        self._core.settings.set(BUILDER_NETWORK, found.name)
+        self.undo_stack.setClean()
+        self._show_saved()
+
+    def _show_saved(self) -> None:
+        if self.name is None:
+            self.saved_as.setText("Not saved yet (Ctrl+S)")
+            return
+        changed = (
+            "" if self.undo_stack.isClean() else " · changed since (Ctrl+S saves a new version)"
+        )
+        self.saved_as.setText(f"{self.name} · version {self.version}{changed}")
