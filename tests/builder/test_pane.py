@@ -159,3 +159,29 @@ def test_saved_by_name_with_versions_and_reopened_after_a_restart(pane, core, qt
     assert "resnet  (version 2)" in listed.stdout, listed.stderr
     shown = run_main("builder", "show", "resnet", "--version", "1")
     assert json.loads(shown.stdout) == builder.TEMPLATES["ResNet-style"]
+
+
+def test_a_layer_dragged_into_and_out_of_a_residual_block(pane) -> None:
+    """Drag and drop through the model's own drop API (what QTreeView calls on a drop)."""
+    from PySide6.QtCore import Qt as _Qt
+
+    pane.start_from(builder.TEMPLATES["ResNet-style"], "ResNet-style")
+    model = pane.model
+    relu = model.index_of("layers[2]")  # the ReLU before the first block
+    block = model.index_of("layers[3]")
+    assert model.flags(block) & _Qt.ItemFlag.ItemIsDropEnabled
+    model.dropMimeData(model.mimeData([relu]), _Qt.DropAction.MoveAction, -1, 0, block)
+    inner = pane.definition["layers"][2]["layers"]  # the block moved up, the ReLU at its end
+    assert pane.definition["layers"][2]["type"] == "Residual" and inner[-1] == {"type": "ReLU"}
+    assert pane.selected_path() == "layers[2].layers[5]" and not model.analysis.errors
+    # Out again, to the very top.
+    moved = model.index_of("layers[2].layers[5]")
+    model.dropMimeData(model.mimeData([moved]), _Qt.DropAction.MoveAction, 0, 0, model.index_of(""))
+    assert pane.definition["layers"][0] == {"type": "ReLU"}
+    # A block cannot be dropped into itself.
+    block = model.index_of("layers[3]")
+    data = model.mimeData([block])
+    assert not model.canDropMimeData(data, _Qt.DropAction.MoveAction, 0, 0, block)
+    pane.undo_action.trigger()
+    pane.undo_action.trigger()
+    assert pane.definition == builder.TEMPLATES["ResNet-style"]

@@ -9,9 +9,18 @@ millisecond for fifty layers, so the shapes are current before the next paint).
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor
 
 from app import builder as network
@@ -37,9 +46,49 @@ def layer_text(layer: dict[str, Any]) -> str:
     return kind + (f" ({', '.join(parts)})" if parts else "")
 
 
+MIME_TYPE = "application/x-sparktrainer-layer-path"
+
+
+def moved(definition: dict[str, Any], source: str, parent: str, row: int) -> tuple[dict, str]:
+    """The definition with the layer at `source` moved to position `row` of the block at
+    `parent` ("" for the top level), and the moved layer's new path."""
+    result = copy.deepcopy(definition)
+    if parent:  # found before the source leaves: its own index may shift when it does
+        holder, at = network.locate(result, parent)
+        target = holder[at]["layers"]
+    else:
+        target = result["layers"]
+    layers, index = network.locate(result, source)
+    layer = layers.pop(index)
+    if target is layers and index < row:
+        row -= 1  # the rows after the source moved up by one when it left
+    row = max(0, min(row, len(target)))
+    target.insert(row, layer)
+    return result, _path_of(result, target, row)
+
+
+def _path_of(definition: dict[str, Any], target: list[Any], row: int) -> str:
+    """The path of position `row` in the list `target` (found by identity)."""
+
+    def walk(layers: list[Any], prefix: str) -> str | None:
+        if layers is target:
+            return f"{prefix}[{row}]"
+        for i, layer in enumerate(layers):
+            if isinstance(layer, dict) and layer.get("type") == "Residual":
+                found = walk(layer.get("layers") or [], f"{prefix}[{i}].layers")
+                if found:
+                    return found
+        return None
+
+    return walk(definition["layers"], "layers") or f"layers[{row}]"
+
+
 class NetworkModel(QAbstractItemModel):
     analysed = Signal()
     """The definition changed and its analysis is fresh."""
+    move_requested = Signal(dict, str)
+    """A layer was dragged elsewhere: (the new definition, the moved layer's path). The
+    pane makes it an edit (undoable); the model itself changes only through it."""
 
     def __init__(self, definition: dict[str, Any], parent: Any = None) -> None:
         super().__init__(parent)
@@ -149,3 +198,49 @@ class NetworkModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    # -- drag and drop: a layer moved within the network, into or out of Residual blocks ----
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled  # onto the empty space: the end of the list
+        flags = base | Qt.ItemFlag.ItemIsDragEnabled
+        if self.layer(self.path_of(index)).get("type") == "Residual":
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        data = QMimeData()
+        paths = sorted({self.path_of(i) for i in indexes if i.isValid()})
+        data.setData(MIME_TYPE, QByteArray(json.dumps(paths[:1]).encode()))
+        return data
+
+    def canDropMimeData(  # noqa: N802 - Qt's name
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
+        if not data.hasFormat(MIME_TYPE):
+            return False
+        paths = json.loads(bytes(data.data(MIME_TYPE).data()).decode())
+        target = self.path_of(parent)
+        # A block cannot go inside itself.
+        return bool(paths) and not (target == paths[0] or target.startswith(f"{paths[0]}."))
+
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        source = json.loads(bytes(data.data(MIME_TYPE).data()).decode())[0]
+        target = self.path_of(parent)
+        if row < 0:  # dropped onto a block: at its end
+            row = len(self._children(target))
+        definition, path = moved(self.definition, source, target, row)
+        self.move_requested.emit(definition, path)
+        return False  # the pane's edit replaces the model: the view removes nothing

@@ -130,6 +130,9 @@ class BuilderPane(PaneFrame):
         self.tree.setObjectName("network-layers")
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
+        self.tree.setDragDropMode(QTreeView.DragDropMode.InternalMove)
+        self.tree.setDropIndicatorShown(True)
+        self.model.move_requested.connect(lambda after, path: self.edit("move", after, path))
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
