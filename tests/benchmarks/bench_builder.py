@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks.common import Figure
+from tests.benchmarks.common import Figure, p95
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_P95_MS = 100.0
@@ -81,10 +81,6 @@ print(json.dumps({"edit": edit, "repaint": repaint, "layers": len(pane.model.ana
 """
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
 
 def run(*, quick: bool = False) -> list[Figure]:
     edits = 40 if quick else 200
@@ -96,7 +92,7 @@ def run(*, quick: bool = False) -> list[Figure]:
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
     result = json.loads(output.strip().splitlines()[-1])
-    edit, repaint = _p95(result["edit"]) * 1000, _p95(result["repaint"]) * 1000
+    edit, repaint = p95(result["edit"]) * 1000, p95(result["repaint"]) * 1000
     return [
         Figure(name, f"repaint the unchanged {result['layers']}-row tree (baseline, p95)",
                repaint, "ms"),

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks.common import Figure
+from tests.benchmarks.common import Figure, p95
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_P95_MS = 30.0
@@ -98,10 +98,6 @@ core.shutdown()
 """
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
 
 def run(*, quick: bool = False) -> list[Figure]:
     rows, presses = (100_000, 60) if quick else (100_000, 300)
@@ -119,7 +115,7 @@ def run(*, quick: bool = False) -> list[Figure]:
             text=True,
         ).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    press_p95, repaint_p95 = _p95(result["press"]) * 1000, _p95(result["repaint"]) * 1000
+    press_p95, repaint_p95 = p95(result["press"]) * 1000, p95(result["repaint"]) * 1000
     return [
         Figure(name, f"open a {rows:,}-sample project: first sample", result["open"], "s",
                f"≤ {TARGET_OPEN_S}", result["open"] <= TARGET_OPEN_S),

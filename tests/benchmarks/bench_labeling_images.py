@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks.common import Figure
+from tests.benchmarks.common import Figure, p95
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_OPEN_S = 1.0
@@ -139,10 +139,6 @@ core.shutdown()
 """
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
 
 def run(*, quick: bool = False) -> list[Figure]:
     small, big = (20_000, 12) if quick else (100_000, 40)
@@ -160,7 +156,7 @@ def run(*, quick: bool = False) -> list[Figure]:
             cwd=ROOT, env=env, check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
     result = json.loads(output.strip().splitlines()[-1])
-    press, repaint = _p95(result["press"]) * 1000, _p95(result["repaint"]) * 1000
+    press, repaint = p95(result["press"]) * 1000, p95(result["repaint"]) * 1000
     return [
         Figure(name, f"open a {result['small']:,}-image project: first image", result["open"],
                "s", f"≤ {TARGET_OPEN_S}", result["open"] <= TARGET_OPEN_S),

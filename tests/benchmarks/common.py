@@ -22,6 +22,12 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def p95(values: Sequence[float]) -> float:
+    """The 95th percentile (nearest rank): what latency targets are stated in."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def format_table(figures: Sequence[Figure]) -> str:
     header = ("benchmark", "figure", "value", "target", "met")
     rows = [

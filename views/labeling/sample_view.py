@@ -347,7 +347,7 @@ class SampleView(QWidget):
         if sample in self._failed_images:
             return
         self._loading.add(sample)
-        path = session.labeling.image_path(session.project, str(value))
+        labeling, project = session.labeling, session.project
 
         def done(image: Picture) -> None:
             self._images[sample] = image
@@ -364,7 +364,7 @@ class SampleView(QWidget):
                 self.image.setText(self._failed_images[sample])
 
         run_task(
-            lambda _s: read_image(path),
+            lambda _s: read_image(labeling.image_path(project, str(value))),
             on_done=done,
             on_error=failed,
             on_finished=lambda: self._loading.discard(sample),

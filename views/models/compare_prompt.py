@@ -24,16 +24,10 @@ from PySide6.QtWidgets import (
 from app.errors import UserError
 from app.models.playground import GENERATING, PlaygroundSession, Target, target_for_model
 from app.models.store import ModelRecord
-from views.models.playground_generate import elided_label
+from views.models.playground_generate import ENDINGS, elided_label
 
 PAINT_MS = 30
 """Streamed tokens are painted in batches: four streams never repaint per token."""
-ENDINGS = {
-    "eos": "the model ended its answer",
-    "stop": "stopped at a stop string",
-    "length": "reached the token limit",
-    "cancelled": "stopped by you",
-}
 
 
 class AnswerColumn(QGroupBox):

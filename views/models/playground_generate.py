@@ -44,6 +44,15 @@ def parse_stops(text: str) -> list[str]:
     ]
 
 
+ENDINGS = {
+    "eos": "the model ended its answer",
+    "stop": "stopped at a stop string",
+    "length": "reached the token limit",
+    "cancelled": "stopped by you",
+}
+"""How a generation ended, in the words the status line uses."""
+
+
 def elided_label() -> QLabel:
     """A status line that never widens its page: long text is cut, and read in full in the
     tooltip."""
@@ -234,12 +243,7 @@ class GeneratePage(QWidget):
         if MODES[self.mode.currentIndex()][1] == "chat" and self.history:
             self.history.append({"role": "assistant", "content": answer})
         speed = result.get("tokens_per_second")
-        ended = {
-            "eos": "the model ended its answer",
-            "stop": "stopped at a stop string",
-            "length": "reached the token limit",
-            "cancelled": "stopped by you",
-        }.get(str(result.get("finish")), str(result.get("finish")))
+        ended = ENDINGS.get(str(result.get("finish")), str(result.get("finish")))
         self.status.setText(
             f"{result.get('tokens', 0)} tokens"
             + (f" · {speed:.0f} tokens/s" if speed else "")
