@@ -1,13 +1,14 @@
 """Networks from the builder's JSON definition (a sequential stack, version 1).
 
     {"input": {"kind": "tabular", "features": ["x1", "x2"]}
-            | {"kind": "image", "channels": 3, "height": 32, "width": 32},
+            | {"kind": "image", "channels": 3, "height": 32, "width": 32}
+            | {"kind": "tokens", "vocab_size": 5000, "length": 64},
      "layers": [{"type": "Linear", "out_features": 64}, {"type": "ReLU"}, …]}
 
 Input sizes are inferred layer by layer from the input shape, and a final
 Linear head with one output per class is added, so a definition never states
-a size twice. Saved as safetensors plus `architecture.json`; `load_pretrained`
-rebuilds it.
+a size twice. Saved as safetensors plus `architecture.json` (with the word
+list of a tokens input); `load_pretrained` rebuilds it.
 """
 
 from __future__ import annotations
@@ -140,9 +141,13 @@ class ArchitectureClassifier(nn.Module):
 
     """The builder's layers plus a class head; standardises tabular inputs itself."""
 
-    def __init__(self, definition: dict[str, Any], labels: list[str]) -> None:
+    def __init__(
+        self, definition: dict[str, Any], labels: list[str], vocabulary: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.definition, self.labels = definition, list(labels)
+        self.vocabulary = list(vocabulary) if vocabulary is not None else None
+        """A tokens input's id → word list (engine/token_vocabulary.py), saved with it."""
         self.layers = build_layers(definition, len(labels))
         shape = input_shape(definition)
         self.tokens = network.input_shape(definition)[1]
@@ -171,6 +176,7 @@ class ArchitectureClassifier(nn.Module):
                     "format": "sparktrainer-architecture/1",
                     "definition": self.definition,
                     "labels": self.labels,
+                    **({"vocabulary": self.vocabulary} if self.vocabulary is not None else {}),
                 },
                 indent=2,
             )
@@ -180,7 +186,7 @@ class ArchitectureClassifier(nn.Module):
 def load_pretrained(folder: str | Path) -> ArchitectureClassifier:
     folder = Path(folder)
     saved = json.loads((folder / DEFINITION_FILE).read_text())
-    model = ArchitectureClassifier(saved["definition"], saved["labels"])
+    model = ArchitectureClassifier(saved["definition"], saved["labels"], saved.get("vocabulary"))
     model.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
     return model.eval()
 

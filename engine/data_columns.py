@@ -52,6 +52,8 @@ def spec_columns(spec: dict[str, Any]) -> dict[str, str]:
         if recipe == "custom_architecture" and inputs.get("kind") == "tabular":
             for index, feature in enumerate(inputs.get("features") or []):
                 columns[f"model.definition.input.features[{index}]"] = feature
+        elif recipe == "custom_architecture" and inputs.get("kind") == "tokens":
+            columns["dataset.text_column"] = dataset.get("text_column") or "text"
         elif is_image_folder(dataset.get("path", "")):
             return {}
         else:
@@ -77,12 +79,9 @@ def check_columns(
         if column not in columns:
             raise ColumnError(
                 field,
-                f"{source}: no column {column!r}; "
-                f"columns are {', '.join(columns) or 'none'}",
+                f"{source}: no column {column!r}; columns are {', '.join(columns) or 'none'}",
             )
     for number, row in enumerate(rows, start=1):
         for field, column in wanted.items():
             if row.get(column) in (None, ""):
-                raise ColumnError(
-                    field, f"{source}, row {number}: column {column!r} is empty"
-                )
+                raise ColumnError(field, f"{source}, row {number}: column {column!r} is empty")

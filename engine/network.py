@@ -146,16 +146,17 @@ def input_shape(definition: dict[str, Any]) -> tuple[Shape, bool]:
                 for k in ("channels", "height", "width")
             ), False
         if kind == "tokens":
-            _positive(spec["vocab_size"], "input.vocab_size")  # type: ignore[index]
+            # Ids 0 and 1 are padding and an unknown word (engine/token_vocabulary.py).
+            _positive(spec["vocab_size"], "input.vocab_size", 3)  # type: ignore[index]
             return (_positive(spec["length"], "input.length"),), True  # type: ignore[index]
     except KeyError as missing:
         raise NetworkError("input", f"a {kind} input needs {missing.args[0]}") from None
     raise NetworkError("input", 'kind must be "image", "tabular", "vector" or "tokens"')
 
 
-def _positive(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise NetworkError(path, f"must be a whole number of at least 1, not {value!r}")
+def _positive(value: Any, path: str, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise NetworkError(path, f"must be a whole number of at least {least}, not {value!r}")
     return value
 
 

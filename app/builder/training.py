@@ -18,23 +18,21 @@ NUMBER_TYPES = ("int", "float", "double", "decimal")
 class Fit:
     version: DatasetVersion
     features: list[str]
-    """The numeric columns a vector input reads (empty for images)."""
+    """The numeric columns a vector input reads (empty for images and text)."""
     label_column: str
+    text_column: str | None = None
+    """The column a tokens input reads its words from."""
 
 
 def fitting(datasets: DatasetStore, definition: dict[str, Any]) -> list[Fit]:
     """The current versions that fit the network's input: image datasets for an image
-    input, tables with enough numeric columns (besides the label) for a vector one."""
+    input, tables with enough numeric columns (besides the label) for a vector one, and
+    labelled text for a tokens input."""
     try:
         analysis = check(definition)
     except NetworkError as error:
         raise UserError(f"{error.path}: {error.message}", "Fix the network first.") from None
     kind = definition["input"]["kind"]
-    if analysis.tokens:
-        raise UserError(
-            "A network reading token ids cannot be trained here yet: no recipe turns text "
-            "into its tokens. Export it as PyTorch, or start from a vector or image input."
-        )
     found = []
     for dataset in datasets.datasets():
         version = dataset.current
@@ -44,6 +42,11 @@ def fitting(datasets: DatasetStore, definition: dict[str, Any]) -> list[Fit]:
         if kind == "image":
             if version.kind == "images":
                 found.append(Fit(version, [], label))
+            continue
+        if analysis.tokens:
+            text = version.stats.get("text_column")
+            if version.kind == "table" and text and text in version.columns and text != label:
+                found.append(Fit(version, [], label, str(text)))
             continue
         wanted = analysis.input[0]
         numeric = [
@@ -61,7 +64,8 @@ def fitting(datasets: DatasetStore, definition: dict[str, Any]) -> list[Fit]:
 
 
 def training_spec(definition: dict[str, Any], fit: Fit) -> dict[str, Any]:
-    """The network on that dataset: a vector input becomes the table's numeric columns."""
+    """The network on that dataset: a vector input becomes the table's numeric columns,
+    a tokens input reads the text column."""
     from app.jobs.recipes import retune
 
     network = copy.deepcopy(definition)
@@ -75,6 +79,7 @@ def training_spec(definition: dict[str, Any], fit: Fit) -> dict[str, Any]:
         "dataset": {
             "path": str(fit.version.data_file),
             "label_column": fit.label_column,
+            **({"text_column": fit.text_column} if fit.text_column else {}),
             "validation_split": 0.1,
         },
         "hyperparameters": {},

@@ -24,7 +24,7 @@ RECIPES = (
     (
         "custom_architecture",
         "Builder network",
-        "Train a network composed in the Builder pane on a table or an image folder.",
+        "Train a network composed in the Builder pane on a table, images or labelled text.",
     ),
 )
 RECIPE_NAMES = {key: name for key, name, _ in RECIPES}

@@ -1,4 +1,5 @@
-"""A builder network trained as a classifier on tabular features or on images."""
+"""A builder network trained as a classifier on tabular features, images or text (a
+`tokens` input: words counted from the training rows, engine/token_vocabulary.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from engine.errors import DataError
 from engine.images import augment, image_rows, open_rgb
 from engine.recipes.base import Batch
 from engine.recipes.classification import ClassificationRecipe, label_set
+from engine.token_vocabulary import Encoder, build_vocabulary
 
 
 class CustomArchitectureRecipe(ClassificationRecipe):
@@ -25,6 +27,14 @@ class CustomArchitectureRecipe(ClassificationRecipe):
             rows = image_rows(data.path, data.image_column, data.label_column, data.split_column)
             self.labels, ids = label_set(rows, "label", data.labels, data.path)
             examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
+        elif self.kind == "tokens":
+            rows = load_rows(data.path)
+            require_columns(rows, spec_columns_of(self.spec), data.path)
+            self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
+            column = data.text_column or "text"
+            examples = [
+                {"text": str(row[column]), "label": i} for row, i in zip(rows, ids, strict=True)
+            ]
         else:
             features = definition["input"]["features"]
             rows = load_rows(data.path)
@@ -39,9 +49,18 @@ class CustomArchitectureRecipe(ClassificationRecipe):
                         f"{data.path}, row {number}: a feature is not a number ({error})"
                     ) from error
                 examples.append({"features": values, "label": label})
-        torch.manual_seed(self.spec.hyperparameters.seed)
-        self.model = ArchitectureClassifier(definition, self.labels)
         self.split(examples, rows)
+        vocabulary = None
+        if self.kind == "tokens":
+            # Counted on the training rows only: a validation word stays unknown, as a
+            # word of new text will.
+            size, length = definition["input"]["vocab_size"], definition["input"]["length"]
+            vocabulary = build_vocabulary((r["text"] for r in self.train_rows), size)
+            encoder = Encoder(vocabulary, length)
+            for example in (*self.train_rows, *self.val_rows):
+                example["input_ids"] = encoder.encode(example["text"])
+        torch.manual_seed(self.spec.hyperparameters.seed)
+        self.model = ArchitectureClassifier(definition, self.labels, vocabulary)
         if self.kind == "tabular":
             matrix = torch.tensor([r["features"] for r in self.train_rows])
             self.model.set_standardisation(matrix.mean(0), matrix.std(0, unbiased=False))
@@ -50,6 +69,8 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
         if self.kind == "tabular":
             inputs = torch.tensor([r["features"] for r in rows], dtype=torch.float32)
+        elif self.kind == "tokens":
+            inputs = torch.tensor([r["input_ids"] for r in rows], dtype=torch.long)
         else:
             _, height, width = self.shape
             images = [open_rgb(r["path"]) for r in rows]
@@ -63,6 +84,8 @@ class CustomArchitectureRecipe(ClassificationRecipe):
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         if self.kind == "tabular":
             return [{"features": r["features"], "label": self.labels[r["label"]]} for r in rows]
+        if self.kind == "tokens":
+            return [{"text": r["text"], "label": self.labels[r["label"]]} for r in rows]
         return [{"image": str(Path(r["path"])), "label": self.labels[r["label"]]} for r in rows]
 
 

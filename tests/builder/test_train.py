@@ -56,3 +56,30 @@ def test_train_this_opens_the_wizard_and_the_job_trains(start_session, paths, qt
     assert job.status == JobStatus.COMPLETED, job.failure_reason
     assert job.spec["model"]["definition"]["layers"] == definition["layers"]
     assert job.result["final"]["accuracy"] > job.result["baseline"]["accuracy"]
+
+
+def test_a_token_network_opens_the_wizard_on_a_text_column(start_session, paths, qtbot, tmp_path):
+    from tests.engine.helpers import classification_rows
+
+    source = tmp_path / "reviews.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["text", "label"])
+        writer.writeheader()
+        writer.writerows(classification_rows(60))
+    session = start_session(paths)
+    core, window = session.core, session.window
+    qtbot.waitUntil(lambda: core.database_is_open, timeout=30_000)
+    core.datasets.import_path(source, "reviews")
+    pane = window.show_pane("builder")
+    pane.start_from(builder.TEMPLATES["Tiny Transformer"], "Tiny Transformer")
+    pane.train_action.trigger()
+    qtbot.waitUntil(lambda: getattr(pane, "train_wizard", None) is not None, timeout=30_000)
+    wizard = pane.train_wizard
+    assert wizard.spec["model"]["definition"]["input"]["kind"] == "tokens"
+    qtbot.waitUntil(wizard.currentPage().isComplete, timeout=20_000)
+    wizard.next()  # the dataset page
+    page = wizard.dataset_page
+    qtbot.waitUntil(page.isComplete, timeout=20_000)
+    assert page.text_column.isVisible() and page.text_column.currentText() == "text"
+    assert wizard.spec["dataset"]["text_column"] == "text"
+    assert wizard.spec["dataset"]["label_column"] == "label"

@@ -121,7 +121,7 @@ def networks(draw: st.DrawFn) -> dict:
     elif kind == "vector":
         spec = {"kind": "vector", "size": draw(st.integers(1, 24))}
     else:
-        spec = {"kind": "tokens", "vocab_size": draw(st.integers(2, 50)),
+        spec = {"kind": "tokens", "vocab_size": draw(st.integers(3, 50)),
                 "length": draw(st.integers(1, 12))}  # fmt: skip
     definition = {"version": 2, "input": spec, "layers": [], "head": {"num_classes": 3}}
     analysis = network.analyse(definition)

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from engine.architecture import load_pretrained
+from engine.network_templates import TEMPLATES
+from engine.token_vocabulary import Encoder
 from tests.engine.helpers import (
     CNN,
     MLP,
+    classification_rows,
     image_folder,
     losses,
     make_spec,
@@ -182,3 +185,45 @@ def test_builder_resume_is_exact(tmp_path: Path) -> None:
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr
     assert losses(events) == {9: reference[9], 10: reference[10]}
+
+
+def test_the_tiny_transformer_template_trains_on_text_and_reloads(tmp_path: Path) -> None:
+    """A tokens input reads a text column: its words are counted from the training rows,
+    the word list is saved with the weights, and the reloaded model reads new text."""
+    import torch
+
+    data = write_jsonl(tmp_path / "reviews.jsonl", classification_rows(96))
+    spec = make_spec(
+        tmp_path, "custom_architecture", data, model="unused", max_steps=40, batch_size=16,
+        learning_rate=3e-3, eval_every=20,
+    )  # fmt: skip
+    definition = json.loads(json.dumps(TEMPLATES["Tiny Transformer"]))
+    definition["input"] = {"kind": "tokens", "vocab_size": 64, "length": 8}
+    spec["model"] = {"source": "architecture", "definition": definition}
+    spec["dataset"].update(text_column="text", label_column="label")
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    _falls(events)
+    assert events[-1]["final"]["accuracy"] == 1.0
+
+    model = load_pretrained(spec["output_dir"])
+    assert model.vocabulary is not None and model.vocabulary[:2] == ["<pad>", "<unk>"]
+    assert len(model.vocabulary) <= 64 and "gloomy" in model.vocabulary
+    encoder = Encoder(model.vocabulary, 8)
+    texts = ["Sunny, bright and happy!", "rainy dark gloomy day"]
+    with torch.no_grad():
+        ids = torch.tensor([encoder.encode(t) for t in texts])
+        predicted = model(ids).logits.argmax(-1).tolist()
+    assert [model.labels[i] for i in predicted] == ["pos", "neg"]
+
+
+def test_a_tokens_network_without_its_text_column_names_the_field(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "reviews.jsonl", classification_rows(16))
+    spec = make_spec(tmp_path, "custom_architecture", data, model="unused", max_steps=2)
+    definition = json.loads(json.dumps(TEMPLATES["Tiny Transformer"]))
+    spec["model"] = {"source": "architecture", "definition": definition}
+    spec["dataset"].update(text_column="review")
+    code, events, _ = run_engine(spec_file(tmp_path, spec))
+    assert code == 1
+    assert events[-1]["kind"] == "data"
+    assert "dataset.text_column" in events[-1]["error"] and "review" in events[-1]["error"]

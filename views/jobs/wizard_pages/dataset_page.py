@@ -254,6 +254,7 @@ class DatasetPage(SpecPage):
 
     def _update(self) -> None:
         recipe, mode = self.recipe(), self.mode.currentData()
+        reads_words = _network_reads_words(self.wizard_spec() if self.wizard() else {})
         shown = {
             "causal_lm_sft": {"Format"}
             | {
@@ -263,7 +264,7 @@ class DatasetPage(SpecPage):
             }[mode],
             "text_classification": {"Text column", "Label column"},
             "image_classification": {"Label column"},
-            "custom_architecture": {"Label column"},
+            "custom_architecture": {"Label column"} | ({"Text column"} if reads_words else set()),
         }.get(recipe, set())
         for row in range(self.form.rowCount()):
             label = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -334,7 +335,7 @@ class DatasetPage(SpecPage):
                 dataset["messages_column"] = self.messages_column.currentText()
             else:
                 dataset["text_column"] = self.text_column.currentText()
-        elif recipe == "text_classification":
+        elif recipe == "text_classification" or _network_reads_words(spec):
             dataset["text_column"] = self.text_column.currentText()
             dataset["label_column"] = self.label_column.currentText()
         else:
@@ -343,3 +344,11 @@ class DatasetPage(SpecPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
         return bool(self.path.text() and self._columns) and not self._blocking
+
+
+def _network_reads_words(spec: dict[str, Any]) -> bool:
+    """A Builder network with a tokens input reads a text column (its words become ids)."""
+    definition = (spec.get("model") or {}).get("definition") or {}
+    return spec.get("recipe") == "custom_architecture" and (
+        (definition.get("input") or {}).get("kind") == "tokens"
+    )

@@ -1,0 +1,59 @@
+"""Which datasets a Builder network can train on, and the spec "Train this…" makes (real
+dataset store on SQLite; no window)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from app import builder
+from app.builder.training import fitting, training_spec
+from app.datasets.store import DatasetStore
+from app.db.database import Database
+from app.errors import UserError
+from tests.engine.helpers import classification_rows, tabular_rows
+
+
+@pytest.fixture
+def store(paths) -> DatasetStore:
+    paths.ensure()
+    return DatasetStore(Database(paths.database), paths.datasets)
+
+
+def _csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_each_input_kind_finds_the_datasets_it_can_read(store, tmp_path) -> None:
+    store.import_path(_csv(tmp_path / "circle.csv", tabular_rows(40)), "circle")
+    store.import_path(_csv(tmp_path / "reviews.csv", classification_rows(40)), "reviews")
+    vector = {**builder.TEMPLATES["MLP"], "input": {"kind": "vector", "size": 2}}
+    tokens = builder.TEMPLATES["Tiny Transformer"]
+
+    [table] = fitting(store, vector)
+    assert (table.version.dataset_name, table.features, table.text_column) == (
+        "circle", ["x1", "x2"], None,
+    )  # fmt: skip
+    [text] = fitting(store, tokens)
+    assert (text.version.dataset_name, text.features, text.text_column) == (
+        "reviews", [], "text",
+    )  # fmt: skip
+
+    spec = training_spec(tokens, text)
+    assert spec["recipe"] == "custom_architecture"
+    assert spec["dataset"]["text_column"] == "text"
+    assert spec["dataset"]["label_column"] == "label"
+    assert spec["model"]["definition"]["input"] == tokens["input"]
+    assert "text_column" not in training_spec(vector, table)["dataset"]
+
+
+def test_a_broken_network_is_refused_before_any_dataset_is_read(store) -> None:
+    broken = {**builder.TEMPLATES["MLP"], "input": {"kind": "tokens", "vocab_size": 2}}
+    with pytest.raises(UserError, match="input"):
+        fitting(store, broken)
