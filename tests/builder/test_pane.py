@@ -107,12 +107,12 @@ def test_build_edit_nest_reorder_and_fix(pane, qtbot, tmp_path) -> None:
 
     # Save, open again, export: the module builds alone with the pane's parameter count.
     saved = tmp_path / "cnn.json"
-    pane.save_path(saved)
+    pane.storage.save_path(saved)
     pane.start_from(builder.TEMPLATES["MLP"], "MLP")
-    pane.open_path(saved)
+    pane.storage.open_path(saved)
     assert pane.definition == json.loads(saved.read_text())
     module = tmp_path / "cnn_net.py"
-    pane.export_path(module)
+    pane.storage.export_path(module)
     done = subprocess.run([sys.executable, str(module)], capture_output=True, text=True, check=True)
     assert done.stdout.split()[2] == str(pane.model.analysis.params)
 
@@ -136,14 +136,14 @@ def test_saved_by_name_with_versions_and_reopened_after_a_restart(pane, core, qt
     from views.builder.pane import BuilderPane
 
     pane.start_from(builder.TEMPLATES["ResNet-style"], "ResNet-style")
-    assert pane.saved_as.text() == "Not saved yet (Ctrl+S)"
-    pane.save_named("resnet")
-    qtbot.waitUntil(lambda: pane.saved_as.text() == "resnet · version 1", timeout=10_000)
+    assert pane.storage.saved_as.text() == "Not saved yet (Ctrl+S)"
+    pane.storage.save_named("resnet")
+    qtbot.waitUntil(lambda: pane.storage.saved_as.text() == "resnet · version 1", timeout=10_000)
     pane.select("layers[0]")
     pane.remove_action.trigger()
-    assert "changed since" in pane.saved_as.text()
+    assert "changed since" in pane.storage.saved_as.text()
     pane.save_version_action.trigger()  # the name is known: no question
-    qtbot.waitUntil(lambda: pane.saved_as.text() == "resnet · version 2", timeout=10_000)
+    qtbot.waitUntil(lambda: pane.storage.saved_as.text() == "resnet · version 2", timeout=10_000)
     assert core.networks.versions("resnet") == [1, 2]
     assert core.networks.load("resnet", 1).definition == builder.TEMPLATES["ResNet-style"]
     second = core.networks.load("resnet").definition
@@ -151,8 +151,8 @@ def test_saved_by_name_with_versions_and_reopened_after_a_restart(pane, core, qt
     again = BuilderPane(core)  # as after a restart: the last network reopens
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: again.definition == second, timeout=10_000)
-    assert again.saved_as.text() == "resnet · version 2"
-    again.open_named("resnet", 1)
+    assert again.storage.saved_as.text() == "resnet · version 2"
+    again.storage.open_named("resnet", 1)
     qtbot.waitUntil(lambda: again.definition == builder.TEMPLATES["ResNet-style"], timeout=10_000)
 
     listed = run_main("builder", "list")

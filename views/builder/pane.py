@@ -11,14 +11,11 @@ standalone PyTorch module.
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -36,27 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from app import builder as network
+from app.builder import editing
 from app.core import AppCore
 from app.errors import UserError
-from app.settings import BUILDER_NETWORK
 from app.tasks import run_task
 from app.units import human_bytes
 from views.builder.network_model import NetworkModel
 from views.builder.properties import InputEditor, LayerEditor
+from views.builder.storage import NetworkStorage
 from views.crash_dialog import show_user_error
 from views.widgets.pane_frame import PaneFrame
 
 PALETTE = list(network.LAYER_TYPES)
-NEW_LAYER: dict[str, dict[str, Any]] = {
-    "Linear": {"out_features": 64},
-    "Conv2d": {"out_channels": 16, "kernel_size": 3, "padding": 1},
-    "Embedding": {"embedding_dim": 64},
-    "LSTM": {"hidden_size": 64},
-    "GRU": {"hidden_size": 64},
-    "TransformerEncoderLayer": {"nhead": 4},
-    "Residual": {"layers": [{"type": "ReLU"}]},
-}
-"""The arguments a layer starts with when added from the palette (required ones set)."""
 
 
 class Edit(QUndoCommand):
@@ -81,9 +69,9 @@ class BuilderPane(PaneFrame):
             "Export it as PyTorch, or open and save it as JSON.",
             parent,
         )
-        self._core = core
+        self.core = core
         self.undo_stack = QUndoStack(self)
-        self.path: Path | None = None
+        self.storage = NetworkStorage(self)
 
         self.toolbar = QToolBar()
         templates = QMenu("New from template", self)
@@ -97,13 +85,16 @@ class BuilderPane(PaneFrame):
         button.setMenu(templates)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.toolbar.addWidget(button)
+        storage = self.storage
         self.save_version_action = self._action(
-            "Save version", QKeySequence.StandardKey.Save, self.save_version
+            "Save version", QKeySequence.StandardKey.Save, storage.save_version
         )
-        self.open_saved_action = self._action("Open saved…", "Ctrl+Shift+O", self.open_saved)
-        self.open_action = self._action("Open file…", QKeySequence.StandardKey.Open, self.open_file)
-        self.save_action = self._action("Save as file…", "", self.save_file)
-        self.export_action = self._action("Export as PyTorch…", "Ctrl+E", self.export_file)
+        self.open_saved_action = self._action("Open saved…", "Ctrl+Shift+O", storage.open_saved)
+        self.open_action = self._action(
+            "Open file…", QKeySequence.StandardKey.Open, storage.open_file
+        )
+        self.save_action = self._action("Save as file…", "", storage.save_file)
+        self.export_action = self._action("Export as PyTorch…", "Ctrl+E", storage.export_file)
         self.train_action = self._action("Train this…", "Ctrl+T", self.train_this)
         self.toolbar.addSeparator()
         self.up_action = self._action("Move up", "Ctrl+Up", lambda: self.move_layer(-1))
@@ -175,16 +166,10 @@ class BuilderPane(PaneFrame):
         problems.addWidget(self.fix_button)
         self.body.addLayout(problems)
         self.body.addLayout(bottom)
-        self.saved_as = QLabel()
-        self.saved_as.setObjectName("saved-as")
-        self.saved_as.setProperty("role", "muted")
-        bottom.insertWidget(0, self.saved_as)
-        self.name: str | None = None
-        self.version = 0
+        bottom.insertWidget(0, storage.saved_as)
         self.model.analysed.connect(self._show_summary)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._show_saved())
         self.show_definition(network.TEMPLATES["MLP"], "layers[0]")
-        core.when_database_ready(lambda _db: self._reopen_last())
+        core.when_database_ready(lambda _db: storage.reopen_last())
 
     def _action(self, text: str, shortcut: Any, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -253,52 +238,26 @@ class BuilderPane(PaneFrame):
         self.undo_stack.push(Edit(self, text, before, after, select or self.selected_path()))
 
     def start_from(self, definition: dict[str, Any], name: str) -> None:
-        self.path = None
+        self.storage.path = None
         self.edit(f"template {name}", copy.deepcopy(definition), "layers[0]")
 
     def add(self, kind: str) -> None:
-        after = copy.deepcopy(self.definition)
-        layer = {"type": kind, **copy.deepcopy(NEW_LAYER.get(kind, {}))}
-        path = self.selected_path()
-        if path:
-            layers, index = network.locate(after, path)
-            layers.insert(index + 1, layer)
-            select = path.rsplit("[", 1)[0] + f"[{index + 1}]"
-        else:
-            after.setdefault("layers", []).append(layer)
-            select = f"layers[{len(after['layers']) - 1}]"
+        after, select = editing.add_layer(self.definition, self.selected_path(), kind)
         self.edit(f"add {kind}", after, select)
 
     def remove(self) -> None:
-        path = self.selected_path()
-        if not path:
-            return
-        after = copy.deepcopy(self.definition)
-        layers, index = network.locate(after, path)
-        layers.pop(index)
-        left = path.rsplit("[", 1)[0] + f"[{max(index - 1, 0)}]" if layers else ""
-        self.edit("remove", after, left)
+        if path := self.selected_path():
+            self.edit("remove", *editing.remove_layer(self.definition, path))
 
     def move_layer(self, step: int) -> None:
         path = self.selected_path()
-        if not path:
-            return
-        after = copy.deepcopy(self.definition)
-        layers, index = network.locate(after, path)
-        target = index + step
-        if not 0 <= target < len(layers):
-            return
-        layers[index], layers[target] = layers[target], layers[index]
-        self.edit("move", after, path.rsplit("[", 1)[0] + f"[{target}]")
+        moved = editing.move_layer(self.definition, path, step) if path else None
+        if moved is not None:
+            self.edit("move", *moved)
 
     def wrap(self) -> None:
-        path = self.selected_path()
-        if not path:
-            return
-        after = copy.deepcopy(self.definition)
-        layers, index = network.locate(after, path)
-        layers[index] = {"type": "Residual", "layers": [layers[index]]}
-        self.edit("wrap in Residual", after, path)
+        if path := self.selected_path():
+            self.edit("wrap in Residual", *editing.wrap_in_residual(self.definition, path))
 
     def apply_fix(self) -> None:
         analysis = self.model.analysis
@@ -309,69 +268,14 @@ class BuilderPane(PaneFrame):
 
     def _layer_edited(self, layer: dict[str, Any]) -> None:
         path = self.selected_path()
-        if not path:
-            return
-        after = copy.deepcopy(self.definition)
-        layers, index = network.locate(after, path)
-        if layers[index] == layer:
-            return
-        layers[index] = layer
-        self.edit(f"edit {layer.get('type')}", after, path)
+        after = editing.replace_layer(self.definition, path, layer) if path else None
+        if after is not None:
+            self.edit(f"edit {layer.get('type')}", after, path)
 
     def _input_edited(self, spec: dict[str, Any], classes: int) -> None:
-        after = copy.deepcopy(self.definition)
-        after["input"], after["head"], after["version"] = spec, {"num_classes": classes}, 2
-        if after != self.definition:
+        after = editing.set_input(self.definition, spec, classes)
+        if after is not None:
             self.edit("input", after)
-
-    # -- files ----------------------------------------------------------------------------
-
-    def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a network", "", "Networks (*.json)")
-        if path:
-            self.open_path(Path(path))
-
-    def open_path(self, path: Path) -> None:
-        try:
-            definition = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(definition, dict) or not isinstance(definition.get("layers"), list):
-                raise UserError(f"{path.name}: a network definition has input and layers")
-        except (OSError, ValueError) as error:
-            show_user_error(self, UserError(f"{path.name}: {error}"), "Cannot open the network")
-            return
-        except UserError as error:
-            show_user_error(self, error, "Cannot open the network")
-            return
-        self.path = path
-        self.edit(f"open {path.name}", network.upgrade(definition), "layers[0]")
-
-    def save_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the network", str(self.path or "network.json"), "Networks (*.json)"
-        )
-        if path:
-            self.save_path(Path(path))
-
-    def save_path(self, path: Path) -> None:
-        temporary = path.with_name(f".{path.name}.saving")
-        temporary.write_text(json.dumps(self.definition, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)  # never half a file, even when it replaces an older save
-        self.path = path
-
-    def export_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export as PyTorch", "network.py", "Python (*.py)"
-        )
-        if path:
-            self.export_path(Path(path))
-
-    def export_path(self, path: Path) -> None:
-        try:
-            source = network.export_source(self.definition, path.stem)
-        except network.NetworkError as error:
-            show_user_error(self, UserError(f"{error.path}: {error.message}"), "Cannot export")
-            return
-        path.write_text(source, encoding="utf-8")
 
     # -- training -------------------------------------------------------------------------
 
@@ -380,15 +284,17 @@ class BuilderPane(PaneFrame):
         from app.builder.training import fitting, training_spec
 
         definition = copy.deepcopy(self.definition)
-        datasets = self._core.datasets
+        datasets = self.core.datasets
 
         def chosen(found: list) -> None:
             if not found:
-                kind = definition["input"]["kind"]
-                what = "image" if kind == "image" else "table with enough numeric columns"
+                what = {
+                    "image": "an image dataset",
+                    "tokens": "a table with a text column",
+                }.get(definition["input"]["kind"], "a table with enough numeric columns")
                 show_user_error(
                     self,
-                    UserError(f"No dataset fits this network: import an {what} and a label."),
+                    UserError(f"No dataset fits this network: import {what} and a label."),
                     "Nothing to train on",
                 )
                 return
@@ -409,83 +315,3 @@ class BuilderPane(PaneFrame):
             on_error=lambda error, _t: show_user_error(self, error, "Cannot train this network"),
             context=self,
         )
-
-    # -- the library: networks saved by name, a version per save ------------------------------
-
-    def _reopen_last(self) -> None:
-        last = self._core.settings.get(BUILDER_NETWORK)
-        if not last:
-            return
-        library = self._core.networks
-        run_task(
-            lambda _s: library.load(last),
-            on_done=self._opened_saved,
-            on_error=lambda _error, _t: None,  # deleted or renamed since: start afresh
-            context=self,
-        )
-
-    def save_version(self) -> None:
-        name = self.name
-        if name is None:
-            text, ok = QInputDialog.getText(self, "Save the network", "Name")
-            if not ok or not text.strip():
-                return
-            name = text.strip()
-        self.save_named(name)
-
-    def save_named(self, name: str) -> None:
-        library, definition = self._core.networks, copy.deepcopy(self.definition)
-
-        def saved(found: Any) -> None:
-            self.name, self.version = found.name, found.version
-            self._core.settings.set(BUILDER_NETWORK, found.name)
-            self.undo_stack.setClean()
-            self._show_saved()
-
-        run_task(
-            lambda _s: library.save(name, definition),
-            on_done=saved,
-            on_error=lambda error, _t: show_user_error(self, error, "Cannot save the network"),
-            context=self,
-        )
-
-    def open_saved(self) -> None:
-        library = self._core.networks
-
-        def choose(names: list[tuple[str, int]]) -> None:
-            if not names:
-                show_user_error(self, UserError("No network is saved yet (Save version, Ctrl+S)."))
-                return
-            items = [f"{name} (version {version})" for name, version in names]
-            item, ok = QInputDialog.getItem(
-                self, "Open a saved network", "Network", items, 0, False
-            )
-            if ok:
-                self.open_named(names[items.index(item)][0])
-
-        run_task(lambda _s: library.names(), on_done=choose, context=self)
-
-    def open_named(self, name: str, version: int | None = None) -> None:
-        library = self._core.networks
-        run_task(
-            lambda _s: library.load(name, version),
-            on_done=self._opened_saved,
-            on_error=lambda error, _t: show_user_error(self, error, "Cannot open the network"),
-            context=self,
-        )
-
-    def _opened_saved(self, found: Any) -> None:
-        self.edit(f"open {found.name}", network.upgrade(found.definition), "layers[0]")
-        self.name, self.version = found.name, found.version
-        self._core.settings.set(BUILDER_NETWORK, found.name)
-        self.undo_stack.setClean()
-        self._show_saved()
-
-    def _show_saved(self) -> None:
-        if self.name is None:
-            self.saved_as.setText("Not saved yet (Ctrl+S)")
-            return
-        changed = (
-            "" if self.undo_stack.isClean() else " · changed since (Ctrl+S saves a new version)"
-        )
-        self.saved_as.setText(f"{self.name} · version {self.version}{changed}")
