@@ -12,7 +12,7 @@ from app.units import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("builder", help="network definitions: check, export")
+    parser = subparsers.add_parser("builder", help="network definitions: check, export, train")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check", help="every layer's output shape, parameters and FLOPs, or what is wrong"
@@ -29,6 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("name")
     show.add_argument("--version", type=int, help="default: the newest")
     show.set_defaults(func=_show)
+    train = actions.add_parser(
+        "train-spec",
+        help="a job spec training the network on a dataset that fits it (for `job submit`)",
+    )
+    train.add_argument("file", type=Path, help="a network definition (JSON)")
+    train.add_argument("destination", type=Path, help="the spec file to write (a new one)")
+    train.add_argument("--dataset", help="the dataset's name (needed when several fit)")
+    train.set_defaults(func=_train_spec)
     templates = actions.add_parser("template", help="write a template's definition")
     templates.add_argument("name", help="MLP, 'Small CNN', ResNet-style or 'Tiny Transformer'")
     templates.add_argument("destination", type=Path)
@@ -97,6 +105,41 @@ def _export(args: argparse.Namespace) -> int:
         raise _refused(args.file, error) from None
     args.destination.write_text(source, encoding="utf-8")
     print(f"Wrote {args.destination}: `from {args.destination.stem} import Network`.")
+    return 0
+
+
+def _train_spec(args: argparse.Namespace) -> int:
+    """What "Train this…" opens the wizard on, written as a spec file."""
+    from app.builder.training import fitting, training_spec
+    from app.cli.dataset_command import dataset_store
+
+    definition = read_definition(args.file)
+    if args.destination.exists():
+        raise UserError(f"{args.destination} exists already: choose a new file name.")
+    found = fitting(dataset_store(), definition)
+    names = [fit.version.dataset_name for fit in found]
+    if not found:
+        raise UserError(
+            f"No dataset fits {args.file.name}.",
+            "Import one with a label column: images for an image input, numeric columns "
+            "for a vector input, a text column for a token input.",
+        )
+    if args.dataset is None and len(found) > 1:
+        raise UserError(f"Several datasets fit: {', '.join(names)}.", "Choose one with --dataset.")
+    if args.dataset is not None and args.dataset not in names:
+        raise UserError(
+            f"Dataset {args.dataset!r} does not fit {args.file.name}.",
+            f"These do: {', '.join(names)}." if names else "",
+        )
+    fit = found[names.index(args.dataset) if args.dataset else 0]
+    spec = training_spec(definition, fit)
+    temporary = args.destination.with_name(f".{args.destination.name}.writing")
+    temporary.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(args.destination)
+    print(
+        f"Wrote {args.destination}: {args.file.name} on {fit.version.dataset_name} "
+        f"v{fit.version.number}. Queue it with `sparktrainer job submit {args.destination}`."
+    )
     return 0
 
 

@@ -104,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=_delete)
 
 
-def _store() -> DatasetStore:
+def dataset_store() -> DatasetStore:
     from app.datasets.store import DatasetStore
     from app.db.database import Database
 
@@ -118,7 +118,7 @@ def _import(args: argparse.Namespace) -> int:
     from app.tasks import Progress, TaskState
 
     def action() -> int:
-        store = _store()
+        store = dataset_store()
         terminal = sys.stderr.isatty()
 
         def report(progress: Progress) -> None:
@@ -158,14 +158,14 @@ def _import(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from app.datasets.samples import import_sample
 
-    version = import_sample(_store(), args.key)
+    version = import_sample(dataset_store(), args.key)
     print(f"Imported {shown(version.dataset_name)}: {version.rows:,} rows")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
     def action() -> int:
-        datasets = _store().datasets()
+        datasets = dataset_store().datasets()
         if args.json:
             print(
                 json.dumps(
@@ -202,7 +202,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     def action() -> int:
-        version = _store().version(args.name, args.version)
+        version = dataset_store().version(args.name, args.version)
         if args.json:
             data = {
                 "name": version.dataset_name,
@@ -253,7 +253,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _versions(args: argparse.Namespace) -> int:
     def action() -> int:
-        store = _store()
+        store = dataset_store()
         current = store.get(args.name).current_version
         for version in store.versions(args.name):
             operation = dict(version.operation)
@@ -272,7 +272,7 @@ def _versions(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     def action() -> int:
-        path = _store().export(
+        path = dataset_store().export(
             args.name,
             args.destination,
             args.format,
@@ -289,7 +289,9 @@ def _split(args: argparse.Namespace) -> int:
 
     def action() -> int:
         fractions = {"train": args.train, "validation": args.validation, "test": args.test}
-        version = _store().split(args.name, fractions, seed=args.seed, stratify=args.stratify)
+        version = dataset_store().split(
+            args.name, fractions, seed=args.seed, stratify=args.stratify
+        )
         counts = {name: count for name, count in version.stats["columns"]["split"]["top"]}
         print(
             f"{shown(version.dataset_name)} v{version.number}: "
@@ -304,7 +306,7 @@ def _filter(args: argparse.Namespace) -> int:
     from app.datasets import operations
 
     def action() -> int:
-        store = _store()
+        store = dataset_store()
         base = store.version(args.name)
         options = operations.FilterOptions(
             drop_empty=args.drop_empty,
@@ -328,7 +330,7 @@ def _filter(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
 
     def action() -> int:
-        result = _store().diff(args.name, args.old, args.new)
+        result = dataset_store().diff(args.name, args.old, args.new)
         print(result.summary(args.old, args.new))
         for label, columns in result.column_changes():
             print(f"  {label}: {', '.join(columns)}")
@@ -339,7 +341,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _use(args: argparse.Namespace) -> int:
     def action() -> int:
-        dataset = _store().set_current(args.name, args.version)
+        dataset = dataset_store().set_current(args.name, args.version)
         print(f"{shown(dataset.name)}: version {dataset.current_version} is current.")
         return 0
 
@@ -348,7 +350,7 @@ def _use(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     def action() -> int:
-        store = _store()
+        store = dataset_store()
         dataset = store.get(args.name)
         if not args.yes:
             if not sys.stdin.isatty():

@@ -57,3 +57,32 @@ def test_a_broken_network_is_refused_before_any_dataset_is_read(store) -> None:
     broken = {**builder.TEMPLATES["MLP"], "input": {"kind": "tokens", "vocab_size": 2}}
     with pytest.raises(UserError, match="input"):
         fitting(store, broken)
+
+
+def test_the_command_line_writes_the_spec_train_this_would_open(store, tmp_path) -> None:
+    import json
+
+    from tests.conftest import run_main
+
+    store.import_path(_csv(tmp_path / "circle.csv", tabular_rows(40)), "circle")
+    store.import_path(_csv(tmp_path / "reviews.csv", classification_rows(40)), "reviews")
+    network = tmp_path / "tiny.json"
+    assert run_main("builder", "template", "tiny transformer", str(network)).returncode == 0
+    destination = tmp_path / "spec.json"
+
+    refused = run_main(
+        "builder", "train-spec", str(network), str(destination), "--dataset", "circle"
+    )
+    assert refused.returncode == 1
+    assert "'circle' does not fit tiny.json" in refused.stderr and "reviews" in refused.stderr
+    assert not destination.exists()
+
+    written = run_main("builder", "train-spec", str(network), str(destination))
+    assert written.returncode == 0, written.stderr
+    assert "on reviews v1" in written.stdout and "job submit" in written.stdout
+    spec = json.loads(destination.read_text())
+    assert spec["recipe"] == "custom_architecture"
+    assert spec["dataset"]["text_column"] == "text"
+    assert spec["model"]["definition"]["input"]["kind"] == "tokens"
+    again = run_main("builder", "train-spec", str(network), str(destination))
+    assert again.returncode == 1 and "exists already" in again.stderr
