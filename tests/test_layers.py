@@ -19,6 +19,7 @@ STDLIB_ONLY = (
     "engine/network.py",
     "engine/network_templates.py",
     "engine/network_export.py",
+    "engine/token_vocabulary.py",
 )
 
 

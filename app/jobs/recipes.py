@@ -12,6 +12,7 @@ from app.jobs.spec_choices import PLAIN_TEMPLATE
 from engine.recommended import TUNED, recommended
 from engine.recommended import model_kind as model_kind
 from engine.recommended import tuning_key as tuning_key
+from engine.token_vocabulary import words
 
 RECIPES = (
     ("text_classification", "Text classification", "Sort text into labels (sentiment, topic)."),
@@ -104,7 +105,16 @@ def format_example(spec: dict[str, Any], row: dict[str, Any]) -> str:
             f"{row.get(dataset.get('text_column', 'text'), '')}\n"
             f"→ label {row.get(dataset.get('label_column', 'label'))!r}"
         )
-    return f"{row.get('image', '')} → label {row.get(dataset.get('label_column', 'label'))!r}"
+    label = f"→ label {row.get(dataset.get('label_column', 'label'))!r}"
+    inputs = ((spec.get("model") or {}).get("definition") or {}).get("input") or {}
+    if recipe == "custom_architecture" and inputs.get("kind") == "tokens":
+        text = str(row.get(dataset.get("text_column", "text"), ""))
+        read = words(text)[: int(inputs.get("length") or 0)]
+        return f"{text}\n{label}\n(reads {len(read)} words: {' '.join(read)})"
+    if recipe == "custom_architecture" and inputs.get("kind") == "tabular":
+        features = ", ".join(f"{name}={row.get(name)!r}" for name in inputs.get("features") or [])
+        return f"{features} {label}"
+    return f"{row.get('image', '')} {label}"
 
 
 def fits_recipe(dataset: Dataset, recipe: str | None) -> bool:

@@ -86,3 +86,22 @@ def test_the_command_line_writes_the_spec_train_this_would_open(store, tmp_path)
     assert spec["model"]["definition"]["input"]["kind"] == "tokens"
     again = run_main("builder", "train-spec", str(network), str(destination))
     assert again.returncode == 1 and "exists already" in again.stderr
+
+
+def test_the_wizard_preview_shows_what_a_builder_network_reads() -> None:
+    from app.jobs.recipes import format_example
+
+    tokens = {
+        "recipe": "custom_architecture",
+        "model": {"definition": {"input": {"kind": "tokens", "vocab_size": 9, "length": 3}}},
+        "dataset": {"text_column": "review", "label_column": "stars"},
+    }
+    shown = format_example(tokens, {"review": "Loved it, truly!", "stars": "5"})
+    assert shown == "Loved it, truly!\n→ label '5'\n(reads 3 words: loved it ,)"
+    tabular = {
+        "recipe": "custom_architecture",
+        "model": {"definition": {"input": {"kind": "tabular", "features": ["x1", "x2"]}}},
+        "dataset": {"label_column": "label"},
+    }
+    shown = format_example(tabular, {"x1": 0.5, "x2": -1, "label": "in"})
+    assert shown == "x1=0.5, x2=-1 → label 'in'"

@@ -125,6 +125,7 @@ class BuilderPane(PaneFrame):
         self.tree.setDropIndicatorShown(True)
         self.model.move_requested.connect(lambda after, path: self.edit("move", after, path))
         header = self.tree.header()
+        header.setStretchLastSection(False)  # the layer column takes the room, not FLOPs
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
