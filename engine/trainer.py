@@ -53,7 +53,6 @@ PAUSE_POLL_SECONDS = 0.2
 FAKE_OOM_ENV = "SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE"
 
 
-
 class StopRequested(Exception):  # noqa: N818 - control flow, not an error
     pass
 
@@ -273,23 +272,38 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
 
     def batch(self, indices: list[int], *, train: bool = True) -> Batch:
-        rows = [self.recipe.train_rows[i] for i in indices]
-        if train and self._fake_oom_above and len(rows) > self._fake_oom_above:
-            raise torch.OutOfMemoryError("CUDA out of memory (simulated by the test hook)")
-        return self.recipe.collate(rows, train=train).to(self.device)
+        """The rows collated on the CPU (moved to the device when their turn comes)."""
+        return self.recipe.collate([self.recipe.train_rows[i] for i in indices], train=train)
+
+    def accumulate(self, batches: list[Batch]) -> torch.Tensor:
+        """Forward and backward over one step's micro-batches; returns the step's loss.
+
+        Each micro-batch's mean loss counts by its share of the step's loss terms (tokens
+        predicted, or samples), so the loss and the gradient are those of the whole batch
+        at once whatever the split: gradient accumulation and the OOM fallback no longer
+        change what is trained (torchtune's and HF Trainer's normalisation)."""
+        total = sum(batch.loss_terms for batch in batches)
+        step_loss = torch.zeros((), device=self.device)
+        for batch in batches:
+            if not batch.loss_terms:  # nothing to learn here (a mean over no terms is NaN)
+                continue
+            share = batch.loss_terms / total
+            with autocast(self.device, self.precision):
+                loss = self.recipe.loss(self.model, batch.to(self.device))
+            self.scaler.scale(loss * share).backward()
+            step_loss += loss.detach() * share
+            if self._fake_oom_above and batch.samples > self._fake_oom_above:
+                # After a forward and backward, as a real OOM can be: the redo must start
+                # from clean gradients.
+                raise torch.OutOfMemoryError("CUDA out of memory (simulated by the test hook)")
+        return step_loss
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor | None, int, int]:
         """One optimizer step over `accumulation` micro-batches; nothing here syncs."""
-        step_loss = torch.zeros((), device=self.device)
-        samples = tokens = 0
-        for _ in range(self.accumulation):
-            batch = self.batch(self.stream.take(self.micro_batch))
-            with autocast(self.device, self.precision):
-                loss = self.recipe.loss(self.model, batch)
-            self.scaler.scale(loss / self.accumulation).backward()
-            step_loss += loss.detach() / self.accumulation
-            samples += batch.samples
-            tokens += batch.tokens
+        batches = [self.batch(self.stream.take(self.micro_batch)) for _ in range(self.accumulation)]
+        step_loss = self.accumulate(batches)
+        samples = sum(batch.samples for batch in batches)
+        tokens = sum(batch.tokens for batch in batches)
         grad_norm = None
         if self.hp.max_grad_norm:
             self.scaler.unscale_(self.optimizer)

@@ -26,10 +26,18 @@ class Batch:
     samples: int
     tokens: int
     """Non-padding tokens, counted on the CPU at collate time (no device sync)."""
+    terms: int | None = None
+    """How many terms the recipe's loss is the mean of (the predicted tokens of a causal
+    LM; the samples when None), counted on the CPU: an accumulated step weights each
+    micro-batch by its share, so how a batch is split never changes what is trained."""
+
+    @property
+    def loss_terms(self) -> int:
+        return self.samples if self.terms is None else self.terms
 
     def to(self, device: torch.device) -> Batch:
         moved = {k: v.to(device, non_blocking=True) for k, v in self.tensors.items()}
-        return Batch(moved, self.samples, self.tokens)
+        return Batch(moved, self.samples, self.tokens, self.terms)
 
 
 def pad_right(sequences: list[torch.Tensor], value: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,6 +127,7 @@ class Recipe:
         raise NotImplementedError
 
     def loss(self, model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+        """The mean over the batch's `loss_terms` (what transformers' heads return)."""
         return model(**batch.tensors).loss
 
     @torch.no_grad()

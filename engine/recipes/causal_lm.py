@@ -24,6 +24,7 @@ IGNORE = -100
 
 class CausalLMRecipe(Recipe):
     lora_task_type = "CAUSAL_LM"  # adapter_config says so: AutoPeftModelForCausalLM loads it
+
     def setup(self) -> None:
         rows = self.read_rows()
         data = self.spec.dataset
@@ -80,16 +81,19 @@ class CausalLMRecipe(Recipe):
         ids, mask = pad_right([r["input_ids"] for r in rows], self.tokenizer.pad_token_id)
         labels, _ = pad_right([r["labels"] for r in rows], IGNORE)
         tokens = sum(len(r["input_ids"]) for r in rows)
+        # The tokens the shifted loss averages over (as evaluate counts them).
+        terms = int((labels[:, 1:] != IGNORE).sum())
         return Batch(
-            {"input_ids": ids, "attention_mask": mask, "labels": labels}, len(rows), tokens
+            {"input_ids": ids, "attention_mask": mask, "labels": labels}, len(rows), tokens, terms
         )
 
     @torch.no_grad()
     def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
         total, count = 0.0, 0
         for batch in batches:
-            labels = batch.tensors["labels"]
-            n = int((labels[:, 1:] != IGNORE).sum())  # the tokens the shifted loss averages
+            n = batch.loss_terms
+            if not n:
+                continue
             total += float(self.loss(model, batch)) * n
             count += n
         loss = total / max(count, 1)
