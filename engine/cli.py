@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         copy.write_text(json.dumps(spec.to_dict(), indent=2))
     events = EventWriter(run_dir, stdout, secrets)
     control = ControlReader(run_dir, stdin=sys.stdin if args.control == "stdin" else None)
+    # Before torch is imported (seconds): the job shows it is alive from the start.
+    events.emit("progress", phase="starting the engine", done=0, total=1)
 
     from engine.errors import EngineFailure
     from engine.runtime import is_out_of_memory, tune_allocator
@@ -180,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return Trainer(spec, events, control).run()
     except EngineFailure as failure:
-        events.emit(
-            "failed", kind=failure.kind, error=str(failure), traceback=traceback.format_exc()
-        )
+        # The person's to fix (data, config, memory): the one-line message says what; the
+        # traceback would only hide it, so it goes to engine.log alone.
+        print(traceback.format_exc(), file=sys.stderr)
+        events.emit("failed", kind=failure.kind, error=str(failure), traceback="")
     except Exception as error:
         kind = "oom" if is_out_of_memory(error) else "internal"
         traceback.print_exc()

@@ -8,12 +8,17 @@ from typing import Any
 
 from engine.data import load_rows, require_columns
 from engine.errors import DataError
+from engine.setup_progress import Report, counted, quiet
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
 def image_rows(
-    path: str, image_column: str, label_column: str, split_column: str | None = None
+    path: str,
+    image_column: str,
+    label_column: str,
+    split_column: str | None = None,
+    report: Report = quiet,
 ) -> list[dict[str, Any]]:
     """Rows of {"path", "label"} (and the split column's value, when a manifest has one);
     every image is checked to be readable, up front."""
@@ -43,7 +48,7 @@ def image_rows(
             | ({split_column: r[split_column]} if split_column and split_column in r else {})
             for r in table
         ]
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(counted(report, "checking images", rows), start=1):
         _check_image(Path(row["path"]), number)
     return rows
 

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from engine import checkpoint
-from engine.errors import ConfigError, OutOfMemory
+from engine.errors import ConfigError, DataError, OutOfMemory
 from engine.output_card import facts_of, write_card
 from engine.protocol import (
     CHECKPOINTS_DIR,
@@ -43,6 +43,7 @@ from engine.runtime import (
     select_device,
 )
 from engine.sampler import DataStream
+from engine.setup_progress import SetupProgress, StopRequested
 from engine.spec import TrainingSpec
 
 log = logging.getLogger("engine")
@@ -51,10 +52,6 @@ PAUSE_POLL_SECONDS = 0.2
 # Test hook standing in for a GPU running out of memory (no GPU exists in CI):
 # any micro-batch larger than this raises torch.OutOfMemoryError.
 FAKE_OOM_ENV = "SPARKTRAINER_ENGINE_FAKE_OOM_ABOVE"
-
-
-class StopRequested(Exception):  # noqa: N818 - control flow, not an error
-    pass
 
 
 def lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
@@ -84,6 +81,8 @@ class Trainer:
         """The sum of the losses since the last logged one (and how many): checkpointed."""
         self.window_steps = 0
         self._stop_signal = False
+        self._pending: list[str] = []
+        """Commands read during setup that are not a stop: applied at the first step."""
         self._fake_oom_above = int(os.environ.get(FAKE_OOM_ENV, "0")) or None
         self._pause_at = int(os.environ.get(PAUSE_AT_ENV, "0")) or None
 
@@ -100,6 +99,7 @@ class Trainer:
                 "which `job submit` resolves to a path; the engine needs the path"
             )
         recipe = self.recipe = create_recipe(self.spec)
+        recipe.report = SetupProgress(self.events.emit, self._stop_asked_during_setup)
         recipe.setup()
         if not recipe.train_rows:
             raise ConfigError("dataset.validation_split leaves no training rows")
@@ -190,17 +190,34 @@ class Trainer:
             self.events.emit("log", level="info", message="No checkpoint yet: starting fresh.")
             return 0
         weights, state, progress = checkpoint.load(path)
-        _missing, unexpected = self.model.load_state_dict(
-            {k: v for k, v in weights.items()}, strict=self.spec.method != "lora"
-        )
+        # What a person can cause (another spec's checkpoint, a dataset changed since) is
+        # a config or data failure with one line, not an internal error with a traceback.
+        try:
+            _missing, unexpected = self.model.load_state_dict(
+                {k: v for k, v in weights.items()}, strict=self.spec.method != "lora"
+            )
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[1:2] or [str(error)]
+            raise ConfigError(
+                f"resume_from: {path} was saved by another model or method, not this "
+                f"spec's ({first[0].strip()})"
+            ) from None
         if unexpected:
             raise ConfigError(
                 f"resume_from: {path} does not match this model (unexpected {unexpected[0]})"
             )
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError) as error:
+            raise ConfigError(
+                f"resume_from: {path} holds another optimizer's state ({error})"
+            ) from None
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
-        self.stream.load(progress["data"])
+        try:
+            self.stream.load(progress["data"])
+        except ValueError as error:
+            raise DataError(f"resume_from: {path}: {error}; resume needs the same data") from None
         self.micro_batch, self.accumulation = progress["micro_batch"], progress["accumulation"]
         window = progress.get("log_window", {"loss": 0.0, "steps": 0})
         self.window_loss = torch.tensor(window["loss"], device=self.device)
@@ -244,6 +261,19 @@ class Trainer:
     def on_sigterm(self, _signum: int, _frame: Any) -> None:
         self._stop_signal = True
 
+    @staticmethod
+    def stop_at_once(_signum: int, _frame: Any) -> None:
+        """SIGTERM during setup: nothing is worth saving yet, so leave whatever is running
+        (a model load, tokenising) at once."""
+        raise StopRequested
+
+    def _stop_asked_during_setup(self) -> bool:
+        for command in self.control.poll():
+            if command == "stop":
+                return True
+            self._pending.append(command)
+        return False
+
     def check_control(self) -> None:
         """Between steps: apply commands; block while paused; raise StopRequested."""
         paused = False
@@ -252,7 +282,8 @@ class Trainer:
             paused = True
             self.events.emit("paused", step=self.step)
         while True:
-            for command in self.control.poll():
+            commands, self._pending = [*self._pending, *self.control.poll()], []
+            for command in commands:
                 if command == "stop":
                     raise StopRequested
                 if command == "checkpoint":
@@ -348,8 +379,15 @@ class Trainer:
         return values
 
     def run(self) -> int:
-        self.setup()
-        resumed_from = self.resume()
+        signal.signal(signal.SIGTERM, self.stop_at_once)
+        try:
+            self.setup()
+            resumed_from = self.resume()
+        except StopRequested:
+            # Nothing was trained: no checkpoint, no output; the run can start again.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self.events.emit("stopped", step=self.step, checkpoint=None)
+            return EXIT_STOPPED
         signal.signal(signal.SIGTERM, self.on_sigterm)
         self.events.emit(
             "started",

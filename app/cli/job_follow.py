@@ -102,6 +102,8 @@ class Follower:
             hung = jobs.not_responding(self.job_id) if jobs is not None else ""
             full = jobs is not None and bool(jobs.deferred.problem)
             status = "disk full" if full else "not responding" if hung else str(job.status)
+            if job.setup_progress and not (full or hung):
+                status = job.setup_text()
             self.progress.update(status, job.last_step, job.total_steps, loss)
             return None
         self._result["job"] = job

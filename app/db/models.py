@@ -85,6 +85,8 @@ class JobRow(Base):
     """Time spent running, over every run of the job (paused and queued time left out)."""
     run_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     """When the current run started (null unless running)."""
+    setup_progress: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """The engine's last setup phase, {"phase", "done", "total"}, until training starts."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

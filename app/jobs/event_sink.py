@@ -19,9 +19,17 @@ def event_sink(store: JobStore, job_id: str) -> Callable[[list[dict[str, Any]], 
         progress: dict[str, Any] = {"events_offset": offset}
         for event in events:
             kind = event["event"]
+            if kind == "progress":
+                progress["setup_progress"] = {
+                    key: event.get(key) for key in ("phase", "done", "total")
+                }
+            elif kind in ("started", "stopped", "completed", "failed"):
+                progress["setup_progress"] = None  # setup is over, one way or another
             if kind == "started":
                 progress["total_steps"] = event["total_steps"]
-            elif kind in ("metric", "checkpoint", "stopped", "completed"):
+            elif kind in ("metric", "checkpoint", "completed") or (
+                kind == "stopped" and event.get("checkpoint")  # not one stopped in setup
+            ):
                 progress["last_step"] = event["step"]
             if kind == "completed":
                 progress["result"] = {

@@ -39,6 +39,10 @@ def format_event(event: dict[str, Any]) -> str:
         text = f"first {event.get('split')} batch: {len(event.get('rows', []))} rows decoded"
     elif kind in ("paused", "resumed"):
         text = f"{kind} at step {event.get('step')}"
+    elif kind == "progress":
+        text = f"{event.get('phase')}: {event.get('done'):,} of {event.get('total'):,}"
+    elif kind == "stopped" and not event.get("checkpoint"):
+        text = "stopped during setup, before the first step (nothing to resume from)"
     elif kind == "stopped":
         text = f"stopped at step {event.get('step')}, checkpoint {event.get('checkpoint')}"
     elif kind == "completed":

@@ -48,6 +48,17 @@ class Job:
     """{"final": the last evaluation, "baseline": what learning nothing scores}."""
     run_seconds: float = 0.0
     run_since: datetime | None = None
+    setup_progress: dict[str, Any] | None = None
+    """What the engine is doing before its first step: {"phase", "done", "total"}."""
+
+    def setup_text(self) -> str:
+        """ "Tokenising 12,000 of 1,000,000" while the engine sets up; "" otherwise."""
+        setup = self.setup_progress
+        if not setup:
+            return ""
+        phase = str(setup.get("phase", "")).capitalize()
+        done, total = int(setup.get("done", 0)), int(setup.get("total", 0))
+        return f"{phase} {done:,} of {total:,}…" if total > 1 else f"{phase}…"
 
     def run_time(self, now: float | None = None) -> float | None:
         """Seconds spent running, over every run (a resume adds to it; paused and queued
@@ -107,6 +118,7 @@ def _job(row: JobRow) -> Job:
         row.result,
         row.run_seconds or 0.0,
         row.run_since,
+        row.setup_progress,
     )
 
 

@@ -14,6 +14,7 @@ import torch
 from engine.data import load_rows, split_indices
 from engine.data_files import DataFileError, split_names
 from engine.errors import ConfigError, DataError
+from engine.setup_progress import Report, quiet
 from engine.spec import TrainingSpec
 
 BASE_FOLDER = "base_model"
@@ -66,6 +67,8 @@ class Recipe:
 
     def __init__(self, spec: TrainingSpec) -> None:
         self.spec = spec
+        self.report: Report = quiet
+        """Setup's progress (phase, done, total): the trainer's SetupProgress in a run."""
 
     # -- set-up ------------------------------------------------------------------------
     def setup(self) -> None:
@@ -97,7 +100,13 @@ class Recipe:
         self.val_rows = [examples[i] for i in val]
 
     def read_rows(self) -> list[dict[str, Any]]:
-        return load_rows(self.spec.dataset.path)
+        self.report("reading the data", 0, 1)
+        rows = load_rows(self.spec.dataset.path)
+        self.report("reading the data", 1, 1)
+        return rows
+
+    def loading_model(self, done: bool) -> None:
+        self.report("loading the model", int(done), 1)
 
     def lora_targets(self) -> list[str]:
         raise ConfigError("method: LoRA is not available for this model")

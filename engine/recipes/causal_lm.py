@@ -18,6 +18,7 @@ from engine.errors import DataError
 from engine.models import load_causal_lm
 from engine.prompts import render_history, render_prompt
 from engine.recipes.base import Batch, Recipe, pad_right
+from engine.setup_progress import counted
 
 IGNORE = -100
 
@@ -29,10 +30,14 @@ class CausalLMRecipe(Recipe):
         rows = self.read_rows()
         data = self.spec.dataset
         require_columns(rows, spec_columns_of(self.spec), data.path)
+        self.loading_model(False)
         self.model, self.tokenizer = load_causal_lm(self.spec)
+        self.loading_model(True)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.examples = [self._encode(row, i) for i, row in enumerate(rows)]
+        self.examples = [
+            self._encode(row, i) for i, row in enumerate(counted(self.report, "tokenising", rows))
+        ]
         self.split(self.examples, rows)
 
     def _encode(self, row: dict[str, Any], index: int) -> dict[str, Any]:

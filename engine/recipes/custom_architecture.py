@@ -9,11 +9,12 @@ from typing import Any
 import torch
 
 from engine.architecture import ArchitectureClassifier, input_shape
-from engine.data import load_rows, require_columns, spec_columns_of
+from engine.data import require_columns, spec_columns_of
 from engine.errors import DataError
 from engine.images import augment, image_rows, open_rgb
 from engine.recipes.base import Batch
 from engine.recipes.classification import ClassificationRecipe, label_set
+from engine.setup_progress import counted
 from engine.token_vocabulary import Encoder, build_vocabulary
 
 
@@ -24,11 +25,13 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         self.kind = definition["input"]["kind"]
         data = self.spec.dataset
         if self.kind == "image":
-            rows = image_rows(data.path, data.image_column, data.label_column, data.split_column)
+            rows = image_rows(
+                data.path, data.image_column, data.label_column, data.split_column, self.report
+            )
             self.labels, ids = label_set(rows, "label", data.labels, data.path)
             examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
         elif self.kind == "tokens":
-            rows = load_rows(data.path)
+            rows = self.read_rows()
             require_columns(rows, spec_columns_of(self.spec), data.path)
             self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
             column = data.text_column or "text"
@@ -37,7 +40,7 @@ class CustomArchitectureRecipe(ClassificationRecipe):
             ]
         else:
             features = definition["input"]["features"]
-            rows = load_rows(data.path)
+            rows = self.read_rows()
             require_columns(rows, spec_columns_of(self.spec), data.path)
             self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
             examples = []
@@ -57,7 +60,8 @@ class CustomArchitectureRecipe(ClassificationRecipe):
             size, length = definition["input"]["vocab_size"], definition["input"]["length"]
             vocabulary = build_vocabulary((r["text"] for r in self.train_rows), size)
             encoder = Encoder(vocabulary, length)
-            for example in (*self.train_rows, *self.val_rows):
+            examples = [*self.train_rows, *self.val_rows]
+            for example in counted(self.report, "tokenising", examples):
                 example["input_ids"] = encoder.encode(example["text"])
         torch.manual_seed(self.spec.hyperparameters.seed)
         self.model = ArchitectureClassifier(definition, self.labels, vocabulary)

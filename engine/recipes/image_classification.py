@@ -19,9 +19,13 @@ class ImageClassificationRecipe(ClassificationRecipe):
 
     def setup(self) -> None:
         data = self.spec.dataset
-        rows = image_rows(data.path, data.image_column, data.label_column, data.split_column)
+        rows = image_rows(
+            data.path, data.image_column, data.label_column, data.split_column, self.report
+        )
         self.labels, ids = label_set(rows, "label", data.labels, data.path)
+        self.loading_model(False)
         self.model, self.processor = load_image_classifier(self.spec, self.labels)
+        self.loading_model(True)
         self.split([{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)], rows)
 
     def lora_targets(self) -> list[str]:

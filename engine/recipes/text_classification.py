@@ -10,6 +10,7 @@ from engine.data import require_columns, spec_columns_of
 from engine.models import default_lora_targets, load_sequence_classifier
 from engine.recipes.base import Batch, pad_right
 from engine.recipes.classification import ClassificationRecipe, label_set
+from engine.setup_progress import counted
 
 
 class TextClassificationRecipe(ClassificationRecipe):
@@ -20,10 +21,12 @@ class TextClassificationRecipe(ClassificationRecipe):
         rows = self.read_rows()
         require_columns(rows, spec_columns_of(self.spec), data.path)
         self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
+        self.loading_model(False)
         self.model, self.tokenizer = load_sequence_classifier(self.spec, self.labels)
+        self.loading_model(True)
         limit = self.spec.hyperparameters.max_seq_length
         examples = []
-        for row, label in zip(rows, ids, strict=True):
+        for row, label in zip(counted(self.report, "tokenising", rows), ids, strict=True):
             encoded = self.tokenizer(str(row[data.text_column]), truncation=True, max_length=limit)
             examples.append({"input_ids": torch.tensor(encoded.input_ids), "label": label})
         self.split(examples, rows)

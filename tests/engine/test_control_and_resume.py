@@ -84,7 +84,8 @@ def test_stop_then_resume_continues_with_identical_losses(tmp_path: Path) -> Non
     path.write_text(json.dumps(spec))
     code, events, stderr = run_engine(path)
     assert code == 0, stderr
-    assert events[0]["event"] == "started" and events[0]["resumed_from_step"] == stop_step
+    started = next(e for e in events if e["event"] == "started")
+    assert started["resumed_from_step"] == stop_step
     resumed = losses(events)
     assert sorted(resumed) == list(range(stop_step + 1, STEPS + 1))
     assert resumed == {step: reference[step] for step in resumed}  # exact, not approximate

@@ -103,3 +103,26 @@ def test_duration_counts_running_time_over_every_run_and_never_paused_time(
     assert running.run_time(now=(start + timedelta(seconds=407)).timestamp()) == 27
     at(410, JobStatus.COMPLETED)
     assert store.get(job.id).run_time() == 30
+
+
+def test_setup_progress_is_kept_until_training_starts(store, paths) -> None:
+    from app.jobs.event_sink import event_sink
+    from app.jobs.render import format_event
+
+    job = store.create({}, run_dir=str(paths.runs / "setup"))
+    sink = event_sink(store, job.id)
+    sink([{"event": "progress", "phase": "loading the model", "done": 0, "total": 1}], 10)
+    assert store.get(job.id).setup_text() == "Loading the model…"
+    tokenising = {"event": "progress", "phase": "tokenising", "done": 12_000, "total": 1_000_000}
+    sink([tokenising], 20)
+    assert store.get(job.id).setup_text() == "Tokenising 12,000 of 1,000,000…"
+    assert format_event({**tokenising, "time": 0}).endswith("tokenising: 12,000 of 1,000,000")
+    sink([{"event": "started", "total_steps": 30}], 30)
+    assert store.get(job.id).setup_progress is None and store.get(job.id).setup_text() == ""
+
+    # A stop during a resumed run's setup reached no step: the step reached before stays.
+    sink([{"event": "metric", "step": 8, "epoch": 0.5, "values": {"loss": 1.0}}], 40)
+    sink([{"event": "progress", "phase": "tokenising", "done": 5, "total": 9}], 50)
+    sink([{"event": "stopped", "step": 0, "checkpoint": None}], 60)
+    stopped = store.get(job.id)
+    assert (stopped.last_step, stopped.setup_progress) == (8, None)

@@ -58,7 +58,8 @@ def test_suggestions_carry_the_models_confidence(trained) -> None:
     for offset, prediction in enumerate(outcome["predictions"]):
         top = prediction["labels"][0]
         assert suggestions[10 + offset].classes == [top["label"]]
-        assert suggestions[10 + offset].confidence == pytest.approx(top["p"], abs=1e-6)
+        # Stored to 6 places; batched and single forwards differ in the last float bits.
+        assert suggestions[10 + offset].confidence == pytest.approx(top["p"], abs=1e-5)
 
     other = labeling.create("pets", "reviews", ["cat", "dog"])
     with pytest.raises(UserError, match="none of them is one of pets"):

@@ -264,8 +264,9 @@ class JobDetail(QWidget):
             self.result.hide()
             return
         total = f" of {job.total_steps:,}" if job.total_steps else ""
+        where = escape(job.setup_text()) or f"step {job.last_step:,}{total}"
         self.title.setText(
-            f"<b>{escape(job.name)}</b> · {job.status} · step {job.last_step:,}{total} · "
+            f"<b>{escape(job.name)}</b> · {job.status} · {where} · "
             f"{escape(model_name(job.spec))} on "
             f"{escape(dataset_name(job.spec, self.dataset_names))}"
         )

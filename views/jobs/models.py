@@ -218,6 +218,8 @@ class JobTableModel(RowTableModel[Job]):
                 return f"{job.status} · catching up {backlog:,} events"
             return str(job.status)
         if column == 2:
+            if job.setup_progress and job.status == JobStatus.RUNNING:
+                return job.setup_text()  # before the first step: what it is doing
             fraction = self.data(self.index(self.find(job.id), 2), ProgressRole)
             return "" if fraction is None else f"{fraction:.0%}"
         if column == 3:
