@@ -138,6 +138,9 @@ class Hyperparameters:
     gradient_checkpointing: bool = False
     log_every: int = 1
     eval_every: int = 0
+    eval_max_batches: int | None = None
+    """Evaluate (and judge the baseline) on at most this many batches of validation rows:
+    a large validation split then costs seconds, not minutes, at each evaluation."""
     checkpoint_every: int = 0
     keep_checkpoints: int = 3
     """How many of the newest checkpoints to keep."""
@@ -159,6 +162,8 @@ class Hyperparameters:
                 raise SpecError(f"{at}.{name}", "must not be negative (0 turns it off)")
         if self.max_steps is not None and self.max_steps < 1:
             raise SpecError(f"{at}.max_steps", "must be at least 1, or null")
+        if self.eval_max_batches is not None and self.eval_max_batches < 1:
+            raise SpecError(f"{at}.eval_max_batches", "must be at least 1, or null (all)")
         if self.learning_rate <= 0:
             raise SpecError(f"{at}.learning_rate", "must be positive")
         if not 0.0 <= self.warmup_ratio < 1.0:

@@ -103,6 +103,17 @@ class Trainer:
         recipe.setup()
         if not recipe.train_rows:
             raise ConfigError("dataset.validation_split leaves no training rows")
+        cap = hp.eval_max_batches and hp.eval_max_batches * hp.batch_size
+        if cap and len(recipe.val_rows) > cap:
+            self.events.emit(
+                "log",
+                level="info",
+                message=(
+                    f"Evaluating on {cap:,} of the {len(recipe.val_rows):,} validation rows "
+                    "(hyperparameters.eval_max_batches)."
+                ),
+            )
+            recipe.val_rows = recipe.val_rows[:cap]  # the baseline is judged on the same rows
         self.baseline = recipe.baseline()
         model: Any = recipe.model  # a transformers (or builder) model, PEFT-wrapped for LoRA
         if self.spec.method == "lora":
@@ -368,10 +379,11 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         rows = self.recipe.val_rows
-        batches = [
+        # One batch at a time: a large validation split is never all on the device at once.
+        batches = (
             self.recipe.collate(rows[i : i + self.micro_batch], train=False).to(self.device)
             for i in range(0, len(rows), self.micro_batch)
-        ]
+        )
         with no_grad_eval(self.model), autocast(self.device, self.precision):
             values = self.recipe.evaluate(self.model, batches)
         self.events.emit("eval", step=self.step, values=values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -93,7 +94,7 @@ class CausalLMRecipe(Recipe):
         )
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+    def evaluate(self, model: torch.nn.Module, batches: Iterable[Batch]) -> dict[str, float]:
         total, count = 0.0, 0
         for batch in batches:
             n = batch.loss_terms

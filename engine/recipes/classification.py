@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -44,7 +45,7 @@ class ClassificationRecipe(Recipe):
     labels: list[str]
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module, batches: list[Batch]) -> dict[str, float]:
+    def evaluate(self, model: torch.nn.Module, batches: Iterable[Batch]) -> dict[str, float]:
         total, count, predictions, targets = 0.0, 0, [], []
         for batch in batches:
             output = model(**batch.tensors)

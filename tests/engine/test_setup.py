@@ -136,3 +136,23 @@ def test_resuming_another_networks_checkpoint_is_a_config_failure(tmp_path: Path
     assert failed["kind"] == "config"
     assert "another model" in failed["error"] and "\n" not in failed["error"]
     assert failed["traceback"] == ""
+
+
+def test_evaluation_and_its_baseline_use_at_most_eval_max_batches(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", classification_rows(40))
+    spec = make_spec(
+        tmp_path, "text_classification", data, model="tiny-bert", max_steps=2, batch_size=4,
+        eval_every=1, eval_max_batches=2,
+    )  # fmt: skip
+    spec["dataset"]["validation_split"] = 0.5
+    code, events, stderr = run_engine(spec_file(tmp_path, spec))
+    assert code == 0, stderr
+    logs = [e["message"] for e in events if e["event"] == "log"]
+    assert any("Evaluating on 8 of the 20 validation rows" in m for m in logs)
+    started = next(e for e in events if e["event"] == "started")
+    assert started["validation_rows"] == 8 and started["baseline"]["rows"] == 8
+    assert len([e for e in events if e["event"] == "eval"]) == 2
+
+    spec["hyperparameters"]["eval_max_batches"] = 0
+    code, events, _ = run_engine(spec_file(tmp_path, {**spec, "job_id": "zero"}))
+    assert code == 2 and events[-1]["field"] == "hyperparameters.eval_max_batches"

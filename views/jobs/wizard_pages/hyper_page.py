@@ -76,6 +76,10 @@ class HyperparametersPage(SpecPage):
         self.eval_every = QSpinBox()
         self.eval_every.setRange(0, 10_000_000)
         self.eval_every.setSpecialValueText("at the end")
+        self.eval_batches = QSpinBox()
+        self.eval_batches.setRange(0, 10_000_000)
+        self.eval_batches.setSpecialValueText("all")
+        self.eval_batches.setToolTip("A cap keeps each evaluation of a large split short")
         self.checkpoint_every = QSpinBox()
         self.checkpoint_every.setRange(0, 10_000_000)
         self.checkpoint_every.setSpecialValueText("at the end and on stop")
@@ -92,6 +96,7 @@ class HyperparametersPage(SpecPage):
         advanced.addRow("Precision", self.precision)
         advanced.addRow("Seed", self.seed)
         advanced.addRow("Evaluate every (steps)", self.eval_every)
+        advanced.addRow("Evaluate on at most (batches)", self.eval_batches)
         advanced.addRow("Checkpoint every (steps)", self.checkpoint_every)
         advanced.addRow(self.checkpointing)
         self.advanced.toggled.connect(self.advanced_rows.setVisible)
@@ -144,6 +149,7 @@ class HyperparametersPage(SpecPage):
         self.precision.setCurrentText(hyper.get("precision", "auto"))
         self.seed.setValue(int(hyper.get("seed", 42)))
         self.eval_every.setValue(int(hyper.get("eval_every", 0)))
+        self.eval_batches.setValue(int(hyper.get("eval_max_batches") or 0))
         self.checkpoint_every.setValue(int(hyper.get("checkpoint_every", 0)))
         self.checkpointing.setChecked(bool(hyper.get("gradient_checkpointing", False)))
         self.advanced_rows.setVisible(self.advanced.isChecked())
@@ -174,3 +180,7 @@ class HyperparametersPage(SpecPage):
             hyper["max_steps"] = self.max_steps.value()
         else:
             hyper.pop("max_steps", None)
+        if self.eval_batches.value():
+            hyper["eval_max_batches"] = self.eval_batches.value()
+        else:
+            hyper.pop("eval_max_batches", None)
