@@ -18,8 +18,7 @@ from engine.data import require_columns, spec_columns_of
 from engine.errors import DataError
 from engine.models import load_causal_lm
 from engine.prompts import render_history, render_prompt
-from engine.recipes.base import Batch, Recipe, pad_right
-from engine.setup_progress import counted
+from engine.recipes.base import SAMPLED_ROWS, Batch, Recipe, pad_right
 
 IGNORE = -100
 
@@ -36,13 +35,13 @@ class CausalLMRecipe(Recipe):
         self.loading_model(True)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.examples = [
-            self._encode(row, i) for i, row in enumerate(counted(self.report, "tokenising", rows))
-        ]
-        self.split(self.examples, rows)
+        examples = [{"index": i, "row": row} for i, row in enumerate(rows)]
+        self.tokenise(examples)
+        self.split(examples, rows)
 
-    def _encode(self, row: dict[str, Any], index: int) -> dict[str, Any]:
+    def encode(self, example: dict[str, Any], strict: bool) -> dict[str, Any]:
         """Token ids and labels; prompt tokens get IGNORE so only the response is learned."""
+        row, index = example["row"], example["index"]
         data, tok = self.spec.dataset, self.tokenizer
         limit = self.spec.hyperparameters.max_seq_length
         if data.messages_column:
@@ -56,7 +55,7 @@ class CausalLMRecipe(Recipe):
         response_ids = [*tok(response, add_special_tokens=False).input_ids, tok.eos_token_id]
         ids = (prompt_ids + response_ids)[:limit]
         labels = ([IGNORE] * len(prompt_ids) + response_ids)[:limit]
-        if all(label == IGNORE for label in labels):
+        if strict and all(label == IGNORE for label in labels):
             raise DataError(
                 f"{data.path}, row {index + 1}: the prompt fills max_seq_length "
                 f"({limit} tokens) and leaves no response to learn"
@@ -84,6 +83,7 @@ class CausalLMRecipe(Recipe):
         return default_lora_targets(self.model)
 
     def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        rows = self.encoded(rows)
         ids, mask = pad_right([r["input_ids"] for r in rows], self.tokenizer.pad_token_id)
         labels, _ = pad_right([r["labels"] for r in rows], IGNORE)
         tokens = sum(len(r["input_ids"]) for r in rows)
@@ -111,24 +111,25 @@ class CausalLMRecipe(Recipe):
         if not self.val_rows:
             return {}
         counts: Counter[int] = Counter()
-        for row in self.train_rows:
+        for row in self.encoded(self.train_rows[:SAMPLED_ROWS]):
             counts.update(_learned(row["labels"]))
         total, vocabulary = sum(counts.values()), len(self.tokenizer)
-        tokens = [token for row in self.val_rows for token in _learned(row["labels"])]
+        val_rows = self.encoded(self.val_rows[:SAMPLED_ROWS])
+        tokens = [token for row in val_rows for token in _learned(row["labels"])]
         if not tokens:
             return {}
         loss = -sum(math.log((counts[t] + 1) / (total + vocabulary)) for t in tokens)
         loss /= len(tokens)
         return {
             "name": "token frequencies",
-            "rows": len(self.val_rows),
+            "rows": len(val_rows),
             "eval_loss": loss,
             "perplexity": math.exp(loss),
         }
 
     def describe(self, rows: list[dict[str, Any]], batch: Batch) -> list[dict[str, Any]]:
         decoded = []
-        for row in rows:
+        for row in self.encoded(rows):
             ids, labels = row["input_ids"], row["labels"]
             decoded.append(
                 {

@@ -10,7 +10,6 @@ from engine.data import require_columns, spec_columns_of
 from engine.models import default_lora_targets, load_sequence_classifier
 from engine.recipes.base import Batch, pad_right
 from engine.recipes.classification import ClassificationRecipe, label_set
-from engine.setup_progress import counted
 
 
 class TextClassificationRecipe(ClassificationRecipe):
@@ -24,17 +23,23 @@ class TextClassificationRecipe(ClassificationRecipe):
         self.loading_model(False)
         self.model, self.tokenizer = load_sequence_classifier(self.spec, self.labels)
         self.loading_model(True)
-        limit = self.spec.hyperparameters.max_seq_length
-        examples = []
-        for row, label in zip(counted(self.report, "tokenising", rows), ids, strict=True):
-            encoded = self.tokenizer(str(row[data.text_column]), truncation=True, max_length=limit)
-            examples.append({"input_ids": torch.tensor(encoded.input_ids), "label": label})
+        column = data.text_column
+        examples = [
+            {"text": str(row[column]), "label": i} for row, i in zip(rows, ids, strict=True)
+        ]
+        self.tokenise(examples)
         self.split(examples, rows)
+
+    def encode(self, example: dict[str, Any], strict: bool) -> dict[str, Any]:
+        limit = self.spec.hyperparameters.max_seq_length
+        encoded = self.tokenizer(example["text"], truncation=True, max_length=limit)
+        return {"input_ids": torch.tensor(encoded.input_ids)}
 
     def lora_targets(self) -> list[str]:
         return default_lora_targets(self.model)
 
     def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
+        rows = self.encoded(rows)
         ids, mask = pad_right([r["input_ids"] for r in rows], self.tokenizer.pad_token_id)
         labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
         return Batch(
@@ -50,5 +55,5 @@ class TextClassificationRecipe(ClassificationRecipe):
                 "label": self.labels[r["label"]],
                 "tokens": len(r["input_ids"]),
             }
-            for r in rows
+            for r in self.encoded(rows)
         ]

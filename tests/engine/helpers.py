@@ -214,3 +214,34 @@ def printed_logits(script: str, *args: str, cwd: Path = ROOT) -> list[float]:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+PEAK_RSS_BOUND = 2 << 30
+"""The engine's peak resident memory on a million rows of short text (issue target)."""
+
+
+def _peak_rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_measured(spec: Path) -> tuple[int, list[dict], float, int]:
+    """(exit code, events, seconds to the first progress event, peak RSS in bytes)."""
+    began = time.monotonic()
+    process = subprocess.Popen(
+        engine_command(spec), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    first_progress, peak, lines = None, 0, []
+    assert process.stdout is not None
+    for line in process.stdout:  # one event a line, as it comes
+        lines.append(line)
+        peak = max(peak, _peak_rss(process.pid))
+        if first_progress is None and '"progress"' in line:
+            first_progress = time.monotonic() - began
+    process.wait(timeout=600)
+    return process.returncode, parse_all("".join(lines)), first_progress or -1.0, peak

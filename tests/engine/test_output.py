@@ -53,7 +53,9 @@ from engine import checkpoint
 spec = load_spec(sys.argv[1])
 class Quiet:
     def emit(self, *a, **k): pass
-trainer = Trainer(spec, Quiet(), None)
+class NoCommands:
+    def poll(self): return []
+trainer = Trainer(spec, Quiet(), NoCommands())
 trainer.setup()
 weights, _, _ = checkpoint.load(checkpoint.latest(trainer.checkpoints))
 trainer.model.load_state_dict(weights, strict=spec.method != "lora")
