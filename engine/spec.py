@@ -142,6 +142,9 @@ class Hyperparameters:
     """Evaluate (and judge the baseline) on at most this many batches of validation rows:
     a large validation split then costs seconds, not minutes, at each evaluation."""
     checkpoint_every: int = 0
+    data_workers: int | None = None
+    """DataLoader worker processes collating training batches; None: up to four for
+    images and large text, none for small data (engine/loader.py)."""
     keep_checkpoints: int = 3
     """How many of the newest checkpoints to keep."""
 
@@ -162,6 +165,8 @@ class Hyperparameters:
                 raise SpecError(f"{at}.{name}", "must not be negative (0 turns it off)")
         if self.max_steps is not None and self.max_steps < 1:
             raise SpecError(f"{at}.max_steps", "must be at least 1, or null")
+        if self.data_workers is not None and self.data_workers < 0:
+            raise SpecError(f"{at}.data_workers", "must not be negative (0: no workers)")
         if self.eval_max_batches is not None and self.eval_max_batches < 1:
             raise SpecError(f"{at}.eval_max_batches", "must be at least 1, or null (all)")
         if self.learning_rate <= 0:

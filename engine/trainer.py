@@ -22,6 +22,7 @@ import torch
 
 from engine import checkpoint
 from engine.errors import ConfigError, DataError, OutOfMemory
+from engine.loader import BatchLoader, default_workers
 from engine.output_card import facts_of, write_card
 from engine.protocol import (
     CHECKPOINTS_DIR,
@@ -153,6 +154,8 @@ class Trainer:
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.stream = DataStream(len(recipe.train_rows), hp.seed)
+        workers = default_workers(recipe, hp.data_workers)
+        self.loader = BatchLoader(recipe, self.stream, workers, pin=self.device.type == "cuda")
 
     # -- checkpoints -------------------------------------------------------------------------
 
@@ -342,7 +345,7 @@ class Trainer:
 
     def train_step(self) -> tuple[torch.Tensor, torch.Tensor | None, int, int]:
         """One optimizer step over `accumulation` micro-batches; nothing here syncs."""
-        batches = [self.batch(self.stream.take(self.micro_batch)) for _ in range(self.accumulation)]
+        batches = [self.loader.take(self.micro_batch) for _ in range(self.accumulation)]
         step_loss = self.accumulate(batches)
         samples = sum(batch.samples for batch in batches)
         tokens = sum(batch.tokens for batch in batches)
@@ -437,6 +440,7 @@ class Trainer:
                     if not is_out_of_memory(error):
                         raise
                     self.stream.load(data_state)  # the step is redone from its first sample
+                    self.loader.reset()
                     self.halve_micro_batch(error)
                     continue
                 self.step += 1
@@ -480,6 +484,8 @@ class Trainer:
             path = self.save_checkpoint()
             self.events.emit("stopped", step=self.step, checkpoint=str(path))
             return EXIT_STOPPED
+        finally:
+            self.loader.close()
         return self.finish()
 
     def finish(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -51,6 +52,11 @@ class Batch:
         moved = {k: v.to(device, non_blocking=True) for k, v in self.tensors.items()}
         return Batch(moved, self.samples, self.tokens, self.terms)
 
+    def pin_memory(self) -> Batch:
+        """Page-locked copies (the DataLoader calls it): the copy to a GPU is then async."""
+        pinned = {k: v.pin_memory() for k, v in self.tensors.items()}
+        return Batch(pinned, self.samples, self.tokens, self.terms)
+
 
 def pad_right(sequences: list[torch.Tensor], value: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack 1-D tensors, padding on the right; returns the batch and its attention mask."""
@@ -80,6 +86,9 @@ class Recipe:
         self.spec = spec
         self.report: Report = quiet
         """Setup's progress (phase, done, total): the trainer's SetupProgress in a run."""
+        self.augment_rng: random.Random | None = None
+        """What a training batch's augmentation draws from: seeded per batch by
+        engine/loader.py, so a batch is augmented alike in a worker or inline."""
 
     # -- set-up ------------------------------------------------------------------------
     def setup(self) -> None:

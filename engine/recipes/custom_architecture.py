@@ -23,6 +23,7 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         definition = self.spec.model.definition or {}
         self.shape = input_shape(definition)
         self.kind = definition["input"]["kind"]
+        self.decodes_images = self.kind == "image"
         data = self.spec.dataset
         if self.kind == "image":
             rows = image_rows(
@@ -79,7 +80,7 @@ class CustomArchitectureRecipe(ClassificationRecipe):
             _, height, width = self.shape
             images = [open_rgb(r["path"]) for r in rows]
             if train and self.spec.dataset.augment:
-                images = [augment(image) for image in images]
+                images = [augment(image, self.augment_rng) for image in images]
             inputs = torch.stack(
                 [_to_tensor(image.resize((width, height)), self.shape[0]) for image in images]
             )

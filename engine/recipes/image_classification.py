@@ -15,6 +15,7 @@ from engine.recipes.classification import ClassificationRecipe, label_set
 
 
 class ImageClassificationRecipe(ClassificationRecipe):
+    decodes_images = True  # batches are worth DataLoader workers (engine/loader.py)
     lora_modules_to_save = ["classifier"]  # noqa: RUF012 - read by the trainer
 
     def setup(self) -> None:
@@ -34,7 +35,7 @@ class ImageClassificationRecipe(ClassificationRecipe):
     def collate(self, rows: list[dict[str, Any]], *, train: bool) -> Batch:
         images = [open_rgb(r["path"]) for r in rows]
         if train and self.spec.dataset.augment:
-            images = [augment(image) for image in images]
+            images = [augment(image, self.augment_rng) for image in images]
         pixels = self.processor(images=images, return_tensors="pt")["pixel_values"]
         labels = torch.tensor([r["label"] for r in rows], dtype=torch.long)
         return Batch({"pixel_values": pixels, "labels": labels}, len(rows), 0)

@@ -135,7 +135,7 @@ def test_a_closed_stdout_does_not_stop_training(tmp_path: Path) -> None:
         engine_command(path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert process.stdout is not None
-    process.stdout.readline()  # "started": the engine is up
+    process.stdout.readline()  # its first event: the engine is up
     process.stdout.close()  # the GUI went away
     assert process.wait(timeout=300) == 0
     run_dir = tmp_path / "run"

@@ -38,7 +38,8 @@ def test_recipe_trains_and_its_loss_falls(tmp_path: Path, recipe, model, method,
     code, events, stderr = run_engine(spec_file(tmp_path, spec))
     assert code == 0, stderr + json.dumps(events[-1:])
 
-    names = [e["event"] for e in events]
+    assert events[0]["event"] == "progress"  # setup reports before anything else
+    names = [e["event"] for e in events if e["event"] != "progress"]
     assert names[0] == "started" and names[1] == "sample" and names[-1] == "completed"
     assert "eval" in names
     curve = losses(events)
