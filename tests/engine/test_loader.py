@@ -86,3 +86,41 @@ def test_resume_with_workers_is_exact(tmp_path) -> None:
     code, events, stderr = run_engine(spec_file(tmp_path, inline))
     assert code == 0, stderr
     assert losses(events) == reference  # workers change where batches are made, not what
+
+
+def test_a_killed_engine_frees_its_run_folder_with_its_workers(tmp_path) -> None:
+    """Workers hold a forked copy of the run lock; after a kill -9 of the engine alone
+    the folder must be free for a resume at once, and no worker is left running."""
+    import fcntl
+    import os
+    import signal
+
+    from engine.protocol import PAUSE_AT_ENV
+    from engine.run_dirs import ENGINE_LOCK
+    from tests.engine.helpers import read_events, start_engine, wait_for
+
+    spec = _image_spec(tmp_path, max_steps=20, batch_size=4, data_workers=2)
+    process = start_engine(spec_file(tmp_path, spec), env={PAUSE_AT_ENV: "2"})
+    run_dir = tmp_path / "run"
+    try:
+        wait_for(lambda: any(e["event"] == "paused" for e in read_events(run_dir)))
+        children = [int(p) for p in Path(f"/proc/{process.pid}/task/{process.pid}/children")
+                    .read_text().split()]  # fmt: skip
+        assert len(children) == 2  # the workers are running
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+        with (run_dir / ENGINE_LOCK).open("a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free already
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    wait_for(lambda: not any(_alive(pid) for pid in children), timeout=60)
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping; a zombie waiting for its reaper is gone for this purpose."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
