@@ -51,14 +51,17 @@ class Job:
     setup_progress: dict[str, Any] | None = None
     """What the engine is doing before its first step: {"phase", "done", "total"}."""
 
-    def setup_text(self) -> str:
-        """ "Tokenising 12,000 of 1,000,000" while the engine sets up; "" otherwise."""
+    def setup_text(self, *, short: bool = False) -> str:
+        """What the engine does before its first step ("Tokenising 12,000 of 1,000,000…";
+        short: "Tokenising 1%"); empty once training has started."""
         setup = self.setup_progress
         if not setup:
             return ""
         phase = str(setup.get("phase", "")).capitalize()
         done, total = int(setup.get("done", 0)), int(setup.get("total", 0))
-        return f"{phase} {done:,} of {total:,}…" if total > 1 else f"{phase}…"
+        if total <= 1:
+            return f"{phase}…"
+        return f"{phase} {done / total:.0%}" if short else f"{phase} {done:,} of {total:,}…"
 
     def run_time(self, now: float | None = None) -> float | None:
         """Seconds spent running, over every run (a resume adds to it; paused and queued

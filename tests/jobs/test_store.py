@@ -116,6 +116,7 @@ def test_setup_progress_is_kept_until_training_starts(store, paths) -> None:
     tokenising = {"event": "progress", "phase": "tokenising", "done": 12_000, "total": 1_000_000}
     sink([tokenising], 20)
     assert store.get(job.id).setup_text() == "Tokenising 12,000 of 1,000,000…"
+    assert store.get(job.id).setup_text(short=True) == "Tokenising 1%"
     assert format_event({**tokenising, "time": 0}).endswith("tokenising: 12,000 of 1,000,000")
     sink([{"event": "started", "total_steps": 30}], 30)
     assert store.get(job.id).setup_progress is None and store.get(job.id).setup_text() == ""

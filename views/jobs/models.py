@@ -219,7 +219,7 @@ class JobTableModel(RowTableModel[Job]):
             return str(job.status)
         if column == 2:
             if job.setup_progress and job.status == JobStatus.RUNNING:
-                return job.setup_text()  # before the first step: what it is doing
+                return job.setup_text(short=True)  # before the first step: what it does
             fraction = self.data(self.index(self.find(job.id), 2), ProgressRole)
             return "" if fraction is None else f"{fraction:.0%}"
         if column == 3:
