@@ -39,6 +39,8 @@ def format_event(event: dict[str, Any]) -> str:
         text = f"first {event.get('split')} batch: {len(event.get('rows', []))} rows decoded"
     elif kind in ("paused", "resumed"):
         text = f"{kind} at step {event.get('step')}"
+    elif kind == "progress" and int(event.get("total") or 0) <= 1:
+        text = f"{event.get('phase')}: done" if event.get("done") else f"{event.get('phase')}…"
     elif kind == "progress":
         text = f"{event.get('phase')}: {event.get('done'):,} of {event.get('total'):,}"
     elif kind == "stopped" and not event.get("checkpoint"):

@@ -56,7 +56,9 @@ def test_a_job_runs_to_completion(qtbot, engine_job) -> None:
     assert outcome.kind == "completed", outcome.message
     assert supervisor.pid and not psutil.pid_exists(supervisor.pid)
     names = [e["event"] for e in events]
-    assert names[0] == "started" and names[-1] == "completed"
+    setup = names.index("started")
+    assert set(names[:setup]) == {"progress"} and names[0] == "progress"  # setup reports
+    assert names[-1] == "completed"
     steps = [e["step"] for e in events if e["event"] == "metric"]
     assert steps == list(range(1, 13))  # every event once, in order
     assert supervisor.reader.offset == (run_dir / "events.jsonl").stat().st_size
