@@ -49,8 +49,8 @@ def test_setup_reports_its_phases_before_the_first_step(tmp_path: Path) -> None:
 
 
 def _slow_setup(tmp_path: Path) -> tuple[dict, Path, Path]:
-    """Enough rows that tokenising takes seconds on any machine: a stop lands inside it."""
-    rows = [{"prompt": f"Say {i}", "response": f"number {i}"} for i in range(300_000)]
+    """Rows tokenised in setup (under EAGER_ROWS) for seconds: a stop lands inside it."""
+    rows = [{"prompt": f"Say {i}", "response": f"number {i}"} for i in range(45_000)]
     data = write_jsonl(tmp_path / "big.jsonl", rows)
     spec = make_spec(tmp_path, "causal_lm_sft", data, model="tiny-gpt2", max_steps=2)
     path = spec_file(tmp_path, spec)
