@@ -20,8 +20,7 @@ from typing import Any
 
 import torch
 
-from engine import checkpoint
-from engine.errors import ConfigError, DataError, OutOfMemory
+from engine.errors import ConfigError, OutOfMemory
 from engine.loader import BatchLoader, default_workers
 from engine.output_card import facts_of, write_card
 from engine.protocol import (
@@ -34,6 +33,7 @@ from engine.protocol import (
 )
 from engine.recipes import create_recipe
 from engine.recipes.base import Batch
+from engine.resume import Checkpointing
 from engine.run_dirs import OUTPUT_MARKER, replaceable
 from engine.runtime import (
     autocast,
@@ -69,7 +69,7 @@ def lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
     return factor
 
 
-class Trainer:
+class Trainer(Checkpointing):
     def __init__(self, spec: TrainingSpec, events: EventWriter, control: ControlReader) -> None:
         self.spec, self.events, self.control = spec, events, control
         self.hp = spec.hyperparameters
@@ -156,119 +156,6 @@ class Trainer:
         self.stream = DataStream(len(recipe.train_rows), hp.seed)
         workers = default_workers(recipe, hp.data_workers)
         self.loader = BatchLoader(recipe, self.stream, workers, pin=self.device.type == "cuda")
-
-    # -- checkpoints -------------------------------------------------------------------------
-
-    def save_checkpoint(self) -> Path:
-        path = checkpoint.save(
-            self.checkpoints,
-            self.step,
-            weights=checkpoint.trainable_state(
-                self.model, only_trainable=self.spec.method == "lora"
-            ),
-            state={
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(),
-                "rng": checkpoint.rng_state(),
-            },
-            progress={
-                "step": self.step,
-                "data": self.stream.state(),
-                "micro_batch": self.micro_batch,
-                "accumulation": self.accumulation,
-                "total_steps": self.total_steps,
-                "hyperparameters": self.spec.to_dict()["hyperparameters"],
-                # The steps since the last logged loss: a resume logs the same mean.
-                "log_window": {"loss": float(self.window_loss), "steps": self.window_steps},
-            },
-            keep=self.hp.keep_checkpoints,
-        )
-        self.events.emit("checkpoint", step=self.step, path=str(path))
-        return path
-
-    def resume(self) -> int:
-        checkpoint.remove_partial(self.checkpoints)
-        wanted = self.spec.resume_from
-        if not wanted:
-            return 0
-        if wanted == "latest":
-            path = self._newest_intact()
-        else:
-            path = Path(wanted)
-            try:
-                checkpoint.verify(path)
-            except checkpoint.DamagedCheckpointError as error:
-                raise ConfigError(f"resume_from: {path}: {error}") from None
-        if path is None:
-            self.events.emit("log", level="info", message="No checkpoint yet: starting fresh.")
-            return 0
-        weights, state, progress = checkpoint.load(path)
-        # What a person can cause (another spec's checkpoint, a dataset changed since) is
-        # a config or data failure with one line, not an internal error with a traceback.
-        try:
-            _missing, unexpected = self.model.load_state_dict(
-                {k: v for k, v in weights.items()}, strict=self.spec.method != "lora"
-            )
-        except RuntimeError as error:
-            first = str(error).strip().splitlines()[1:2] or [str(error)]
-            raise ConfigError(
-                f"resume_from: {path} was saved by another model or method, not this "
-                f"spec's ({first[0].strip()})"
-            ) from None
-        if unexpected:
-            raise ConfigError(
-                f"resume_from: {path} does not match this model (unexpected {unexpected[0]})"
-            )
-        try:
-            self.optimizer.load_state_dict(state["optimizer"])
-        except (ValueError, KeyError) as error:
-            raise ConfigError(
-                f"resume_from: {path} holds another optimizer's state ({error})"
-            ) from None
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
-        try:
-            self.stream.load(progress["data"])
-        except ValueError as error:
-            raise DataError(f"resume_from: {path}: {error}; resume needs the same data") from None
-        self.micro_batch, self.accumulation = progress["micro_batch"], progress["accumulation"]
-        window = progress.get("log_window", {"loss": 0.0, "steps": 0})
-        self.window_loss = torch.tensor(window["loss"], device=self.device)
-        self.window_steps = int(window["steps"])
-        changed = [
-            k
-            for k, v in progress["hyperparameters"].items()
-            if self.spec.to_dict()["hyperparameters"].get(k) != v
-        ]
-        if changed:
-            self.events.emit(
-                "log",
-                level="warning",
-                message=(
-                    f"Resuming with hyperparameters that differ from the checkpoint: "
-                    f"{', '.join(changed)}."
-                ),
-            )
-        checkpoint.set_rng_state(state["rng"])  # last: set-up above must not consume it
-        self.step = progress["step"]
-        return self.step
-
-    def _newest_intact(self) -> Path | None:
-        path, damaged = checkpoint.newest_intact(self.checkpoints)
-        for bad, reason in damaged:
-            instead = f"resuming from {path.name} instead" if path else "no older one is intact"
-            self.events.emit(
-                "log",
-                level="warning",
-                message=f"{bad.name} is damaged ({reason}): {instead}.",
-            )
-        if path is None and damaged:
-            raise ConfigError(
-                f"resume_from: no intact checkpoint in {self.checkpoints} "
-                f"({damaged[0][0].name}: {damaged[0][1]})"
-            )
-        return path
 
     # -- control -----------------------------------------------------------------------------
 

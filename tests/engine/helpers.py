@@ -245,3 +245,15 @@ def run_measured(spec: Path) -> tuple[int, list[dict], float, int]:
             first_progress = time.monotonic() - began
     process.wait(timeout=600)
     return process.returncode, parse_all("".join(lines)), first_progress or -1.0, peak
+
+
+def set_up_inline(run_dir: Path, spec: dict[str, Any]) -> Any:
+    """The engine's own set-up, in this process, to look at what it builds."""
+    from engine.protocol import ControlReader, EventWriter
+    from engine.spec import TrainingSpec
+    from engine.trainer import Trainer
+
+    parsed = TrainingSpec.from_dict({**spec, "output_dir": str(run_dir / "output")})
+    trainer = Trainer(parsed, EventWriter(run_dir), ControlReader(run_dir))
+    trainer.setup()
+    return trainer

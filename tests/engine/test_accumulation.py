@@ -15,6 +15,7 @@ from tests.engine.helpers import (
     losses,
     make_spec,
     run_engine,
+    set_up_inline,
     spec_file,
     tabular_rows,
     write_jsonl,
@@ -33,14 +34,7 @@ def _ragged_sft_rows() -> list[dict]:
 
 
 def _set_up(tmp_path: Path, spec: dict):
-    from engine.protocol import ControlReader, EventWriter
-    from engine.spec import TrainingSpec
-    from engine.trainer import Trainer
-
-    run_dir = tmp_path / "inline"
-    parsed = TrainingSpec.from_dict({**spec, "output_dir": str(run_dir / "output")})
-    trainer = Trainer(parsed, EventWriter(run_dir), ControlReader(run_dir))
-    trainer.setup()
+    trainer = set_up_inline(tmp_path / "inline", spec)
     trainer.model.eval()  # dropout off: the same function for every split
     return trainer
 

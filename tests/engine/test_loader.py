@@ -15,6 +15,7 @@ from tests.engine.helpers import (
     losses,
     make_spec,
     run_engine,
+    set_up_inline,
     spec_file,
 )
 
@@ -30,22 +31,11 @@ def _image_spec(tmp_path: Path, **hyper) -> dict:
     return spec
 
 
-def _set_up(run_dir: Path, spec: dict):
-    from engine.protocol import ControlReader, EventWriter
-    from engine.spec import TrainingSpec
-    from engine.trainer import Trainer
-
-    parsed = TrainingSpec.from_dict({**spec, "output_dir": str(run_dir / "output")})
-    trainer = Trainer(parsed, EventWriter(run_dir), ControlReader(run_dir))
-    trainer.setup()
-    return trainer
-
-
 def test_workers_give_the_inline_batches_across_epochs_and_a_size_change(tmp_path) -> None:
     from engine.loader import BatchLoader
     from engine.sampler import DataStream
 
-    trainer = _set_up(tmp_path / "inline", _image_spec(tmp_path))
+    trainer = set_up_inline(tmp_path / "inline", _image_spec(tmp_path))
     recipe, size = trainer.recipe, len(trainer.recipe.train_rows)
     inline = BatchLoader(recipe, DataStream(size, 7), workers=0, pin=False)
     forked = BatchLoader(recipe, DataStream(size, 7), workers=2, pin=False)

@@ -16,6 +16,7 @@ from tests.engine.helpers import (
     make_spec,
     read_events,
     run_engine,
+    set_up_inline,
     sft_rows,
     spec_file,
     wait_for,
@@ -68,7 +69,7 @@ def test_gradient_checkpointing(tmp_path: Path, method: str) -> None:
     # and only when asked for.
     for wanted in (True, False):
         spec["hyperparameters"]["gradient_checkpointing"] = wanted
-        trainer = _set_up(tmp_path / f"inline-{wanted}", spec)
+        trainer = set_up_inline(tmp_path / f"inline-{wanted}", spec)
         model = trainer.model.get_base_model() if method == "lora" else trainer.model
         flag = (
             "is_activation_checkpointing"
@@ -79,16 +80,6 @@ def test_gradient_checkpointing(tmp_path: Path, method: str) -> None:
         assert model.transformer.gradient_checkpointing is wanted
 
 
-def _set_up(run_dir: Path, spec: dict):
-    """The engine's own set-up, in this process, to look at the model it builds."""
-    from engine.protocol import ControlReader, EventWriter
-    from engine.spec import TrainingSpec
-    from engine.trainer import Trainer
-
-    parsed = TrainingSpec.from_dict({**spec, "output_dir": str(run_dir / "output")})
-    trainer = Trainer(parsed, EventWriter(run_dir), ControlReader(run_dir))
-    trainer.setup()
-    return trainer
 
 
 def test_only_the_newest_checkpoints_are_kept(tmp_path: Path) -> None:

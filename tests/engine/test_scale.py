@@ -13,6 +13,7 @@ from tests.engine.helpers import (
     PEAK_RSS_BOUND,
     make_spec,
     run_measured,
+    set_up_inline,
     spec_file,
     write_jsonl,
 )
@@ -40,17 +41,6 @@ def test_a_million_rows_start_training_with_bounded_memory(tmp_path: Path) -> No
     assert started["train_rows"] + started["validation_rows"] == 1_000_000
 
 
-def _set_up(run_dir: Path, spec: dict):
-    from engine.protocol import ControlReader, EventWriter
-    from engine.spec import TrainingSpec
-    from engine.trainer import Trainer
-
-    parsed = TrainingSpec.from_dict({**spec, "output_dir": str(run_dir / "output")})
-    trainer = Trainer(parsed, EventWriter(run_dir), ControlReader(run_dir))
-    trainer.setup()
-    return trainer
-
-
 @pytest.mark.parametrize("recipe", ["causal_lm_sft", "text_classification"])
 def test_lazily_tokenised_batches_equal_those_tokenised_up_front(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recipe: str
@@ -64,10 +54,10 @@ def test_lazily_tokenised_batches_equal_those_tokenised_up_front(
     spec = make_spec(tmp_path, recipe, data, model=model)
     if recipe == "text_classification":
         spec["dataset"] = {"path": str(data), "text_column": "text", "label_column": "label"}
-    eager = _set_up(tmp_path / "eager", spec)
+    eager = set_up_inline(tmp_path / "eager", spec)
     monkeypatch.setattr(base, "EAGER_ROWS", 10)
     monkeypatch.setattr(base, "CHECKED_ROWS", 5)
-    lazy = _set_up(tmp_path / "lazy", spec)
+    lazy = set_up_inline(tmp_path / "lazy", spec)
     assert all("input_ids" in r for r in eager.recipe.train_rows)
     assert sum("input_ids" in r for r in lazy.recipe.train_rows) < 10
     assert lazy.recipe.baseline() == eager.recipe.baseline()
@@ -92,6 +82,6 @@ def test_a_late_row_that_cannot_train_is_passed_over_not_fatal(
     spec["dataset"]["validation_split"] = 0
     monkeypatch.setattr(base, "EAGER_ROWS", 10)
     monkeypatch.setattr(base, "CHECKED_ROWS", 5)
-    trainer = _set_up(tmp_path / "lazy", spec)
+    trainer = set_up_inline(tmp_path / "lazy", spec)
     assert trainer.batch([30]).loss_terms == 0
     assert trainer.batch([29, 30]).loss_terms == trainer.batch([29]).loss_terms
