@@ -16,11 +16,24 @@ def main(argv: list[str] | None = None) -> int:
         # Everything we write (database, logs, datasets, runs, engine logs) is 0600 / 0700:
         # other local users read none of it. Engines inherit it.
         os.umask(0o077)
+    if argv[:1] == ["--engine-launcher"]:
+        # A frozen build has no `python -c`: it runs the launcher's script itself.
+        from app.jobs.launcher import LAUNCHER
+
+        sys.argv = argv
+        exec(LAUNCHER, {"__name__": "__launcher__"})  # our own constant
+        return 70  # the script ends the process; reaching here is a bug
     if argv[:1] == ["engine"]:
         # The engine process: no Qt, no app/ (DESIGN.md §1), so dispatch before anything else.
+        _add_engine_site()
         from engine.cli import main as engine_main
 
         return engine_main(argv[1:])
+    if argv[:2] == ["runtime", "pip"]:
+        # The frozen build's own pip resolves the runtime's wheels (app/runtime/resolve.py).
+        from pip._internal.cli.main import main as pip_main
+
+        return int(pip_main(argv[2:]) or 0)
     from app.cli import build_parser
     from app.paths import HOME_ENV
 
@@ -53,5 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _add_engine_site() -> None:
+    """The private runtime's torch (app/runtime), after this build's own packages, so a
+    library both carry is always the build's."""
+    folder = os.environ.get("SPARKTRAINER_ENGINE_SITE")
+    if folder:
+        import site
+
+        site.addsitedir(folder)
+
+
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen build's spawned workers start here
     sys.exit(main())

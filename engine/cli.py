@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("repo_id", help="owner/name on the Hub")
     download.add_argument("output", type=Path, help="a new folder for the model")
     download.add_argument("--revision", default=None, help="a branch, tag or commit")
+    actions.add_parser("probe", help="import torch and the engine's libraries; answer JSON")
     serve = actions.add_parser(
         "serve", help="the playground's warm worker: JSON-line requests on stdin"
     )
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return download_main(args.repo_id, args.output, args.revision, stdout)
+    if args.action == "probe":
+        from engine.probe import main as probe_main
+
+        return probe_main(stdout)
     if args.action == "serve":
         from engine.serve import main as serve_main
 

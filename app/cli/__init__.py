@@ -19,6 +19,7 @@ from app.cli import (
     job_command,
     labels_command,
     model_command,
+    runtime_command,
     secret_command,
 )
 
@@ -32,6 +33,7 @@ _COMMANDS = (
     labels_command,
     model_command,
     builder_command,
+    runtime_command,
 )
 
 

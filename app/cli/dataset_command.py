@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from app.cli.terminal import shown
 from app.datasets.samples import SAMPLES
 from app.errors import UserError
+from app.launch import shown_command
 from app.paths import data_paths
 from app.units import human_bytes
 
@@ -187,7 +189,8 @@ def _list(args: argparse.Namespace) -> int:
             )
             return 0
         if not datasets:
-            print("No datasets. Import one with: python main.py dataset import PATH")
+            hint = shlex.join(shown_command("dataset", "import"))
+            print(f"No datasets. Import one with: {hint} PATH")
             return 0
         print(f"{'NAME':<30} {'VERSION':>7} {'ROWS':>12} {'SIZE':>10}  LAST USED")
         for d in datasets:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from app.cli.terminal import shown
 from app.errors import UserError
 from app.jobs.actions import ACTIONS
+from app.launch import shown_command
 from app.paths import DataPaths, data_paths
 
 if TYPE_CHECKING:
@@ -173,7 +175,8 @@ def _submit(args: argparse.Namespace) -> int:
                 print("submitted with --wait.")
             else:
                 print("It trains in the background; SparkTrainer reattaches to it when it opens.")
-        print(f"Follow it with: python main.py job logs {job['id']} --follow")
+        follow = shown_command("job", "logs", str(job["id"]), "--follow")
+        print(f"Follow it with: {shlex.join(follow)}")
         return 0
 
     return action()

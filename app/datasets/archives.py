@@ -27,7 +27,7 @@ archive of near-empty entries built to exhaust us, refused while its index is re
 CHUNK = 1 << 20
 
 
-def _safe_name(archive: Path, name: str) -> PurePosixPath:
+def safe_name(archive: Path, name: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     drive = bool(path.parts) and ":" in path.parts[0]  # C:\… from a Windows archive
     if path.is_absolute() or name.startswith(("/", "\\")) or drive:
@@ -72,7 +72,7 @@ def _too_many(archive: Path, count: int) -> UserError:
 def _place(archive: Path, destination: Path, name: str, *, folder: bool) -> Path:
     """The member's path, its parent folders made; a name that is both a file and a folder
     in the archive is refused naming it."""
-    target = destination / _safe_name(archive, name)
+    target = destination / safe_name(archive, name)
     try:
         (target if folder else target.parent).mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -114,7 +114,7 @@ def _extract_zip(archive: Path, destination: Path, state: TaskState | None, limi
         if len(members) > _member_cap(archive):
             raise _too_many(archive, _member_cap(archive))
         for info in members:
-            _safe_name(archive, info.filename)
+            safe_name(archive, info.filename)
             _check_readable(archive, info)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
@@ -186,7 +186,7 @@ def _extract_tar(archive: Path, destination: Path, state: TaskState | None, limi
         except (tarfile.TarError, OSError, EOFError) as error:
             raise UserError(f"{archive.name}: the archive is damaged ({error}).") from None
         for member in members:
-            _safe_name(archive, member.name)
+            safe_name(archive, member.name)
             if member.issym() or member.islnk():
                 raise UserError(
                     f"{archive.name}: member {member.name!r} is a link (to "

@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from app.launch import child_environment
+from app.runtime.service import runtime_environment
+
 KEEP = {
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
     "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "VIRTUAL_ENV", "CONDA_PREFIX",
@@ -26,9 +29,11 @@ SECRET = re.compile(r"TOKEN|SECRET|PASSW|PASSPHRASE|API_?KEY|CREDENTIAL", re.IGN
 
 
 def engine_environment(system: Mapping[str, str]) -> dict[str, str]:
-    """The variables of `system` an engine may see."""
-    return {
+    """The variables of `system` an engine may see, and what starts it as this install
+    does (a frozen build's reset, the private runtime's folder)."""
+    kept = {
         name: value
         for name, value in system.items()
         if (name in KEEP or name.startswith(KEEP_PREFIXES)) and not SECRET.search(name)
     }
+    return {**kept, **child_environment(), **runtime_environment()}

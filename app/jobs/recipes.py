@@ -9,6 +9,7 @@ from typing import Any
 
 from app.datasets.store import Dataset
 from app.jobs.spec_choices import PLAIN_TEMPLATE
+from app.launch import shown_command
 from engine.recommended import TUNED, recommended
 from engine.recommended import model_kind as model_kind
 from engine.recommended import tuning_key as tuning_key
@@ -67,7 +68,7 @@ def retune(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit_command(spec_file: str, name: str, gpus: int, priority: int) -> str:
-    parts = ["python", "main.py", "job", "submit", spec_file]
+    parts = shown_command("job", "submit", spec_file)
     if name:
         parts += ["--name", name]
     if gpus:

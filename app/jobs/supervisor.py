@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from app.jobs.engine_env import engine_environment
 from app.jobs.launch_record import LAUNCH_GRACE_S, find_engine, record_launch
 from app.jobs.launcher import LAUNCHER
 from app.jobs.watchdog import Watchdog
+from app.launch import ROOT, launcher_command
 from app.processes import process_alive as engine_alive
 from app.tasks import TaskState, report_error, run_task
 from engine.protocol import (
@@ -51,7 +51,6 @@ from engine.protocol import (
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 POLL_MS = 100  # events are painted at most ~10 times a second anyway
 STOP_GRACE_MS = 60_000  # a checkpoint of a large model takes a while
 TERM_GRACE_MS = 15_000
@@ -156,21 +155,10 @@ class EngineSupervisor(QObject):
         process.started.connect(self._on_process_started)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
-        process.start(
-            sys.executable,
-            [
-                "-I",
-                "-S",
-                "-c",
-                LAUNCHER,
-                str(ROOT / "main.py"),
-                "engine",
-                "run",
-                str(spec_path),
-                "--control",
-                "stdin",
-            ],
+        command = launcher_command(
+            LAUNCHER, "engine", "run", str(spec_path), "--control", "stdin"
         )
+        process.start(command[0], command[1:])
 
     def _on_process_started(self) -> None:
         assert self.process is not None

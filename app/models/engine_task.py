@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,13 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 from app.errors import UserError
 from app.jobs.engine_env import engine_environment
+from app.launch import self_command
 from engine.protocol import parse_event
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def engine_command(*arguments: str) -> list[str]:
     """The engine command line, the one both the window and the terminal run."""
-    return [sys.executable, str(ROOT / "main.py"), "engine", *arguments]
+    return self_command("engine", *arguments)
 
 
 def task_environment(secrets: Mapping[str, str] | None = None) -> dict[str, str]:

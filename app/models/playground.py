@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 from app.errors import UserError
 from app.jobs.engine_env import engine_environment
 from app.jobs.store import Job
+from app.launch import self_command
 from app.models.store import ModelRecord
 from engine.protocol import CHECKPOINTS_DIR, OUTPUT_DIR, complete_checkpoints
 from engine.run_dirs import SPEC_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
 STDERR_KEPT = 40
 """Lines of the worker's stderr kept for a crash report."""
 GENERATING = "causal_lm_sft"
@@ -85,14 +84,7 @@ def model_targets(model: ModelRecord, job: Job | None) -> list[Target]:
 
 def serve_command(idle_seconds: float) -> list[str]:
     """The worker's command line, the same for the window and the terminal."""
-    return [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "engine",
-        "serve",
-        "--idle-timeout",
-        str(idle_seconds),
-    ]
+    return self_command("engine", "serve", "--idle-timeout", str(idle_seconds))
 
 
 def answer_of(line: bytes) -> dict[str, Any] | None:
