@@ -18,6 +18,7 @@ from app.core import AppCore
 from app.credentials import redaction
 from app.logsetup import configure_logging
 from app.paths import DataPaths, data_paths
+from app.runtime.location import RuntimeStatus
 from app.single_instance import SingleInstance, send_message
 from app.tasks import run_task
 from views.crash_dialog import ErrorPresenter, show_user_error
@@ -53,11 +54,19 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 class GuiSession(QObject):
     """Everything the running GUI owns; tests build one directly, `run_gui` from argv."""
 
-    def __init__(self, app: QApplication, paths: DataPaths, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        app: QApplication,
+        paths: DataPaths,
+        *,
+        verbose: bool = False,
+        offer_runtime: bool = True,
+    ) -> None:
         super().__init__()
         self.app = app
         self.paths = paths
         self._verbose = verbose
+        self.offer_runtime = offer_runtime
         self.instance = SingleInstance(paths.root, self)
         self.core: AppCore | None = None
         self.window: MainWindow | None = None
@@ -105,8 +114,25 @@ class GuiSession(QObject):
         self.first_frame.painted.connect(lambda _t: core.open_database_async())
         self.first_frame.painted.connect(lambda _t: core.start_hardware())
         self.first_frame.painted.connect(lambda _t: core.probe_credentials_async())
+        if self.offer_runtime:
+            self.first_frame.painted.connect(lambda _t: self._offer_runtime())
         window.show()
         return True
+
+    def _offer_runtime(self) -> None:
+        """A build without PyTorch asks to set it up once the window is up (never modal
+        over the first frame); Later leaves it to Hardware ▸ Install PyTorch…"""
+        from app.runtime.service import current_status
+
+        def offer(status: RuntimeStatus) -> None:
+            if status.ready or self.window is None:
+                return
+            from views.runtime.dialog import RuntimeDialog
+
+            dialog = RuntimeDialog(parent=self.window)
+            dialog.open()
+
+        run_task(lambda _s: current_status(), on_done=offer, context=self)
 
     def _start_jobs(self) -> None:
         """The queue runs from the start (and engines left running are reattached)."""
@@ -251,7 +277,7 @@ def run_gui(args: argparse.Namespace) -> int:
     paths = data_paths()
     started = time.time()
     app = ensure_application()
-    session = GuiSession(app, paths, verbose=args.verbose)
+    session = GuiSession(app, paths, verbose=args.verbose, offer_runtime=not args.smoke_test)
     if not session.start():
         if send_message(session.instance.name, {"command": "activate"}):
             print(f"{APP_NAME} is already running; its window was brought to the front.")

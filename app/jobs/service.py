@@ -29,6 +29,7 @@ from app.jobs.states import ACTIVE, JobStatus
 from app.jobs.store import Job, JobStore, new_job_id
 from app.jobs.supervisor import EngineSupervisor, engine_alive
 from app.notifications import Level
+from app.runtime.service import require_runtime
 from engine.protocol import (
     OUTPUT_DIR,
 )
@@ -111,6 +112,7 @@ class JobService(JobRecords, QObject):
         `checked` is this spec's `precheck`, already run in a worker (the wizard's review,
         a terminal's hand-over): the check reads files, so it is not run again here, on
         what may be the GUI thread."""
+        require_runtime()
         spec = self.resolve(spec)
         check = checked if checked is not None else self.precheck(spec_template(spec), gpus)
         job_id = new_job_id()

@@ -26,6 +26,7 @@ from app.tasks import LONG, run_task
 from views.crash_dialog import show_user_error
 from views.hardware.gpu_card import GpuCard, gib
 from views.hardware.models import GpuProcessModel, JobRole, PidRole, StorageModel, human_bytes
+from views.runtime.box import RuntimeBox
 from views.widgets.pane_frame import PaneFrame
 from views.widgets.sparkline import Sparkline, threshold_colour
 
@@ -119,6 +120,8 @@ class HardwarePane(PaneFrame):
         storage_layout.addWidget(storage_view)
         storage_layout.addLayout(buttons)
         column.addWidget(storage_box)
+        self.runtime_box = RuntimeBox()
+        column.addWidget(self.runtime_box)
         column.addStretch(1)
 
         self.add_scrolling(content)
@@ -135,6 +138,7 @@ class HardwarePane(PaneFrame):
             self._on_sampled(self._monitor.latest)
         if not self._storage_loaded:
             self.refresh_storage()
+        self.runtime_box.refresh()
 
     def _on_sampled(self, snapshot: Snapshot) -> None:
         self.processes.set_status(snapshot.gpu)
