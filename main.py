@@ -67,13 +67,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _add_engine_site() -> None:
-    """The private runtime's torch (app/runtime), after this build's own packages, so a
-    library both carry is always the build's."""
-    folder = os.environ.get("SPARKTRAINER_ENGINE_SITE")
-    if folder:
-        import site
+    """The private runtime's torch (app/runtime), where this install has no torch."""
+    from engine.runtime_site import SITE_ENV, activate
 
-        site.addsitedir(folder)
+    folder = os.environ.get(SITE_ENV)
+    if folder:
+        activate(folder)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ STDLIB_ONLY = (
     "engine/network_templates.py",
     "engine/network_export.py",
     "engine/token_vocabulary.py",
+    "engine/runtime_site.py",
 )
 
 

@@ -41,7 +41,9 @@ QUIT_WAIT_MS = 5_000
 def ensure_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
-        app = QApplication(argv if argv is not None else sys.argv[:1])
+        # X11 names the window's class after argv[0]: the desktop file's StartupWMClass
+        # (sparktrainer) then matches however the app was started (python main.py too).
+        app = QApplication(argv if argv is not None else [APP_ID])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)

@@ -73,9 +73,7 @@ class RuntimeInstall(QObject):
         self._read()
         if not self._ended:
             self._ended = True
-            self.failed.emit(
-                "crashed", f"The installer ended unexpectedly (exit code {code}).", ""
-            )
+            self.failed.emit("crashed", f"The installer ended unexpectedly (exit code {code}).", "")
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and not self._ended:

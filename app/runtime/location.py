@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.launch import frozen
+from engine.runtime_site import SITE_ENV as SITE_ENV
 
-SITE_ENV = "SPARKTRAINER_ENGINE_SITE"
-"""The folder an engine appends to its import path (kept by engine_environment)."""
 MANIFEST = "runtime.json"
 WHEELHOUSE = "wheelhouse"
 """The offline bundle's folder of wheels, beside the executable."""
