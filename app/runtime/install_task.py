@@ -29,6 +29,7 @@ class RuntimeInstall(QObject):
         super().__init__(parent)
         self._buffer = b""
         self._ended = False
+        self._outcome: dict[str, Any] | None = None
         command = self_command(*install_command(variant, wheelhouse))
         process = self.process = QProcess(self)
         environment = QProcessEnvironment()
@@ -62,18 +63,21 @@ class RuntimeInstall(QObject):
         kind = event.get("event")
         if kind == "progress":
             self.progress.emit(str(event["phase"]), int(event["done"]), int(event["total"]))
-        elif kind == "finished" and not self._ended:
-            self._ended = True
-            self.finished.emit(str(event.get("torch")), str(event.get("variant")))
-        elif kind == "failed" and not self._ended:
-            self._ended = True
-            self.failed.emit(str(event["kind"]), str(event["error"]), str(event.get("hint", "")))
+        elif kind in ("finished", "failed"):
+            self._outcome = event  # told once the process has ended: nothing runs after it
 
     def _on_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         self._read()
-        if not self._ended:
-            self._ended = True
-            self.failed.emit("crashed", f"The installer ended unexpectedly (exit code {code}).", "")
+        self._ended = True
+        event = self._outcome
+        if event is not None and event.get("event") == "finished":
+            self.finished.emit(str(event.get("torch")), str(event.get("variant")))
+        elif event is not None:
+            self.failed.emit(str(event["kind"]), str(event["error"]), str(event.get("hint", "")))
+        else:
+            self.failed.emit(
+                "crashed", f"The installer ended unexpectedly (exit code {code}).", ""
+            )
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and not self._ended:

@@ -1,0 +1,62 @@
+"""Set up PyTorch in the window: the real `runtime install --json` process behind it."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.wheels import make_wheel, make_wheelhouse
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_offline_bundle_installs_with_progress_and_says_so(
+    qtbot, data_home: Path, tmp_path: Path
+) -> None:
+    from views.runtime.dialog import RuntimeDialog
+
+    folder = tmp_path / "wheelhouse"
+    make_wheelhouse(folder, [make_wheel(folder, "sparkfake", files={"sparkfake/a.py": "x" * 9})])
+    dialog = RuntimeDialog(wheelhouse=folder)
+    qtbot.addWidget(dialog)
+    assert "nothing is downloaded" in dialog.intro.text()
+    phases: list[str] = []
+    dialog._on_progress = (lambda f: lambda p, d, t: (phases.append(p), f(p, d, t)))(  # type: ignore[method-assign]
+        dialog._on_progress
+    )
+    with qtbot.waitSignal(dialog.installed, timeout=240_000) as installed:
+        dialog.install_button.click()
+    torch, variant = installed.args
+    assert variant == "cpu" and torch.startswith("2.13.0")
+    assert "is installed" in dialog.phase.text() and dialog.close_button.text() == "Close"
+    assert (data_home / "runtime").is_dir()
+    assert next((data_home / "runtime").glob("*/runtime.json"))
+
+
+def test_offline_without_the_bundle_says_what_to_do(
+    qtbot, monkeypatch: pytest.MonkeyPatch, data_home: Path
+) -> None:
+    from views.runtime.dialog import RuntimeDialog
+
+    with socket.socket() as probe:  # a port nobody listens on: no index reachable
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # not this machine's local wheels
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{port}/simple")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    dialog = RuntimeDialog()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.build.isEnabled(), timeout=30_000)  # the driver was read
+    assert dialog.build.currentData() == "cpu" and "No NVIDIA driver" in dialog.reason.text()
+    dialog.build.setCurrentIndex(dialog.build.findData("cu128"))
+    dialog.install_button.click()
+    assert dialog.close_button.text() == "Cancel" and not dialog.build.isEnabled()
+    qtbot.waitUntil(lambda: dialog.install_button.isEnabled(), timeout=240_000)
+    assert "No network connection" in dialog.message.text()
+    assert "offline bundle" in dialog.message.text()
+    assert dialog.install_button.text() == "Retry" and dialog.close_button.text() == "Later"
+    assert not any((data_home / "runtime").glob("*/runtime.json"))
