@@ -55,6 +55,9 @@ class HardwarePane(PaneFrame):
         self.no_gpu.setWordWrap(True)
         self.gpu_layout.addWidget(self.no_gpu)
         column.addWidget(self.gpu_box)
+        # Where training gets torch: first, since nothing trains without it.
+        self.runtime_box = RuntimeBox()
+        column.addWidget(self.runtime_box)
 
         process_box = QGroupBox("Processes on the GPUs")
         self.processes = GpuProcessModel(self)
@@ -120,8 +123,6 @@ class HardwarePane(PaneFrame):
         storage_layout.addWidget(storage_view)
         storage_layout.addLayout(buttons)
         column.addWidget(storage_box)
-        self.runtime_box = RuntimeBox()
-        column.addWidget(self.runtime_box)
         column.addStretch(1)
 
         self.add_scrolling(content)

@@ -126,6 +126,8 @@ class RuntimeDialog(QDialog):
         install.failed.connect(self._on_failed)
 
     def _on_progress(self, phase: str, done: int, total: int) -> None:
+        if self.message.text():
+            self.message.clear()
         if total:
             amount = (
                 f"{human_bytes(done)} of {human_bytes(total)}"
@@ -155,6 +157,9 @@ class RuntimeDialog(QDialog):
             self.message.setText("Cancelled. What was downloaded is kept for the next try.")
         else:
             self.message.setText(f"{error}\n{hint}".strip())
+        self.message.setProperty("role", "" if kind == "cancelled" else "warning")
+        self.message.style().polish(self.message)
+        self.adjustSize()  # the message may be several lines: nothing is cut off
         self.install_button.setText("Retry" if kind != "cancelled" else "Install")
         self.install_button.setEnabled(True)
         self.build.setEnabled(self._wheelhouse is None)
