@@ -42,7 +42,6 @@ from layout import (
 from wheelhouse import build_wheelhouse
 
 README = Path(__file__).resolve().parent / "README.md"
-MARKERS = ("<!-- last-build -->", "<!-- /last-build -->")
 
 
 class Report:
@@ -62,7 +61,12 @@ class Report:
         return result
 
     def size(self, name: str, path: Path) -> None:
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        # PyInstaller links a library's versioned names to one file: count it once.
+        files = (
+            [path]
+            if path.is_file()
+            else [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+        )
         self.sizes[name] = sum(p.stat().st_size for p in files)
 
     def save(self) -> Path:
@@ -112,8 +116,11 @@ class Report:
 
 
 def record(report: Report) -> None:
+    """Between the target's markers in packaging/README.md (`<!-- last-build:linux -->`)."""
     text = README.read_text(encoding="utf-8")
-    start, end = MARKERS
+    start, end = f"<!-- last-build:{report.target} -->", f"<!-- /last-build:{report.target} -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{README}: no {start} … {end} section to record into")
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
     README.write_text(pattern.sub(f"{start}\n{report.markdown()}\n{end}", text), encoding="utf-8")
 

@@ -63,6 +63,19 @@ def verify_deb(deb: Path) -> dict[str, Any]:
         }
         results["version"] = _run([str(INSTALLED), "--version"], env, work, 60)
         results["smoke_test"] = _run([str(INSTALLED), "--smoke-test"], env, work, 300)
+        # The online path's resolver: the bundled pip, run inside the app, with this
+        # machine's pip settings (here a local mirror), resolving the CPU build of torch.
+        report = work / "resolved.json"
+        resolve = [
+            str(INSTALLED), "runtime", "pip", "install", "--dry-run", "--ignore-installed",
+            "--only-binary=:all:", "--quiet", "--report", str(report), "torch==2.13.0",
+        ]  # fmt: skip
+        resolve_env = {k: v for k, v in env.items() if k != "PIP_NO_INDEX"}
+        results["bundled_pip_resolves"] = _run(resolve, resolve_env, work, 600)
+        if results["bundled_pip_resolves"]["ok"]:
+            names = [i["metadata"]["name"] for i in json.loads(report.read_text())["install"]]
+            results["bundled_pip_resolves"]["ok"] = "torch" in names
+            results["bundled_pip_resolves"]["tail"] = [f"resolved {len(names)} wheels"]
         offline = _offline()
         results["offline"] = "network namespace (unshare -n)" if offline else "HF_HUB_OFFLINE"
         steps = {

@@ -60,3 +60,33 @@ def test_offline_without_the_bundle_says_what_to_do(
     assert "offline bundle" in dialog.message.text()
     assert dialog.install_button.text() == "Retry" and dialog.close_button.text() == "Later"
     assert not any((data_home / "runtime").glob("*/runtime.json"))
+
+
+def test_cancel_stops_the_installer_cleanly(
+    qtbot, monkeypatch: pytest.MonkeyPatch, data_home: Path
+) -> None:
+    """An index that accepts the connection and never answers: pip waits; Cancel ends it."""
+    from views.runtime.dialog import RuntimeDialog
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+        monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{silent.getsockname()[1]}/simple")
+        monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+        dialog = RuntimeDialog()
+        qtbot.addWidget(dialog)
+        phases: list[str] = []
+        dialog.install_button.click()
+        assert dialog._install is not None
+        dialog._install.progress.connect(lambda phase, *_: phases.append(phase))
+        qtbot.waitUntil(lambda: bool(phases), timeout=60_000)  # pip is resolving
+        assert phases[0].startswith("Finding the PyTorch")
+        dialog.close_button.click()
+        qtbot.waitUntil(lambda: dialog.install_button.isEnabled(), timeout=60_000)
+        assert dialog.message.text().startswith("Cancelled")
+        assert dialog._install.process.exitCode() == 3
+        assert not any((data_home / "runtime").glob("*/runtime.json"))
+    finally:
+        silent.close()
