@@ -133,6 +133,8 @@ class GuiSession(QObject):
 
             dialog = RuntimeDialog(parent=self.window)
             dialog.open()
+            if dialog.offline_bundle:  # nothing to choose or download: unpack it now
+                dialog.start()
 
         run_task(lambda _s: current_status(), on_done=offer, context=self)
 

@@ -95,6 +95,7 @@ def _clear_leftovers(location: RuntimeLocation) -> None:
     """A staging folder, or a runtime folder without its manifest, is an install of ours
     that was interrupted."""
     shutil.rmtree(location.staging, ignore_errors=True)
+    shutil.rmtree(location.root / f"{runtime_tag()}.old", ignore_errors=True)
     if location.folder.exists() and read_manifest(location) is None:
         shutil.rmtree(location.folder)
 
@@ -139,6 +140,12 @@ def install_runtime(
         unpack(wheel, site, counted)
     progress("Checking that PyTorch starts", 0, 0)
     found = check(site)
+    if cancelled():
+        raise Cancelled
+    old = location.root / f"{runtime_tag()}.old"
+    if location.folder.exists():  # a reinstall: the old runtime stops counting first
+        location.manifest.unlink(missing_ok=True)
+        os.replace(location.folder, old)
     os.replace(location.staging, location.folder)
     manifest = {
         "torch": found.get("torch"),
@@ -151,6 +158,7 @@ def install_runtime(
     temporary = location.folder / f"{MANIFEST}.tmp"
     temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(temporary, location.manifest)
+    shutil.rmtree(old, ignore_errors=True)  # engines still running keep their open files
     discard(location.downloads)
     return RuntimeStatus("private", str(manifest["torch"]), variant_name, location.site)
 

@@ -75,9 +75,7 @@ class RuntimeInstall(QObject):
         elif event is not None:
             self.failed.emit(str(event["kind"]), str(event["error"]), str(event.get("hint", "")))
         else:
-            self.failed.emit(
-                "crashed", f"The installer ended unexpectedly (exit code {code}).", ""
-            )
+            self.failed.emit("crashed", f"The installer ended unexpectedly (exit code {code}).", "")
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and not self._ended:

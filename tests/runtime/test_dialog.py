@@ -90,3 +90,28 @@ def test_cancel_stops_the_installer_cleanly(
         assert not any((data_home / "runtime").glob("*/runtime.json"))
     finally:
         silent.close()
+
+
+def test_the_first_start_of_a_build_without_torch_offers_to_install_it(
+    qtbot, monkeypatch: pytest.MonkeyPatch, start_session, paths
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.runtime import location
+    from views.runtime.dialog import RuntimeDialog
+
+    monkeypatch.setattr(location, "environment_torch", lambda: None)  # as a frozen build
+
+    def offered() -> list[RuntimeDialog]:
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, RuntimeDialog) and w.isVisible()
+        ]
+
+    session = start_session(paths)
+    qtbot.waitUntil(lambda: bool(offered()), timeout=30_000)
+    (dialog,) = offered()
+    assert dialog.parent() is session.window and not dialog.offline_bundle
+    assert dialog.install_button.isEnabled()  # asked, not started: a download is the person's call
+    dialog.reject()

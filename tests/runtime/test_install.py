@@ -92,6 +92,13 @@ def test_an_install_from_a_wheelhouse_is_usable_only_once_complete(
     phases = [phase for phase, _done, _total in seen]
     assert phases[0].startswith("Checking 1 of 2: sparkfake") and "Installing" in phases
     assert phases[-1] == "Checking that PyTorch starts"
+    # A reinstall replaces the runtime whole.
+    (site / "left-over.txt").write_text("from the first install")
+    install_runtime(
+        location, CPU, lambda *_: None, lambda: False, wheelhouse, import_check("sparkfake")
+    )
+    assert not (site / "left-over.txt").exists() and (site / "sparkfake").is_dir()
+    assert list(location.root.iterdir()) == [location.folder]
     assert remove_runtime(location) and runtime_status(location, environment="").source == "missing"
 
 

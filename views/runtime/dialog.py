@@ -106,6 +106,10 @@ class RuntimeDialog(QDialog):
         self.reason.setText(f"{variant.reason}.")
         self.build.setEnabled(self._install is None)
 
+    @property
+    def offline_bundle(self) -> bool:
+        return self._wheelhouse is not None
+
     def variant(self) -> str | None:
         return None if self._wheelhouse is not None else str(self.build.currentData())
 
