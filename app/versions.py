@@ -22,8 +22,17 @@ _DISTRIBUTIONS = {
 }
 
 
-def distribution_version(*names: str) -> str | None:
+ENGINE_LIBRARIES = {"PyTorch", "Transformers", "PEFT"}
+"""In an installed app these live in the private runtime (app/runtime), not beside us."""
+
+
+def distribution_version(*names: str, path: list[str] | None = None) -> str | None:
     for name in names:
+        if path is not None:
+            found = next(iter(metadata.distributions(name=name, path=path)), None)
+            if found is not None:
+                return found.version
+            continue
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -39,7 +48,12 @@ def component_versions(qt_version: str | None = None) -> dict[str, str]:
     }
     if qt_version:
         versions["Qt"] = qt_version
+    from app.runtime.service import current_status
+
+    runtime = current_status()
+    site = [str(runtime.site)] if runtime.source == "private" else None
     for label, names in _DISTRIBUTIONS.items():
-        versions[label] = distribution_version(*names) or "not installed"
+        path = site if label in ENGINE_LIBRARIES else None
+        versions[label] = distribution_version(*names, path=path) or "not installed"
     versions["Platform"] = platform.platform(terse=True)
     return versions

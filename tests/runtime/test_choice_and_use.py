@@ -131,3 +131,26 @@ def test_the_engine_probe_answers_what_it_imported() -> None:
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["torch"].startswith(TORCH_VERSION) and answer["cuda_available"] is False
+
+
+def test_versions_of_the_engine_libraries_come_from_the_private_runtime(
+    data_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app.runtime.install import install_runtime
+    from app.runtime.service import runtime_location
+    from app.versions import component_versions
+    from tests.runtime.test_install import import_check
+    from tests.runtime.wheels import make_wheel, make_wheelhouse
+
+    folder = tmp_path / "wheelhouse"
+    make_wheelhouse(
+        folder, [make_wheel(folder, "torch", "2.13.0"), make_wheel(folder, "peft", "9.9")]
+    )
+    monkeypatch.setattr(location_module, "environment_torch", lambda: None)  # as a frozen build
+    install_runtime(
+        runtime_location(), Variant("cpu", ""), lambda *_: None, lambda: False, folder,
+        import_check("torch"),
+    )  # fmt: skip
+    versions = component_versions()
+    assert versions["PyTorch"] == "2.13.0" and versions["PEFT"] == "9.9"
+    assert versions["Transformers"] == "not installed"  # this runtime has none
