@@ -152,6 +152,7 @@ class RuntimeDialog(QDialog):
         self.phase.setText(f"PyTorch {torch} ({variant}) is installed. Training is ready.")
         self.install_button.setVisible(False)
         self.close_button.setText("Close")
+        self.close_button.setEnabled(True)  # a Cancel that came too late
         self.installed.emit(torch, variant)
 
     def _on_failed(self, kind: str, error: str, hint: str) -> None:
@@ -168,12 +169,12 @@ class RuntimeDialog(QDialog):
         self.install_button.setEnabled(True)
         self.build.setEnabled(self._wheelhouse is None)
         self.close_button.setText("Later")
+        self.close_button.setEnabled(True)
 
     def _on_close_clicked(self) -> None:
         if self._install is not None and self._install.running():
-            self.close_button.setEnabled(False)
+            self.close_button.setEnabled(False)  # until the installer has ended
             self._install.cancel()
-            self._install.failed.connect(lambda *_: self.close_button.setEnabled(True))
             return
         self.reject()
 
