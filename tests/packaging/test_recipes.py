@@ -6,12 +6,14 @@ assembled from a stand-in frozen folder and read back with dpkg-deb."""
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import ntpath
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path, PureWindowsPath
+from types import ModuleType
 
 import pytest
 import yaml
@@ -22,9 +24,20 @@ from tests.conftest import ROOT
 PACKAGING = ROOT / "packaging"
 sys.path.insert(0, str(PACKAGING))
 
-import build  # noqa: E402
 import layout  # noqa: E402
 import packaging_rules  # noqa: E402
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    """packaging/build.py under its own name: `build` is also PyPI's build tool."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load("sparktrainer_build", PACKAGING / "build.py")
 
 DESKTOP = ROOT / "resources" / "sparktrainer.desktop"
 
