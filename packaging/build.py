@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import run_check
 from icons import render_pngs, write_icns, write_ico
 from layout import (
     BUILD,
@@ -240,20 +241,11 @@ def build_macos(args: argparse.Namespace) -> Report:
 
 
 def _check(command: list[str], **env: str) -> dict[str, Any]:
+    """The built app run in a fresh data folder of its own."""
     import tempfile
 
-    began = time.monotonic()
     with tempfile.TemporaryDirectory() as home:
-        result = subprocess.run(
-            command, env={**os.environ, "SPARKTRAINER_HOME": home, **env},
-            capture_output=True, text=True, timeout=600, check=False, cwd=home,
-        )  # fmt: skip
-    return {
-        "ok": result.returncode == 0,
-        "code": result.returncode,
-        "seconds": round(time.monotonic() - began, 1),
-        "tail": (result.stdout + result.stderr).strip().splitlines()[-6:],
-    }
+        return run_check(command, {**os.environ, "SPARKTRAINER_HOME": home, **env}, Path(home))
 
 
 def build_wheel(args: argparse.Namespace) -> Report:

@@ -4,23 +4,15 @@ the app's runtime installer checks (app/runtime/install.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app.runtime.download import sha256_of
 from app.runtime.location import WHEELHOUSE_MANIFEST, runtime_tag
 from app.runtime.variants import Variant
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _name_and_version(wheel: Path) -> tuple[str, str]:
@@ -53,7 +45,7 @@ def build_wheelhouse(folder: Path, variant_name: str = "cpu") -> Path:
                 "file": wheel.name,
                 "name": _name_and_version(wheel)[0],
                 "version": _name_and_version(wheel)[1],
-                "sha256": _sha256(wheel),
+                "sha256": sha256_of(wheel),
                 "size": wheel.stat().st_size,
             }
             for wheel in wheels

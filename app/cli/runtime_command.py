@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UserError
-from app.runtime.install import install_runtime, remove_runtime
+from app.runtime.install import install_runtime, progress_amount, remove_runtime
 from app.runtime.resolve import Cancelled, Offline
 from app.runtime.service import bundled_wheelhouse, current_status, runtime_location
 from app.runtime.variants import detect_variant, named_variant
-from app.units import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,12 +78,7 @@ class _Reporter:
         if phase != self._phase and self._phase:
             print(file=sys.stderr)
         self._phase = phase
-        amount = (
-            f"{human_bytes(done)} of {human_bytes(total)}"
-            if phase.startswith(("Downloading", "Checking "))
-            else f"{done:,} of {total:,}"
-        )
-        share = f"{100 * done // total:3d}%  {amount}" if total else ""
+        share = f"{100 * done // total:3d}%  {progress_amount(phase, done, total)}" if total else ""
         sys.stderr.write(f"\r{phase}  {share}"[:110])
         sys.stderr.flush()
 

@@ -29,10 +29,13 @@ from app.runtime.location import (
 from app.runtime.resolve import Artifact, Cancelled, resolve
 from app.runtime.variants import Variant
 from app.runtime.wheels import member_count, unpack
+from app.units import human_bytes
 
 Progress = Callable[[str, int, int], None]
 """Phase (said in words), done, total (0: unknown)."""
 Check = Callable[[Path], dict[str, Any]]
+FETCHING = ("Downloading", "Checking")
+"""The verbs of the per-wheel phases, whose amounts are bytes (`progress_amount`)."""
 SPACE_FACTOR = 3
 """Wheels unpack to about three times their size (torch: 200 MB → 700 MB)."""
 
@@ -76,6 +79,13 @@ def probe(site: Path) -> dict[str, Any]:
     return answer
 
 
+def progress_amount(phase: str, done: int, total: int) -> str:
+    """How much of a phase is done, in words, for the dialog and the terminal alike."""
+    if phase.startswith(FETCHING):  # "Checking that PyTorch starts" has no total to show
+        return f"{human_bytes(done)} of {human_bytes(total)}"
+    return f"{done:,} of {total:,} files"
+
+
 def _phase(progress: Progress, phase: str) -> Callable[[int, int], None]:
     return lambda done, total: progress(phase, done, total)
 
@@ -117,7 +127,7 @@ def install_runtime(
         variant_name, artifacts = variant.name, resolve(variant, cancelled)
     wheels = []
     for number, artifact in enumerate(artifacts, 1):
-        verb = "Checking" if artifact.local_path else "Downloading"
+        verb = FETCHING[1] if artifact.local_path else FETCHING[0]
         phase = f"{verb} {number} of {len(artifacts)}: {artifact.filename}"
         wheels.append(fetch(artifact, location.downloads, _phase(progress, phase), cancelled))
     _check_space(location.root, wheels)

@@ -9,9 +9,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from checks import run_check
 
 INSTALLED = Path("/usr/bin/sparktrainer")
 SPEC = {
@@ -32,20 +33,6 @@ def _offline() -> list[str]:
     return ["unshare", "-n"] if probe.returncode == 0 else []
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> dict[str, Any]:
-    began = time.monotonic()
-    result = subprocess.run(
-        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    output = (result.stdout + result.stderr).strip().splitlines()
-    return {
-        "ok": result.returncode == 0,
-        "code": result.returncode,
-        "seconds": round(time.monotonic() - began, 1),
-        "tail": output[-6:],
-    }
-
-
 def verify_deb(deb: Path) -> dict[str, Any]:
     subprocess.run([*_root(), "dpkg", "-i", str(deb)], check=True, stdout=subprocess.DEVNULL)
     results: dict[str, Any] = {}
@@ -61,8 +48,8 @@ def verify_deb(deb: Path) -> dict[str, Any]:
             "HF_HUB_OFFLINE": "1",
             "PIP_NO_INDEX": "1",
         }
-        results["version"] = _run([str(INSTALLED), "--version"], env, work, 60)
-        results["smoke_test"] = _run([str(INSTALLED), "--smoke-test"], env, work, 300)
+        results["version"] = run_check([str(INSTALLED), "--version"], env, work, 60)
+        results["smoke_test"] = run_check([str(INSTALLED), "--smoke-test"], env, work, 300)
         # The online path's resolver: the bundled pip, run inside the app, with this
         # machine's pip settings (here a local mirror), resolving the CPU build of torch.
         report = work / "resolved.json"
@@ -71,7 +58,7 @@ def verify_deb(deb: Path) -> dict[str, Any]:
             "--only-binary=:all:", "--quiet", "--report", str(report), "torch==2.13.0",
         ]  # fmt: skip
         resolve_env = {k: v for k, v in env.items() if k != "PIP_NO_INDEX"}
-        results["bundled_pip_resolves"] = _run(resolve, resolve_env, work, 600)
+        results["bundled_pip_resolves"] = run_check(resolve, resolve_env, work, 600)
         if results["bundled_pip_resolves"]["ok"]:
             names = [i["metadata"]["name"] for i in json.loads(report.read_text())["install"]]
             results["bundled_pip_resolves"]["ok"] = "torch" in names
@@ -83,11 +70,11 @@ def verify_deb(deb: Path) -> dict[str, Any]:
             "dataset": [str(INSTALLED), "dataset", "sample", "reviews"],
         }
         for name, command in steps.items():
-            results[name] = _run([*offline, *command], env, work, 900)
+            results[name] = run_check([*offline, *command], env, work, 900)
         spec = work / "spec.json"
         spec.write_text(json.dumps(SPEC))
         job = [*offline, str(INSTALLED), "job", "submit", str(spec), "--wait"]
-        results["engine_job"] = _run(job, env, work, 900)
+        results["engine_job"] = run_check(job, env, work, 900)
         subprocess.run([*_root(), "dpkg", "-r", "sparktrainer"], check=True, capture_output=True)
         results["uninstall_keeps_data"] = {
             "ok": not Path("/opt/sparktrainer").exists() and (home / "sparktrainer.db").is_file(),

@@ -202,12 +202,17 @@ def server() -> Iterator[http.server.HTTPServer]:
     thread.join()
 
 
+def _served(server: http.server.HTTPServer, folder: Path, text: str) -> tuple[Path, str]:
+    """A wheel holding `text`, served by `server`, and its address."""
+    wheel = make_wheel(folder / "src", "sparkfake", files={"sparkfake/big.py": text})
+    RangeHandler.body, RangeHandler.ranges = wheel.read_bytes(), []
+    return wheel, f"http://127.0.0.1:{server.server_port}/{wheel.name}"
+
+
 def test_a_download_resumes_where_it_stopped_and_is_verified(
     server: http.server.HTTPServer, tmp_path: Path
 ) -> None:
-    wheel = make_wheel(tmp_path / "src", "sparkfake", files={"sparkfake/big.py": "x" * 300_000})
-    RangeHandler.body, RangeHandler.ranges = wheel.read_bytes(), []
-    url = f"http://127.0.0.1:{server.server_port}/{wheel.name}"
+    wheel, url = _served(server, tmp_path, "x" * 300_000)
     artifact = Artifact("sparkfake", "1.0", url, sha256(wheel))
     cache = tmp_path / "downloads"
     cache.mkdir()
@@ -225,9 +230,7 @@ def test_a_download_resumes_where_it_stopped_and_is_verified(
 def test_cancel_during_a_download_keeps_the_part_for_the_next_try(
     server: http.server.HTTPServer, tmp_path: Path
 ) -> None:
-    wheel = make_wheel(tmp_path / "src", "sparkfake", files={"sparkfake/big.py": "y" * 3_000_000})
-    RangeHandler.body, RangeHandler.ranges = wheel.read_bytes(), []
-    url = f"http://127.0.0.1:{server.server_port}/{wheel.name}"
+    wheel, url = _served(server, tmp_path, "y" * 3_000_000)
     chunks = 0
 
     def cancelled() -> bool:

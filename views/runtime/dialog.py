@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.runtime.install import progress_amount
 from app.runtime.install_task import RuntimeInstall
 from app.runtime.service import bundled_wheelhouse, runtime_location
 from app.runtime.variants import CUDA_BUILDS, DOWNLOAD_MB, Variant, detect_variant
 from app.tasks import run_task
-from app.units import human_bytes
 
 CHOICES = ("cpu", *(name for name, _ in CUDA_BUILDS))
 
@@ -133,12 +133,7 @@ class RuntimeDialog(QDialog):
         if self.message.text():
             self.message.clear()
         if total:
-            amount = (
-                f"{human_bytes(done)} of {human_bytes(total)}"
-                if phase.startswith(("Downloading", "Checking "))
-                else f"{done:,} of {total:,} files"
-            )
-            self.phase.setText(f"{phase} — {amount}")
+            self.phase.setText(f"{phase} — {progress_amount(phase, done, total)}")
             # QProgressBar is an int bar: a share in thousandths never overflows.
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(1000 * done / total))
