@@ -4,38 +4,32 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
 
-from engine.data_columns import check_columns, spec_columns
-from engine.data_files import DataFileError, read_rows
+from engine.data_columns import check_column_values, spec_columns
+from engine.data_files import DataFileError
+from engine.data_table import RowTable, read_table
 from engine.errors import DataError
 from engine.spec import TrainingSpec
 
-TABULAR = {".parquet", ".csv", ".tsv", ".json", ".jsonl"}
 
-
-def load_rows(path: str | Path) -> list[dict[str, Any]]:
-    """A data file or a folder of Parquet files, as a list of dicts: read by the same rules
-    as the importer and the pre-submit check (engine/data_files.py)."""
+def load_table(path: str | Path) -> RowTable:
+    """A data file or a folder of Parquet files, held by column (engine/data_table.py): read
+    by the same rules as the importer and the pre-submit check (engine/data_files.py)."""
     source = Path(path)
     try:
-        _columns, rows = read_rows(source)
+        table = read_table(source)
     except DataFileError as error:
         raise DataError(f"dataset.path: {error}") from error
-    return _non_empty(rows, source)
-
-
-def _non_empty(rows: list[dict[str, Any]], source: Path) -> list[dict[str, Any]]:
-    if not rows:
+    if not len(table):
         raise DataError(f"{source}: the dataset is empty")
-    return rows
+    return table
 
 
-def require_columns(rows: list[dict[str, Any]], columns: dict[str, str], source: str) -> None:
+def require_columns(table: RowTable, columns: dict[str, str], source: str) -> None:
     """`columns` maps a spec field (dataset.text_column) to the column it names; the rule is
     the pre-submit check's (engine/data_columns.py)."""
     try:
-        check_columns(list(rows[0]), rows, columns, source)
+        check_column_values(table.names, table.column, columns, source)
     except DataFileError as error:
         raise DataError(str(error)) from error
 

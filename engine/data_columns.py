@@ -7,6 +7,7 @@ Standard library only: the GUI imports this.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,28 @@ def check_columns(
     columns: list[str], rows: list[dict[str, Any]], wanted: dict[str, str], source: str
 ) -> None:
     """Every wanted column exists and no row leaves it empty."""
+    check_column_values(columns, lambda name: [row.get(name) for row in rows], wanted, source)
+
+
+def check_column_values(
+    columns: list[str],
+    values_of: Callable[[str], Sequence[Any]],
+    wanted: dict[str, str],
+    source: str,
+) -> None:
+    """check_columns on data held by column (the engine's Arrow table): `values_of` gives
+    one column's values in row order. The first empty row is reported, as row by row."""
     for field, column in wanted.items():
         if column not in columns:
             raise ColumnError(
                 field,
                 f"{source}: no column {column!r}; columns are {', '.join(columns) or 'none'}",
             )
-    for number, row in enumerate(rows, start=1):
-        for field, column in wanted.items():
-            if row.get(column) in (None, ""):
-                raise ColumnError(field, f"{source}, row {number}: column {column!r} is empty")
+    first: tuple[int, str, str] | None = None
+    for field, column in wanted.items():
+        empty = next((i for i, v in enumerate(values_of(column)) if v in (None, "")), None)
+        if empty is not None and (first is None or empty < first[0]):
+            first = (empty, field, column)
+    if first is not None:
+        number, field, column = first
+        raise ColumnError(field, f"{source}, row {number + 1}: column {column!r} is empty")

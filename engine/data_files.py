@@ -11,7 +11,9 @@ Standard library and pyarrow only (no torch), so app/ may import it.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,30 +119,58 @@ def _parquet(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, A
 
 
 def _csv(path: Path, limit: int | None, *, tsv: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    if limit is None:
+        table = csv_table(path, tsv=tsv)
+        return table.schema.names, table.to_pylist()
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
-    encoding = detect_encoding(path, SNIFF_BYTES if limit is not None else None)
-    delimiter = csv_delimiter(path, encoding, tsv=tsv)
-    read_options = pa_csv.ReadOptions(encoding=arrow_encoding(encoding), block_size=1 << 20)
-    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    encoding = detect_encoding(path, SNIFF_BYTES)
+    read_options, parse_options = _csv_options(path, encoding, tsv=tsv)
     try:
-        if limit is None:
-            table = pa_csv.read_csv(path, read_options=read_options, parse_options=parse_options)
-            return table.schema.names, table.to_pylist()
         reader = pa_csv.open_csv(path, read_options=read_options, parse_options=parse_options)
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return reader.schema.names, []
     except (pa.ArrowInvalid, OSError) as error:
-        raise DataFileError(f"{path}: cannot read as CSV ({delimiter!r}): {error}") from None
+        raise DataFileError(
+            f"{path}: cannot read as CSV ({parse_options.delimiter!r}): {error}"
+        ) from None
     return batch.schema.names, batch.slice(0, limit).to_pylist()
 
 
+def csv_table(path: Path, *, tsv: bool = False) -> Any:
+    """The whole CSV (or TSV) file as an Arrow table."""
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    read_options, parse_options = _csv_options(path, detect_encoding(path), tsv=tsv)
+    try:
+        return pa_csv.read_csv(path, read_options=read_options, parse_options=parse_options)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise DataFileError(
+            f"{path}: cannot read as CSV ({parse_options.delimiter!r}): {error}"
+        ) from None
+
+
+def _csv_options(path: Path, encoding: Encoding, *, tsv: bool) -> tuple[Any, Any]:
+    from pyarrow import csv as pa_csv
+
+    delimiter = csv_delimiter(path, encoding, tsv=tsv)
+    read_options = pa_csv.ReadOptions(encoding=arrow_encoding(encoding), block_size=1 << 20)
+    parse_options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    return read_options, parse_options
+
+
 def _jsonl(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]]]:
+    rows = list(itertools.islice(jsonl_objects(path), limit))
+    return (list(rows[0]) if rows else []), rows
+
+
+def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON Lines file one by one; an error names the line."""
     encoding = detect_encoding(path, SNIFF_BYTES)
-    rows: list[dict[str, Any]] = []
     with path.open(encoding=encoding.name, errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -155,10 +185,7 @@ def _jsonl(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any
                 raise DataFileError(
                     f"{path}, line {number}: expected an object, found {type(row).__name__}"
                 )
-            rows.append(row)
-            if limit is not None and len(rows) >= limit:
-                break
-    return (list(rows[0]) if rows else []), rows
+            yield row
 
 
 def _json(path: Path, limit: int | None) -> tuple[list[str], list[dict[str, Any]]]:
@@ -196,9 +223,13 @@ def split_names(rows: list[dict[str, Any]], column: str | None, source: str) -> 
     is no such column. One rule for the engine and the pre-submit check."""
     if not column or not rows or column not in rows[0]:
         return None
+    return split_values([row.get(column) for row in rows], column, source)
+
+
+def split_values(values: Iterable[Any], column: str, source: str) -> list[str]:
+    """The split named by each of a split column's values (split_names, by column)."""
     names = []
-    for number, row in enumerate(rows, start=1):
-        value = row.get(column)
+    for number, value in enumerate(values, start=1):
         name = _SPLIT_NAMES.get(str(value).strip().lower()) if value is not None else None
         if name is None:
             raise DataFileError(

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from engine.data import load_rows, require_columns
+from engine.data import load_table, require_columns
 from engine.errors import DataError
 from engine.setup_progress import Report, counted, quiet
 
@@ -36,7 +36,7 @@ def image_rows(
                 f"holding {', '.join(sorted(IMAGE_SUFFIXES))} files"
             )
     else:
-        table = load_rows(source)
+        table = load_table(source)
         require_columns(
             table,
             {"dataset.image_column": image_column, "dataset.label_column": label_column},
@@ -46,7 +46,8 @@ def image_rows(
         rows = [
             {"path": str(base / str(r[image_column])), "label": str(r[label_column])}
             | ({split_column: r[split_column]} if split_column and split_column in r else {})
-            for r in table
+            for chunk in table.chunks()
+            for r in chunk
         ]
     for number, row in enumerate(counted(report, "checking images", rows), start=1):
         _check_image(Path(row["path"]), number)

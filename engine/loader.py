@@ -55,7 +55,7 @@ def batch_seed(seed: int, epoch: int, position: int) -> int:
 def collate(recipe: Recipe, key: Key) -> Batch:
     seed, indices = key
     recipe.augment_rng = random.Random(seed)
-    return recipe.collate([recipe.train_rows[i] for i in indices], train=True)
+    return recipe.collate(recipe.train_rows.take(indices), train=True)
 
 
 class _Batches(Dataset[tuple[Key, Batch]]):

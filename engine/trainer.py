@@ -205,7 +205,7 @@ class Trainer(Checkpointing):
 
     def batch(self, indices: list[int], *, train: bool = True) -> Batch:
         """The rows collated on the CPU (moved to the device when their turn comes)."""
-        return self.recipe.collate([self.recipe.train_rows[i] for i in indices], train=train)
+        return self.recipe.collate(self.recipe.train_rows.take(indices), train=train)
 
     def accumulate(self, batches: list[Batch]) -> torch.Tensor:
         """Forward and backward over one step's micro-batches; returns the step's loss.
@@ -271,7 +271,7 @@ class Trainer(Checkpointing):
         rows = self.recipe.val_rows
         # One batch at a time: a large validation split is never all on the device at once.
         batches = (
-            self.recipe.collate(rows[i : i + self.micro_batch], train=False).to(self.device)
+            self.recipe.collate(list(rows[i : i + self.micro_batch]), train=False).to(self.device)
             for i in range(0, len(rows), self.micro_batch)
         )
         with no_grad_eval(self.model), autocast(self.device, self.precision):
@@ -306,7 +306,7 @@ class Trainer(Checkpointing):
             baseline=self.baseline,
         )
         first = self.stream.peek(self.micro_batch)
-        first_rows = [self.recipe.train_rows[i] for i in first]
+        first_rows = self.recipe.train_rows.take(first)
         self.events.emit(
             "sample",
             step=self.step,

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from engine.data import load_rows, split_indices
-from engine.data_files import DataFileError, split_names
+from engine.data import load_table, split_indices
+from engine.data_files import DataFileError, split_values
+from engine.data_table import RowTable
 from engine.errors import ConfigError, DataError
+from engine.examples import Examples, FromTable, Make
 from engine.setup_progress import Report, counted, quiet
 from engine.spec import TrainingSpec
 
@@ -75,8 +78,8 @@ class Recipe:
     model: torch.nn.Module
     base_state: dict[str, torch.Tensor] | None = None
     """For LoRA on a preset: the random base weights, saved beside the adapter."""
-    train_rows: list[dict[str, Any]]
-    val_rows: list[dict[str, Any]]
+    train_rows: Examples
+    val_rows: Examples
     test_count: int = 0
     """Rows a split column keeps for a final evaluation: never trained or evaluated on."""
     split_by: str = "random"
@@ -94,36 +97,40 @@ class Recipe:
     def setup(self) -> None:
         raise NotImplementedError
 
-    def split(self, examples: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    def split(self, make: Make, table: RowTable) -> None:
         """Train and validation examples: by the data's split column when it has one (the
         same rule as the pre-submit check), else at random by dataset.validation_split.
-        `rows` are the rows the examples were made from, in the same order."""
+        `make` makes the example of each of the table's rows."""
         data = self.spec.dataset
+        column = data.split_column
         try:
-            names = split_names(rows, data.split_column, data.path)
+            names = (
+                split_values(table.column(column), column, data.path)
+                if column and column in table.names
+                else None
+            )
         except DataFileError as error:
             raise DataError(str(error)) from error
         if names is None:
-            train, val = split_indices(
-                len(examples), data.validation_split, self.spec.hyperparameters.seed
+            train_list, val_list = split_indices(
+                len(table), data.validation_split, self.spec.hyperparameters.seed
             )
+            train = np.array(train_list, dtype=np.int64)
+            val = np.array(val_list, dtype=np.int64)
         else:
-            train = [i for i, name in enumerate(names) if name == "train"]
-            val = [i for i, name in enumerate(names) if name == "validation"]
-            self.test_count = names.count("test")
-            self.split_by = str(data.split_column)
-            if not train:
-                raise DataError(
-                    f"{data.path}: the split column {data.split_column!r} marks no row as train"
-                )
-        self.train_rows = [examples[i] for i in train]
-        self.val_rows = [examples[i] for i in val]
+            marks = np.array(names)
+            train, val = np.flatnonzero(marks == "train"), np.flatnonzero(marks == "validation")
+            self.test_count = int((marks == "test").sum())
+            self.split_by = str(column)
+            if not len(train):
+                raise DataError(f"{data.path}: the split column {column!r} marks no row as train")
+        self.train_rows, self.val_rows = Examples(make, train), Examples(make, val)
 
-    def read_rows(self) -> list[dict[str, Any]]:
+    def read_table(self) -> RowTable:
         self.report("reading the data", 0, 1)
-        rows = load_rows(self.spec.dataset.path)
+        table = load_table(self.spec.dataset.path)
         self.report("reading the data", 1, 1)
-        return rows
+        return table
 
     def loading_model(self, done: bool) -> None:
         self.report("loading the model", int(done), 1)
@@ -134,17 +141,18 @@ class Recipe:
     lenient (mid-run) gives it no loss terms instead of failing a long run at a random
     step. Recipes that tokenise define it."""
 
-    def tokenise(self, examples: list[dict[str, Any]]) -> None:
-        """Add the token fields to every example now, or to the first CHECKED_ROWS only
-        when there are more than EAGER_ROWS (`encoded` does the rest as batches go)."""
-        if len(examples) <= EAGER_ROWS:
-            for example in counted(self.report, "tokenising", examples):
-                example.update(self.encode(example, True))
-            return
-        for example in counted(self.report, "checking the first rows", examples[:CHECKED_ROWS]):
-            example.update(self.encode(example, True))
+    def tokenise(self, source: FromTable) -> None:
+        """Tokenise every row now, or the first CHECKED_ROWS only when there are more than
+        EAGER_ROWS (`encoded` does the rest as batches go); kept in `source.encoded`."""
+        count = len(source.table)
+        phase, first = "tokenising", count
+        if count > EAGER_ROWS:
+            phase, first = "checking the first rows", CHECKED_ROWS
+        examples = Examples(source, np.arange(first, dtype=np.int64))
+        for example in counted(self.report, phase, examples):
+            source.encoded[example["index"]] = self.encode(example, True)
 
-    def encoded(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def encoded(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows with their token fields (encoded now where setup left them)."""
         return [row if "input_ids" in row else {**row, **self.encode(row, False)} for row in rows]
 

@@ -16,6 +16,7 @@ import torch
 
 from engine.data import require_columns, spec_columns_of
 from engine.errors import DataError
+from engine.examples import FromTable
 from engine.models import load_causal_lm
 from engine.prompts import render_history, render_prompt
 from engine.recipes.base import SAMPLED_ROWS, Batch, Recipe, pad_right
@@ -27,17 +28,16 @@ class CausalLMRecipe(Recipe):
     lora_task_type = "CAUSAL_LM"  # adapter_config says so: AutoPeftModelForCausalLM loads it
 
     def setup(self) -> None:
-        rows = self.read_rows()
-        data = self.spec.dataset
-        require_columns(rows, spec_columns_of(self.spec), data.path)
+        table = self.read_table()
+        require_columns(table, spec_columns_of(self.spec), self.spec.dataset.path)
         self.loading_model(False)
         self.model, self.tokenizer = load_causal_lm(self.spec)
         self.loading_model(True)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        examples = [{"index": i, "row": row} for i, row in enumerate(rows)]
-        self.tokenise(examples)
-        self.split(examples, rows)
+        source = FromTable(table)
+        self.tokenise(source)
+        self.split(source, table)
 
     def encode(self, example: dict[str, Any], strict: bool) -> dict[str, Any]:
         """Token ids and labels; prompt tokens get IGNORE so only the response is learned."""

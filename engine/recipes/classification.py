@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine.errors import DataError
@@ -15,10 +16,10 @@ from engine.recipes.metrics import accuracy_and_macro_f1
 
 
 def label_set(
-    rows: list[dict[str, Any]], column: str, declared: list[str] | None, source: str
-) -> tuple[list[str], list[int]]:
+    column_values: Iterable[Any], column: str, declared: list[str] | None, source: str
+) -> tuple[list[str], np.ndarray]:
     """The label names and each row's label id; a row outside a declared set is an error."""
-    values = [str(row[column]) for row in rows]
+    values = [str(value) for value in column_values]
     labels = list(declared) if declared else sorted(set(values), key=_natural)
     index = {label: i for i, label in enumerate(labels)}
     for number, value in enumerate(values, start=1):
@@ -32,7 +33,7 @@ def label_set(
             f"{source}: column {column!r} has a single label ({labels[0]!r}); "
             "classification needs at least two"
         )
-    return labels, [index[v] for v in values]
+    return labels, np.array([index[v] for v in values], dtype=np.int64)
 
 
 def _natural(value: str) -> tuple[int, Any]:
@@ -61,10 +62,10 @@ class ClassificationRecipe(Recipe):
     def baseline(self) -> dict[str, Any]:
         """Always predicting the commonest training label; its loss is that of predicting
         the training label frequencies (add-one smoothed), which no input informs."""
-        targets = [row["label"] for row in self.val_rows]
+        targets = self.val_rows.labels().tolist()
         if not targets:
             return {}
-        counts = Counter(row["label"] for row in self.train_rows)
+        counts = Counter(self.train_rows.labels().tolist())
         majority = counts.most_common(1)[0][0]
         total, classes = sum(counts.values()), len(self.labels)
         loss = -sum(math.log((counts[t] + 1) / (total + classes)) for t in targets)

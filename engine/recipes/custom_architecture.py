@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ import torch
 
 from engine.architecture import ArchitectureClassifier, input_shape
 from engine.data import require_columns, spec_columns_of
+from engine.data_table import RowTable
 from engine.errors import DataError
+from engine.examples import Listed
 from engine.images import augment, image_rows, open_rgb
 from engine.recipes.base import Batch
 from engine.recipes.classification import ClassificationRecipe, label_set
@@ -29,31 +32,26 @@ class CustomArchitectureRecipe(ClassificationRecipe):
             rows = image_rows(
                 data.path, data.image_column, data.label_column, data.split_column, self.report
             )
-            self.labels, ids = label_set(rows, "label", data.labels, data.path)
-            examples = [{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)]
-        elif self.kind == "tokens":
-            rows = self.read_rows()
-            require_columns(rows, spec_columns_of(self.spec), data.path)
-            self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
-            column = data.text_column or "text"
+            table = RowTable(rows=rows)
+            self.labels, ids = label_set(table.column("label"), "label", data.labels, data.path)
             examples = [
-                {"text": str(row[column]), "label": i} for row, i in zip(rows, ids, strict=True)
+                {"path": r["path"], "label": int(i)} for r, i in zip(rows, ids, strict=True)
             ]
         else:
-            features = definition["input"]["features"]
-            rows = self.read_rows()
-            require_columns(rows, spec_columns_of(self.spec), data.path)
-            self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
-            examples = []
-            for number, (row, label) in enumerate(zip(rows, ids, strict=True), start=1):
-                try:
-                    values = [float(row[f]) for f in features]
-                except (TypeError, ValueError) as error:
-                    raise DataError(
-                        f"{data.path}, row {number}: a feature is not a number ({error})"
-                    ) from error
-                examples.append({"features": values, "label": label})
-        self.split(examples, rows)
+            table = self.read_table()
+            require_columns(table, spec_columns_of(self.spec), data.path)
+            labels = table.column(data.label_column)
+            self.labels, ids = label_set(labels, data.label_column, data.labels, data.path)
+            in_order = (row for chunk in table.chunks() for row in chunk)
+            if self.kind == "tokens":
+                column = data.text_column or "text"
+                examples = [
+                    {"text": str(row[column]), "label": int(i)}
+                    for row, i in zip(in_order, ids, strict=True)
+                ]
+            else:
+                examples = _features(in_order, ids, definition["input"]["features"], data.path)
+        self.split(Listed(examples), table)
         vocabulary = None
         if self.kind == "tokens":
             # Counted on the training rows only: a validation word stays unknown, as a
@@ -92,6 +90,21 @@ class CustomArchitectureRecipe(ClassificationRecipe):
         if self.kind == "tokens":
             return [{"text": r["text"], "label": self.labels[r["label"]]} for r in rows]
         return [{"image": str(Path(r["path"])), "label": self.labels[r["label"]]} for r in rows]
+
+
+def _features(
+    rows: Iterable[dict[str, Any]], ids: Iterable[int], features: list[str], source: str
+) -> list[dict[str, Any]]:
+    examples = []
+    for number, (row, label) in enumerate(zip(rows, ids, strict=True), start=1):
+        try:
+            values = [float(row[f]) for f in features]
+        except (TypeError, ValueError) as error:
+            raise DataError(
+                f"{source}, row {number}: a feature is not a number ({error})"
+            ) from error
+        examples.append({"features": values, "label": int(label)})
+    return examples
 
 
 def _to_tensor(image: Any, channels: int) -> torch.Tensor:

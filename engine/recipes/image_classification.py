@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from engine.data_table import RowTable
+from engine.examples import Listed
 from engine.images import augment, image_rows, open_rgb
 from engine.models import default_lora_targets, load_image_classifier
 from engine.recipes.base import Batch
@@ -23,11 +25,12 @@ class ImageClassificationRecipe(ClassificationRecipe):
         rows = image_rows(
             data.path, data.image_column, data.label_column, data.split_column, self.report
         )
-        self.labels, ids = label_set(rows, "label", data.labels, data.path)
+        self.labels, ids = label_set((r["label"] for r in rows), "label", data.labels, data.path)
         self.loading_model(False)
         self.model, self.processor = load_image_classifier(self.spec, self.labels)
         self.loading_model(True)
-        self.split([{"path": r["path"], "label": i} for r, i in zip(rows, ids, strict=True)], rows)
+        examples = [{"path": r["path"], "label": int(i)} for r, i in zip(rows, ids, strict=True)]
+        self.split(Listed(examples), RowTable(rows=rows))
 
     def lora_targets(self) -> list[str]:
         return default_lora_targets(self.model)

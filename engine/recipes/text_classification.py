@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from engine.data import require_columns, spec_columns_of
+from engine.examples import FromTable
 from engine.models import default_lora_targets, load_sequence_classifier
 from engine.recipes.base import Batch, pad_right
 from engine.recipes.classification import ClassificationRecipe, label_set
@@ -17,22 +18,22 @@ class TextClassificationRecipe(ClassificationRecipe):
 
     def setup(self) -> None:
         data = self.spec.dataset
-        rows = self.read_rows()
-        require_columns(rows, spec_columns_of(self.spec), data.path)
-        self.labels, ids = label_set(rows, data.label_column, data.labels, data.path)
+        table = self.read_table()
+        require_columns(table, spec_columns_of(self.spec), data.path)
+        labels = table.column(data.label_column)
+        self.labels, ids = label_set(labels, data.label_column, data.labels, data.path)
+        del labels
         self.loading_model(False)
         self.model, self.tokenizer = load_sequence_classifier(self.spec, self.labels)
         self.loading_model(True)
-        column = data.text_column
-        examples = [
-            {"text": str(row[column]), "label": i} for row, i in zip(rows, ids, strict=True)
-        ]
-        self.tokenise(examples)
-        self.split(examples, rows)
+        source = FromTable(table, ids)
+        self.tokenise(source)
+        self.split(source, table)
 
     def encode(self, example: dict[str, Any], strict: bool) -> dict[str, Any]:
         limit = self.spec.hyperparameters.max_seq_length
-        encoded = self.tokenizer(example["text"], truncation=True, max_length=limit)
+        text = str(example["row"][self.spec.dataset.text_column])
+        encoded = self.tokenizer(text, truncation=True, max_length=limit)
         return {"input_ids": torch.tensor(encoded.input_ids)}
 
     def lora_targets(self) -> list[str]:

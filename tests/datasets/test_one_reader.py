@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.jobs.validation import check_dataset, read_sample
-from engine.data import load_rows
+from engine.data import load_table
 from engine.data_files import DataFileError, read_rows
+from engine.errors import DataError
 
 
 def _latin1_semicolons(path: Path) -> Path:
@@ -23,7 +24,7 @@ def test_a_latin1_semicolon_csv_reads_alike_everywhere(core, tmp_path):
     imported = core.datasets.import_path(source, "reviews")
     stored = core.datasets.read(imported).to_pylist()
     sample = read_sample(source, 5)
-    engine_rows = load_rows(source)
+    engine_rows = [row for chunk in load_table(source).chunks() for row in chunk]
     assert sample.columns == ["text", "label"]
     assert [r["text"] for r in engine_rows] == [r["text"] for r in stored]
     assert sample.rows[0]["text"] == "café n°0 très bon" == engine_rows[0]["text"]
@@ -38,6 +39,7 @@ def test_utf16_jsonl_and_bom_csv(tmp_path):
     jsonl = tmp_path / "chat.jsonl"
     jsonl.write_text('{"prompt": "ça va?", "response": "oui"}\n', encoding="utf-16")
     assert read_rows(jsonl) == (["prompt", "response"], [{"prompt": "ça va?", "response": "oui"}])
+    assert load_table(jsonl).take([0]) == [{"prompt": "ça va?", "response": "oui"}]
     bom = tmp_path / "bom.csv"
     bom.write_bytes("text,label\nhé,1\n".encode("utf-8-sig"))
     assert read_rows(bom)[0] == ["text", "label"]  # the BOM is not part of the first name
@@ -49,3 +51,5 @@ def test_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(DataFileError, match=r"broken\.jsonl, line 2"):
         read_rows(broken)
     assert read_rows(broken, limit=1)[1] == [{"a": 1}]  # only the rows asked for are read
+    with pytest.raises(DataError, match=r"broken\.jsonl, line 2"):
+        load_table(broken)
