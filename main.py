@@ -78,5 +78,8 @@ def _add_engine_site() -> None:
 if __name__ == "__main__":
     import multiprocessing
 
-    multiprocessing.freeze_support()  # a frozen build's spawned workers start here
+    # A frozen build's spawned data workers (engine/loader.py) start here and unpickle
+    # torch objects: the private runtime goes on their path first, as an engine's does.
+    _add_engine_site()
+    multiprocessing.freeze_support()
     sys.exit(main())

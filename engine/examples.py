@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
+import torch
 
 from engine.data_table import CHUNK, RowTable
 
@@ -73,6 +74,22 @@ class FromTable:
     def __init__(self, table: RowTable, labels: np.ndarray | None = None) -> None:
         self.table, self.labels = table, labels
         self.encoded: dict[int, dict[str, Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Token tensors as numpy for a spawned worker: torch would send each tensor
+        through shared memory, one file descriptor apiece (50,000 rows: too many)."""
+        encoded = {
+            i: {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in fields.items()}
+            for i, fields in self.encoded.items()
+        }
+        return {**vars(self), "encoded": encoded}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self.encoded = {
+            i: {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in f.items()}
+            for i, f in self.encoded.items()
+        }
 
     def __call__(self, positions: list[int]) -> list[Example]:
         rows = self.table.take(positions)

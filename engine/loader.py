@@ -9,8 +9,11 @@ the batches trained on, never of those prefetched, and resume stays exact.
 Each batch's augmentation draws from a Random seeded by the batch's place in the data
 (seed, epoch, position), not from a process's global state: the same batch gets the
 same crops and flips in a worker or inline, before a kill -9 or after the resume.
-Workers are forked (Linux): they share the recipe's rows and tokenizer without pickling.
-Where fork is not available (Windows, macOS) batches are collated inline.
+On Linux workers are forked: they share the recipe's rows and tokenizer without
+pickling. On Windows (no fork) and macOS (its system libraries are not safe to fork
+once threads ran) they are spawned: each gets a copy of the recipe without its model
+(engine/examples.py keeps what it holds picklable) and starts its own interpreter,
+a few seconds that the first batches wait for.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,20 +36,28 @@ Key = tuple[int, tuple[int, ...]]
 """(the batch's augmentation seed, its row indices)."""
 
 
+START_ENV = "SPARKTRAINER_ENGINE_WORKER_START"
+"""Test hook: "spawn" makes Linux start workers as Windows and macOS do."""
+
+
 def default_workers(recipe: Recipe, requested: int | None) -> int:
     """`hyperparameters.data_workers`, or: images and lazily tokenised text get up to
     four workers (one core is the training loop's), small text and tables none (their
     batches cost microseconds; a worker would only add a process)."""
     if requested is not None:
-        return requested if _can_fork() else 0
+        return requested
     heavy = getattr(recipe, "decodes_images", False) or len(recipe.train_rows) > EAGER_ROWS
-    if not heavy or not _can_fork():
+    if not heavy:
         return 0
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+def start_method() -> str:
+    if os.environ.get(START_ENV) == "spawn":
+        return "spawn"
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
 
 
 def batch_seed(seed: int, epoch: int, position: int) -> int:
@@ -64,6 +76,19 @@ class _Batches(Dataset[tuple[Key, Batch]]):
 
     def __getitem__(self, key: Key) -> tuple[Key, Batch]:
         return key, collate(self.recipe, key)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a spawned worker is sent: the recipe without what collating never uses
+        (the model, a preset's base weights, setup's progress report)."""
+        state = {k: v for k, v in vars(self.recipe).items() if k not in _NOT_SENT}
+        return {"kind": type(self.recipe), "state": state}
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        self.recipe = data["kind"].__new__(data["kind"])
+        vars(self.recipe).update(data["state"])
+
+
+_NOT_SENT = frozenset({"model", "base_state", "report"})
 
 
 class _Plan:
@@ -85,8 +110,16 @@ def _next_key(stream: DataStream, count: int) -> Key:
 
 
 class BatchLoader:
-    def __init__(self, recipe: Recipe, stream: DataStream, workers: int, pin: bool) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        stream: DataStream,
+        workers: int,
+        pin: bool,
+        start: str | None = None,
+    ) -> None:
         self.recipe, self.stream, self.workers, self.pin = recipe, stream, workers, pin
+        self.start = start or start_method()
         self._iterator: Iterator[tuple[Key, Batch]] | None = None
         self._count = 0
 
@@ -117,7 +150,7 @@ class BatchLoader:
             num_workers=self.workers,
             pin_memory=self.pin,
             prefetch_factor=PREFETCH_PER_WORKER,
-            multiprocessing_context="fork",
+            multiprocessing_context=self.start,
             # A generator of its own: creating workers must not draw from the global
             # torch RNG that dropout and checkpoints rely on.
             generator=torch.Generator().manual_seed(self.stream.seed),

@@ -54,5 +54,7 @@ class RuntimeFirst(MetaPathFinder):
 def activate(folder: str) -> None:
     """Before the engine imports anything of the runtime's."""
     path = Path(folder)
+    if any(isinstance(f, RuntimeFirst) and f.folder == str(path) for f in sys.meta_path):
+        return  # active already (main.py activates it before a spawned worker's start)
     site.addsitedir(folder)  # also runs the runtime's .pth files
     sys.meta_path.insert(0, RuntimeFirst(path))

@@ -16,7 +16,9 @@ from tests.engine.helpers import (
     make_spec,
     run_engine,
     set_up_inline,
+    sft_rows,
     spec_file,
+    write_jsonl,
 )
 
 # Forks workers and starts engines: left out of the quick tier.
@@ -50,6 +52,51 @@ def test_workers_give_the_inline_batches_across_epochs_and_a_size_change(tmp_pat
         assert forked.stream.epoch >= 1
     finally:
         forked.close()
+
+
+def _same_batches(recipe, start: str, sizes: list[int]) -> None:
+    from engine.loader import BatchLoader
+    from engine.sampler import DataStream
+
+    size = len(recipe.train_rows)
+    inline = BatchLoader(recipe, DataStream(size, 7), workers=0, pin=False)
+    workers = BatchLoader(recipe, DataStream(size, 7), workers=1, pin=False, start=start)
+    try:
+        for count in sizes:
+            expected, got = inline.take(count), workers.take(count)
+            assert (got.samples, got.tokens, got.loss_terms) == (
+                expected.samples, expected.tokens, expected.loss_terms,
+            )  # fmt: skip
+            for name, tensor in expected.tensors.items():
+                assert got.tensors[name].equal(tensor), (count, name)
+    finally:
+        workers.close()
+
+
+def test_spawned_workers_give_the_inline_batches(tmp_path) -> None:
+    """Windows and macOS spawn workers: each gets a pickled recipe without its model.
+    Images (augmented), and text whose setup-time tokens are tensors (sent as numpy)."""
+    trainer = set_up_inline(tmp_path / "images", _image_spec(tmp_path))
+    _same_batches(trainer.recipe, "spawn", [4] * 6 + [2] * 3)
+    data = write_jsonl(tmp_path / "sft.jsonl", sft_rows(40))
+    spec = make_spec(tmp_path, "causal_lm_sft", data, model="tiny-gpt2")
+    trainer = set_up_inline(tmp_path / "text", spec)
+    assert trainer.recipe.train_rows.make.encoded  # tokenised during setup
+    _same_batches(trainer.recipe, "spawn", [8] * 5 + [3] * 2)
+
+
+def test_an_engine_with_spawned_workers_trains_as_one_without(tmp_path) -> None:
+    from engine.loader import START_ENV
+
+    spec = _image_spec(tmp_path, max_steps=6, batch_size=4, data_workers=1)
+    code, events, stderr = run_engine(spec_file(tmp_path, spec), env={START_ENV: "spawn"})
+    assert code == 0, stderr
+    inline = {**json.loads(json.dumps(spec)), "job_id": "inline"}
+    inline["output_dir"] = str(tmp_path / "inline" / "output")
+    inline["hyperparameters"]["data_workers"] = 0
+    code, reference, stderr = run_engine(spec_file(tmp_path, inline))
+    assert code == 0, stderr
+    assert losses(events) == losses(reference)
 
 
 def test_resume_with_workers_is_exact(tmp_path) -> None:
