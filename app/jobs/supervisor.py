@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from app.child_process import process_environment
 from app.errors import StorageFull
 from app.jobs.endings import Outcome, classify_detached, classify_exit
 from app.jobs.engine_env import engine_environment
@@ -139,14 +140,10 @@ class EngineSupervisor(QObject):
     ) -> None:
         """Launch the engine; `started` follows with its pid, or `ended` if it cannot start."""
         process = self.process = QProcess(self)
-        env = QProcessEnvironment()  # a clean one: nothing of the shell's but what runs it
-        for key, value in engine_environment(os.environ).items():
-            env.insert(key, value)
-        env.insert("PYTHONUNBUFFERED", "1")
-        # "" hides every GPU: a CPU job must not grab one by accident.
-        env.insert("CUDA_VISIBLE_DEVICES", cuda_visible_devices or "")
-        for key, value in (environment or {}).items():
-            env.insert(key, value)
+        # Nothing of the shell's but what runs it; "" hides every GPU: a CPU job must not
+        # grab one by accident.
+        devices = {"PYTHONUNBUFFERED": "1", "CUDA_VISIBLE_DEVICES": cuda_visible_devices or ""}
+        env = process_environment(engine_environment(os.environ), devices, environment or {})
         process.setProcessEnvironment(env)
         process.setWorkingDirectory(str(ROOT))
         process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)

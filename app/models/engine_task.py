@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, Signal
 
+from app.child_process import process_environment
 from app.errors import UserError
 from app.jobs.engine_env import engine_environment
 from app.launch import self_command
@@ -86,10 +87,7 @@ class EngineTask(QObject):
         self._done = False
         self.cancelled = False
         process = self.process = QProcess(self)
-        environment = QProcessEnvironment()
-        for key, value in env.items():
-            environment.insert(key, value)
-        process.setProcessEnvironment(environment)
+        process.setProcessEnvironment(process_environment(env))
         process.setStandardErrorFile(QProcess.nullDevice())
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._ended)

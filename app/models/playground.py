@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, Signal
 
+from app.child_process import process_environment
 from app.errors import UserError
 from app.jobs.engine_env import engine_environment
 from app.jobs.store import Job
@@ -183,10 +184,7 @@ class PlaygroundSession(QObject):
         if self.process is not None:
             return
         process = self.process = QProcess(self)
-        env = QProcessEnvironment()
-        for key, value in engine_environment(os.environ).items():
-            env.insert(key, value)
-        process.setProcessEnvironment(env)
+        process.setProcessEnvironment(process_environment(engine_environment(os.environ)))
         process.readyReadStandardOutput.connect(self._read)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._ended)

@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, Signal
 
+from app.child_process import process_environment
 from app.launch import child_environment, self_command
 from app.runtime.service import install_command
 
@@ -32,10 +33,7 @@ class RuntimeInstall(QObject):
         self._outcome: dict[str, Any] | None = None
         command = self_command(*install_command(variant, wheelhouse))
         process = self.process = QProcess(self)
-        environment = QProcessEnvironment()
-        for key, value in {**os.environ, **child_environment()}.items():
-            environment.insert(key, value)
-        process.setProcessEnvironment(environment)
+        process.setProcessEnvironment(process_environment(os.environ, child_environment()))
         process.setStandardErrorFile(QProcess.nullDevice())
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._on_finished)
