@@ -270,12 +270,14 @@ class JobFilterModel(QSortFilterProxyModel):
         self._search = ""
 
     def set_statuses(self, statuses: set[JobStatus] | None) -> None:
+        self.beginFilterChange()
         self._statuses = statuses
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def set_search(self, text: str) -> None:
+        self.beginFilterChange()
         self._search = text.strip().lower()
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
