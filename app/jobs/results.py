@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.jobs.store import metric_key
+
 if TYPE_CHECKING:
     from app.jobs.store import Job
 
@@ -78,6 +80,16 @@ def result_text(result: dict[str, Any] | None) -> str:
         return ""
     judged = verdict(result.get("final"), result.get("baseline"))
     return judged.text if judged else ""
+
+
+def baseline_value(result: dict[str, Any] | None, curve: str) -> float | None:
+    """What learning nothing scores on an evaluation curve (`eval_perplexity`, named by
+    the store's rule) for a stored job result; None for a training curve or unmeasured."""
+    baseline = (result or {}).get("baseline") or {}
+    for name, value in baseline.items():
+        if metric_key("eval", name) == curve and _is_number(value):
+            return float(value)
+    return None
 
 
 def ending_text(job: Job, reason: str) -> str:

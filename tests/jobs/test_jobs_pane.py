@@ -186,6 +186,17 @@ def test_comparison_of_two_finished_jobs_shows_only_their_differing_fields(
         dialog.finals.row(dialog.finals.index(r, 0))[0] for r in range(dialog.finals.rowCount())
     ]
     assert "loss" in metrics
+    # Each job against what learning nothing scores on its validation rows.
+    judged = dialog.finals.row(dialog.finals.index(0, 0))
+    assert judged[0] == "against the baseline"
+    assert all("token frequencies" in cell for cell in judged[1:])
+    for curve, measured in (("eval_loss", "eval_loss"), ("eval_perplexity", "perplexity")):
+        cells = dialog.finals.row(dialog.finals.index(metrics.index(curve), 0))[1:]
+        for job, cell in zip((first, second), cells, strict=True):
+            baseline = core.jobs.store.get(job.id).result["baseline"][measured]
+            assert cell.endswith(f"(baseline {baseline:.5g})"), curve
+    loss = dialog.finals.row(dialog.finals.index(metrics.index("loss"), 0))
+    assert not any("baseline" in cell for cell in loss)  # training loss: no baseline
     curves = dialog.plot.curves
     assert (first.id, "loss") in curves and (second.id, "loss") in curves
     assert curves[(first.id, "loss")].series.size == 6

@@ -1,5 +1,5 @@
-"""Two to eight jobs side by side: overlaid curves, final metrics, and the spec fields
-that differ (only those)."""
+"""Two to eight jobs side by side: overlaid curves, final metrics (each beside the
+baseline of that job's validation split), and the spec fields that differ (only those)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.results import baseline_value, result_text
 from app.jobs.spec_diff import shown, spec_differences
 from app.jobs.store import Job, MetricSeries
 from app.tasks import run_task
@@ -119,12 +120,17 @@ class ComparisonDialog(QDialog):
     def _on_loaded(self, series: dict[str, dict[str, MetricSeries]]) -> None:
         self._series = series
         names = sorted({name for metrics in series.values() for name in metrics})
-        rows = []
+        # Each job is judged against its own baseline: their validation splits may differ.
+        rows = [["against the baseline", *[result_text(job.result) or "—" for job in self.jobs]]]
         for name in names:
             row = [name]
             for job in self.jobs:
                 data = series.get(job.id, {}).get(name)
-                row.append("" if data is None else f"{_final(data):.5g}")
+                cell = "" if data is None else f"{_final(data):.5g}"
+                reference = baseline_value(job.result, name)
+                if cell and reference is not None:
+                    cell += f" (baseline {reference:.5g})"
+                row.append(cell)
             rows.append(row)
         self.finals.set_table(["Metric", *[job.name for job in self.jobs]], rows)
         self._plot()
