@@ -34,6 +34,22 @@ def test_ticking_advanced_maps_no_stray_windows(qtbot) -> None:
     assert not page.scheduler.isVisible()
 
 
+def test_data_workers_round_trip_through_the_advanced_section(qtbot) -> None:
+    page = HyperparametersPage()
+    qtbot.addWidget(page)
+    spec = {"recipe": "image_classification", "method": "full", "hyperparameters": {}}
+    page.load(spec)
+    assert page.data_workers.text() == "automatic"
+    page.store(spec)
+    assert "data_workers" not in spec["hyperparameters"]  # the engine decides
+    page.data_workers.setValue(0)
+    page.store(spec)
+    assert spec["hyperparameters"]["data_workers"] == 0
+    spec["hyperparameters"]["data_workers"] = 3
+    page.load(spec)
+    assert page.data_workers.value() == 3
+
+
 def test_open_folder_without_a_file_manager_says_where_it_is(qtbot, monkeypatch, tmp_path):
     """No file manager exists on this machine's offscreen desktop: the URL handler is
     stood in for by one that fails, as QDesktopServices does there."""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
@@ -80,6 +81,15 @@ class HyperparametersPage(SpecPage):
         self.eval_batches.setRange(0, 10_000_000)
         self.eval_batches.setSpecialValueText("all")
         self.eval_batches.setToolTip("A cap keeps each evaluation of a large split short")
+        self.data_workers = QSpinBox()
+        self.data_workers.setObjectName("data-workers")
+        self.data_workers.setRange(-1, 64)  # -1: the engine decides (engine/loader.py)
+        self.data_workers.setSpecialValueText("automatic")
+        self.data_workers.setToolTip(
+            "Processes that decode images and tokenise text ahead of the training loop; "
+            "automatic gives up to four to images and large text, none to small data; "
+            "0 makes every batch on the training thread"
+        )
         self.checkpoint_every = QSpinBox()
         self.checkpoint_every.setRange(0, 10_000_000)
         self.checkpoint_every.setSpecialValueText("at the end and on stop")
@@ -88,17 +98,29 @@ class HyperparametersPage(SpecPage):
         # child maps a combo box's popup as a stray top-level window.
         self.advanced_rows = QGroupBox()
         self.advanced_rows.setVisible(False)
-        advanced = QFormLayout(self.advanced_rows)
-        advanced.addRow("Gradient accumulation", self.accumulation)
-        advanced.addRow("Weight decay", self.weight_decay)
-        advanced.addRow("Warm-up (fraction)", self.warmup)
-        advanced.addRow("Schedule", self.scheduler)
-        advanced.addRow("Precision", self.precision)
-        advanced.addRow("Seed", self.seed)
-        advanced.addRow("Evaluate every (steps)", self.eval_every)
-        advanced.addRow("Evaluate on at most (batches)", self.eval_batches)
-        advanced.addRow("Checkpoint every (steps)", self.checkpoint_every)
-        advanced.addRow(self.checkpointing)
+        # Two columns: one would be squeezed below the fields' height in the wizard.
+        advanced = QGridLayout(self.advanced_rows)
+        fields = [
+            ("Gradient accumulation", self.accumulation),
+            ("Weight decay", self.weight_decay),
+            ("Warm-up (fraction)", self.warmup),
+            ("Schedule", self.scheduler),
+            ("Precision", self.precision),
+            ("Seed", self.seed),
+            ("Evaluate every (steps)", self.eval_every),
+            ("Evaluate on at most (batches)", self.eval_batches),
+            ("Checkpoint every (steps)", self.checkpoint_every),
+            ("Data workers", self.data_workers),
+        ]
+        for number, (text, field) in enumerate(fields):
+            row, column = divmod(number, 2)
+            label = QLabel(text)
+            label.setBuddy(field)
+            advanced.addWidget(label, row, column * 2)
+            advanced.addWidget(field, row, column * 2 + 1)
+        advanced.setColumnStretch(1, 1)
+        advanced.setColumnStretch(3, 1)
+        advanced.addWidget(self.checkpointing, len(fields) // 2, 0, 1, 4)
         self.advanced.toggled.connect(self.advanced_rows.setVisible)
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #e03131")
@@ -150,6 +172,8 @@ class HyperparametersPage(SpecPage):
         self.seed.setValue(int(hyper.get("seed", 42)))
         self.eval_every.setValue(int(hyper.get("eval_every", 0)))
         self.eval_batches.setValue(int(hyper.get("eval_max_batches") or 0))
+        workers = hyper.get("data_workers")
+        self.data_workers.setValue(-1 if workers is None else int(workers))
         self.checkpoint_every.setValue(int(hyper.get("checkpoint_every", 0)))
         self.checkpointing.setChecked(bool(hyper.get("gradient_checkpointing", False)))
         self.advanced_rows.setVisible(self.advanced.isChecked())
@@ -184,3 +208,7 @@ class HyperparametersPage(SpecPage):
             hyper["eval_max_batches"] = self.eval_batches.value()
         else:
             hyper.pop("eval_max_batches", None)
+        if self.data_workers.value() >= 0:
+            hyper["data_workers"] = self.data_workers.value()
+        else:
+            hyper.pop("data_workers", None)
