@@ -336,7 +336,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _logs(args: argparse.Namespace) -> int:
     def action() -> int:
-        from app.jobs.render import format_event
+        from app.jobs.render import ProgressThinning, format_event
         from app.jobs.states import ACTIVE, JobStatus
         from engine.protocol import EVENTS_FILE, EventReader
 
@@ -348,11 +348,13 @@ def _logs(args: argparse.Namespace) -> int:
             print(log_file.read_text(errors="replace") if log_file.exists() else "(no engine.log)")
             return 0
         reader = EventReader(run_dir / EVENTS_FILE)
+        thinning = ProgressThinning()
 
         def show_new() -> None:
             while events := reader.read():  # chunk by chunk: a long run prints at once
                 for event in events:
-                    print(format_event(event), flush=True)
+                    if thinning.keep(event):
+                        print(format_event(event), flush=True)
 
         waiting = {JobStatus.PENDING, JobStatus.QUEUED, *ACTIVE}
         try:

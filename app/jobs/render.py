@@ -57,6 +57,30 @@ def format_event(event: dict[str, Any]) -> str:
     return f"{stamp}  {text}"
 
 
+class ProgressThinning:
+    """Which setup `progress` events a log shows: a phase's start, each tenth, its end.
+
+    The engine reports a few times a second so that bars move; as log lines that is a
+    screenful of "tokenising 1,024 of 50,000" for one phase."""
+
+    def __init__(self) -> None:
+        self._tenths: dict[str, int] = {}
+
+    def keep(self, event: dict[str, Any]) -> bool:
+        if event.get("event") != "progress":
+            return True
+        done, total = int(event.get("done") or 0), int(event.get("total") or 0)
+        phase = str(event.get("phase"))
+        if total <= 1 or done <= 0 or done >= total:
+            self._tenths[phase] = 0
+            return True
+        tenth = done * 10 // total
+        if tenth <= self._tenths.get(phase, 0):
+            return False
+        self._tenths[phase] = tenth
+        return True
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)

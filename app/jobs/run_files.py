@@ -6,7 +6,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from app.jobs.render import format_event
+from app.jobs.render import ProgressThinning, format_event
 from engine.protocol import (
     CHECKPOINTS_DIR,
     ENGINE_LOG,
@@ -18,6 +18,7 @@ from engine.protocol import (
 __all__ = [
     "ENGINE_LOG",
     "EVENTS_FILE",
+    "ProgressThinning",
     "checkpoint_folders",
     "event_line",
     "log_events",
@@ -30,14 +31,19 @@ FIRST_READ = 2 << 20
 """On opening, only the last 2 MiB of a long log are read."""
 
 
-def log_events(events_file: Path, keep: int = 20_000) -> tuple[list[tuple[int, str]], float]:
+def log_events(
+    events_file: Path, keep: int = 20_000, thinning: ProgressThinning | None = None
+) -> tuple[list[tuple[int, str]], float]:
     """The run's events as the readable log `job logs` prints, with each line's level
-    (only the last `keep` of a long run), and the time of the last one."""
+    (only the last `keep` of a long run), and the time of the last one. `thinning` goes on
+    to thin the live events that follow."""
     lines: deque[tuple[int, str]] = deque(maxlen=keep)
     last = 0.0
+    thinning = thinning or ProgressThinning()
     for event in scan_events(events_file):
-        lines.append(event_line(event))
         last = float(event.get("time", last))
+        if thinning.keep(event):
+            lines.append(event_line(event))
     return list(lines), last
 
 

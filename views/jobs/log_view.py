@@ -30,6 +30,7 @@ from app.jobs.run_files import (
     ENGINE_LOG,
     EVENTS_FILE,
     LEVELS,
+    ProgressThinning,
     event_line,
     log_events,
     read_from,
@@ -87,6 +88,7 @@ class LogView(QWidget):
         self._reading = False
         self._waiting: list[dict] | None = None
         """Live events that arrived while the events file was being read."""
+        self._thinning = ProgressThinning()
         self._timer = QTimer(self, interval=TAIL_MS)
         self._timer.timeout.connect(self._poll)
 
@@ -97,11 +99,14 @@ class LogView(QWidget):
             self._waiting = None
             self._last_level = 20
             self.text.clear()
+            # One thinning for the file and then the live events (it reads the file first,
+            # in a worker; live events wait until it is done).
+            thinning = self._thinning = ProgressThinning()
             if run_dir is not None:
                 events = run_dir / EVENTS_FILE
                 self._waiting = []
                 run_task(
-                    lambda _s: log_events(events, MAX_LINES),
+                    lambda _s: log_events(events, MAX_LINES, thinning),
                     on_done=lambda found: self._loaded(run_dir, *found),
                     context=self,
                 )
@@ -118,7 +123,7 @@ class LogView(QWidget):
         if self._waiting is not None:
             self._waiting.extend(events)
             return
-        self._add_levelled([event_line(event) for event in events])
+        self._add_levelled([event_line(e) for e in events if self._thinning.keep(e)])
 
     def _loaded(self, run_dir: Path, lines: list[tuple[int, str]], until: float) -> None:
         if run_dir != self._run_dir:
