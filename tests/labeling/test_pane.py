@@ -188,3 +188,25 @@ def test_train_on_these_labels_opens_the_jobs_wizard_on_the_new_version(
     assert wizard.spec["dataset"]["path"] == str(version.data_file)
     assert wizard.spec["dataset"]["text_column"] == "text"
     assert jobs._wizard is wizard
+
+
+def test_opening_another_project_says_so_until_its_first_sample(pane, core, qtbot) -> None:
+    """The last project's sample never stays on screen, and the view is never blank."""
+    core.labeling.create("second look", "reviews", CLASSES)
+    pane.reload()
+    qtbot.waitUntil(lambda: pane.projects.rowCount() == 2, timeout=20_000)
+    _wait_text(qtbot, pane)
+    row = next(
+        r
+        for r in range(2)
+        if pane.projects.row(pane.projects.index(r, 0)).project.name == "second look"
+    )
+    pane.table.selectRow(row)  # opens it; its labels are read off the GUI thread
+    assert pane.view.where.text() == "Opening second look…"
+    assert pane.view.text.toPlainText() == "" and pane.view.progress.maximum() == 0  # busy
+    qtbot.waitUntil(
+        lambda: pane.session is not None and pane.session.project.name == "second look",
+        timeout=20_000,
+    )
+    qtbot.waitUntil(lambda: pane.view.where.text().startswith("Sample 1 of"), timeout=20_000)
+    assert pane.view.progress.maximum() == 600

@@ -168,6 +168,7 @@ class LabelingPane(PaneFrame):
         self._update_actions()
         if project is None or labeling is None or self.session is not None:
             return
+        self.view.show_opening(project.name)
 
         def read(_state: TaskState) -> tuple[int, dict, dict]:
             return (
@@ -191,9 +192,13 @@ class LabelingPane(PaneFrame):
         run_task(
             read,
             on_done=opened,
-            on_error=lambda error, _t: show_user_error(self, error, "Cannot open the project"),
+            on_error=lambda error, _t: self._open_failed(error),
             context=self,
         )
+
+    def _open_failed(self, error: BaseException) -> None:
+        self.view.set_session(None)
+        show_user_error(self, error, "Cannot open the project")
 
     def _update_row(self) -> None:
         session = self.session

@@ -175,6 +175,7 @@ class SampleView(QWidget):
         self.filter.clear()
         if session is None:
             self.filter.blockSignals(False)
+            self._show_nothing()
             return
         for label, kind in (("All samples", ALL), ("Unlabeled", UNLABELED), ("Skipped", SKIPPED)):
             self.filter.addItem(label, kind)
@@ -271,6 +272,23 @@ class SampleView(QWidget):
         if self.session is not None and index >= 0:
             self.session.set_filter(str(self.filter.itemData(index)))
             self.setFocus()
+
+    def show_opening(self, name: str) -> None:
+        """While a project's labels are read (a large one takes a moment): say so, and
+        keep the last project's sample off the screen."""
+        self.set_session(None)
+        self.where.setText(f"Opening {name}…")
+        self.state.setText("reading its labels")
+        self.progress.setRange(0, 0)  # busy until refresh sets the project's counts
+
+    def _show_nothing(self) -> None:
+        for label in (self.where, self.state, self.counts, self.image):
+            label.clear()
+        self.text.clear()
+        self.stack.setCurrentIndex(0)  # not the last project's image or boxes
+        self.progress.setRange(0, 1)
+        self.progress.reset()
+        self.progress.setFormat("")
 
     # -- painting -------------------------------------------------------------------------
 
