@@ -105,7 +105,6 @@ def replaceable(output: Path) -> bool:
     return not output.exists() or (output / OUTPUT_MARKER).exists()
 
 
-
 class RunFolderBusy(NotOurs):
     """Another live engine holds the run directory."""
 

@@ -20,7 +20,6 @@ def test_without_a_tray_a_toast_shows_in_the_window(start_session, paths, qtbot)
     assert presenter.toast.title == "Training finished"
 
 
-
 def test_a_toast_covers_no_data_rows(start_session, paths, qtbot) -> None:
     """At the bottom it hid a preview's last rows and the thumbnails: it sits over the
     pane's title row instead."""

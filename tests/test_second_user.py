@@ -21,8 +21,14 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 def _as_nobody(code: str, *args: str, wait: bool = True, **popen):
     command = [
-        "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-        SYSTEM_PYTHON, "-c", code, *args,
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        SYSTEM_PYTHON,
+        "-c",
+        code,
+        *args,
     ]
     if not wait:
         return subprocess.Popen(command, **popen)
@@ -102,7 +108,11 @@ def test_another_users_process_naming_our_run_folder_is_not_taken_for_our_engine
     spec.write_text(json.dumps({"job_id": "job-5"}))
     stranger = _as_nobody(
         "import time; print('ready', flush=True); time.sleep(60)",
-        "engine", "run", str(spec), wait=False, stdout=subprocess.PIPE,
+        "engine",
+        "run",
+        str(spec),
+        wait=False,
+        stdout=subprocess.PIPE,
     )
     try:
         # Until setpriv has switched to nobody and run Python, the process is root's

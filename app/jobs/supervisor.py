@@ -152,9 +152,7 @@ class EngineSupervisor(QObject):
         process.started.connect(self._on_process_started)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
-        command = launcher_command(
-            LAUNCHER, "engine", "run", str(spec_path), "--control", "stdin"
-        )
+        command = launcher_command(LAUNCHER, "engine", "run", str(spec_path), "--control", "stdin")
         process.start(command[0], command[1:])
 
     def _on_process_started(self) -> None:

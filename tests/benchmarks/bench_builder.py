@@ -81,7 +81,6 @@ print(json.dumps({"edit": edit, "repaint": repaint, "layers": len(pane.model.ana
 """
 
 
-
 def run(*, quick: bool = False) -> list[Figure]:
     edits = 40 if quick else 200
     name = "builder"

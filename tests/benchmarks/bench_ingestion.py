@@ -179,7 +179,13 @@ def _measure(mode: str, seconds: float, backlog: int = 0) -> dict:
         }
         done = subprocess.run(
             [
-                sys.executable, "-c", CHILD, mode, str(RATE), str(seconds), FAKE_ENGINE,
+                sys.executable,
+                "-c",
+                CHILD,
+                mode,
+                str(RATE),
+                str(seconds),
+                FAKE_ENGINE,
                 str(backlog),
             ],
             cwd=ROOT,

@@ -98,7 +98,6 @@ core.shutdown()
 """
 
 
-
 def run(*, quick: bool = False) -> list[Figure]:
     rows, presses = (100_000, 60) if quick else (100_000, 300)
     name = "labeling"

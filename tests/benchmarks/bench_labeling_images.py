@@ -139,7 +139,6 @@ core.shutdown()
 """
 
 
-
 def run(*, quick: bool = False) -> list[Figure]:
     small, big = (20_000, 12) if quick else (100_000, 40)
     name = "labeling_images"

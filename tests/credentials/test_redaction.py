@@ -65,9 +65,7 @@ def test_engine_run_with_only_hf_token_redacts_every_form(tmp_path) -> None:
     rows = [{"prompt": f"remember {form}", "response": "no"} for form in _forms(TOKEN)]
     rows += [{"prompt": "plain", "response": "text"}] * 8
     data = write_jsonl(tmp_path / "data.jsonl", rows)
-    spec = make_spec(
-        tmp_path, "causal_lm_sft", data, model="tiny-gpt2", max_steps=2, batch_size=13
-    )
+    spec = make_spec(tmp_path, "causal_lm_sft", data, model="tiny-gpt2", max_steps=2, batch_size=13)
     environment = {k: v for k, v in os.environ.items() if k != "SPARKTRAINER_REDACT_ENV"}
     environment["HF_TOKEN"] = TOKEN
     done = subprocess.run(
@@ -80,9 +78,7 @@ def test_engine_run_with_only_hf_token_redacts_every_form(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     run_dir = Path(spec["output_dir"]).parent
     events = (run_dir / "events.jsonl").read_text()
-    sample = next(
-        json.loads(line) for line in events.splitlines() if '"event":"sample"' in line
-    )
+    sample = next(json.loads(line) for line in events.splitlines() if '"event":"sample"' in line)
     assert any("[redacted]" in row["text"] for row in sample["rows"])  # it was there
     written = events + (run_dir / "engine.log").read_text() + done.stdout
     leaked = [form for form in _forms(TOKEN) if form in written]

@@ -123,7 +123,7 @@ def test_csv_export_neutralises_spreadsheet_formulas_unless_asked_to_keep_them(s
     import csv
 
     cells = [
-        "=HYPERLINK(\"http://evil\",\"click\")",
+        '=HYPERLINK("http://evil","click")',
         "+cmd|' /C calc'!A0",
         "@SUM(A1:A9)",
         "-1+cmd|' /C calc'!A0",

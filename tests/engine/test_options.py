@@ -80,8 +80,6 @@ def test_gradient_checkpointing(tmp_path: Path, method: str) -> None:
         assert model.transformer.gradient_checkpointing is wanted
 
 
-
-
 def test_only_the_newest_checkpoints_are_kept(tmp_path: Path) -> None:
     spec = make_spec(
         tmp_path,

@@ -44,9 +44,7 @@ def test_an_output_dir_holding_the_persons_files_is_refused_and_left_alone(tmp_p
     assert sorted(p.name for p in mine.parent.iterdir()) == ["photos"]  # no log, no marker
 
 
-def test_a_parent_folder_holding_other_files_is_refused_before_anything_is_written(
-    tmp_path, data
-):
+def test_a_parent_folder_holding_other_files_is_refused_before_anything_is_written(tmp_path, data):
     project = tmp_path / "project"
     project.mkdir()
     (project / "thesis.tex").write_text("chapter one")

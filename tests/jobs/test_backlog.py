@@ -19,8 +19,16 @@ EVENTS = 20_000
 def _write_backlog(run_dir, count: int) -> int:
     run_dir.mkdir(parents=True)
     now = time.time()
-    lines = [{"event": "started", "job_id": "night", "pid": 0, "device": "cpu",
-              "total_steps": count, "resumed_from_step": 0}]
+    lines = [
+        {
+            "event": "started",
+            "job_id": "night",
+            "pid": 0,
+            "device": "cpu",
+            "total_steps": count,
+            "resumed_from_step": 0,
+        }
+    ]
     lines += [
         {"event": "metric", "step": step, "epoch": 0.0, "values": {"loss": 1.0 / step}}
         for step in range(1, count + 1)

@@ -46,8 +46,9 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
         jobs = core.jobs
         first = jobs.submit(spec, name="first")
         second = jobs.submit(spec, name="second")  # waits behind the first (one CPU job)
-        qtbot.waitUntil(lambda: jobs.store.get(first.id).status == JobStatus.PAUSED,
-                        timeout=TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: jobs.store.get(first.id).status == JobStatus.PAUSED, timeout=TIMEOUT_MS
+        )
         monkeypatch.delenv(PAUSE_AT_ENV)  # the second job trains straight through
 
         # Empty the write-ahead log, then take every byte the filesystem has left: the
@@ -58,15 +59,15 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
         jobs.resume(first.id)
         events = Path(first.run_dir) / EVENTS_FILE
         qtbot.waitUntil(lambda: '"completed"' in events.read_text(), timeout=TIMEOUT_MS)
-        qtbot.waitUntil(lambda: any(t.startswith("The disk is full") for t in told),
-                        timeout=30_000)
+        qtbot.waitUntil(lambda: any(t.startswith("The disk is full") for t in told), timeout=30_000)
         # Which writes fail from here on varies: SQLite reuses the WAL space a failed
         # transaction had already taken, so a small write may still fit. What holds: no
         # error escapes (pytest-qt fails the test on one), and everything recovers.
 
         filler.unlink()
-        qtbot.waitUntil(lambda: jobs.store.get(first.id).status == JobStatus.COMPLETED,
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: jobs.store.get(first.id).status == JobStatus.COMPLETED, timeout=60_000
+        )
         assert not jobs.deferred.problem
         history = [(t.from_status, t.to_status) for t in jobs.store.history(first.id)]
         assert history[-2:] == [("paused", "running"), ("running", "completed")]
@@ -75,8 +76,9 @@ def test_a_job_whose_records_meet_a_full_disk_finishes_once_space_is_freed(
         assert [step for step, _value in losses] == written  # every point, each once
         assert jobs.store.get(first.id).last_step == 12
         # The queue goes on without a restart.
-        qtbot.waitUntil(lambda: jobs.store.get(second.id).status == JobStatus.COMPLETED,
-                        timeout=TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: jobs.store.get(second.id).status == JobStatus.COMPLETED, timeout=TIMEOUT_MS
+        )
         assert json.loads(json.dumps(jobs.store.get(first.id).result))["final"]
     finally:
         core.shutdown(stop_jobs=True)  # a failed run leaves no engine paused for ever

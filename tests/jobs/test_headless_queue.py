@@ -32,8 +32,16 @@ def spec_path(tmp_path: Path) -> Path:
 
 def _submit_wait(spec: Path, name: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "job", "submit", str(spec), "--wait",
-         "--name", name],
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "job",
+            "submit",
+            str(spec),
+            "--wait",
+            "--name",
+            name,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,7 +89,9 @@ def test_runners_started_together_and_one_later_all_finish_every_job(spec_path, 
         assert "completed at step 12" in err
     assert not any("still starting" in err for _c, _o, err in results)
     assert sorted(_jobs_by_name(paths).items()) == [
-        ("a", JobStatus.COMPLETED), ("b", JobStatus.COMPLETED), ("c", JobStatus.COMPLETED)
+        ("a", JobStatus.COMPLETED),
+        ("b", JobStatus.COMPLETED),
+        ("c", JobStatus.COMPLETED),
     ]
     owners = [out for _c, out, _e in results if "scheduled by this terminal" in out]
     assert len(owners) == 1  # the others queued their jobs through it
@@ -94,9 +104,20 @@ def test_the_owner_runs_jobs_queued_through_it_until_the_queue_is_empty(spec_pat
     try:
         _wait_for(lambda: _jobs_by_name(paths).get("owner") == JobStatus.RUNNING, "no start")
         queued = subprocess.run(
-            [sys.executable, str(ROOT / "main.py"), "job", "submit", str(spec_path), "--name",
-             "later"],
-            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "job",
+                "submit",
+                str(spec_path),
+                "--name",
+                "later",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
         )
         assert queued.returncode == 0, queued.stderr
         assert "scheduled by the running SparkTrainer" in queued.stdout
@@ -125,9 +146,7 @@ def test_a_follower_takes_the_queue_over_when_its_owner_is_killed(spec_path, pat
                 process.kill()
     assert code == 0, err
     assert "this terminal runs it now" in err
-    assert _jobs_by_name(paths) == {
-        "owner": JobStatus.COMPLETED, "follower": JobStatus.COMPLETED
-    }
+    assert _jobs_by_name(paths) == {"owner": JobStatus.COMPLETED, "follower": JobStatus.COMPLETED}
     owner_job = next(job for job in _store(paths).jobs() if job.name == "owner")
     started = [e for e in read_events(Path(owner_job.run_dir)) if e["event"] == "started"]
     assert len(started) == 1  # followed again, never launched twice

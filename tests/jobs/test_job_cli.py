@@ -227,7 +227,12 @@ def test_a_kill_in_the_launch_window_reattaches_and_never_runs_two_engines(
     from tests.engine.helpers import read_events
 
     killed = run_main(
-        "job", "submit", str(spec_path), "--wait", "--name", "first",
+        "job",
+        "submit",
+        str(spec_path),
+        "--wait",
+        "--name",
+        "first",
         env={"SPARKTRAINER_TEST_KILL_AFTER_LAUNCH": "1"},
     )
     assert killed.returncode == -9, killed.stderr
