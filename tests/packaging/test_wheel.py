@@ -29,15 +29,25 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_carries_migrations_icons_and_the_entry_point(dist: Path) -> None:
     (wheel,) = dist.glob("sparktrainer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    ours = {name.removeprefix("sparktrainer/") for name in names}
     versions = sorted(p.name for p in (ROOT / "app/db/migrations/versions").glob("0*.py"))
-    assert {f"app/db/migrations/versions/{v}" for v in versions} <= names
-    assert {"app/db/migrations/env.py", "app/db/migrations/script.py.mako"} <= names
+    assert {f"app/db/migrations/versions/{v}" for v in versions} <= ours
+    assert {"app/db/migrations/env.py", "app/db/migrations/script.py.mako"} <= ours
     icons = {f"resources/icons/{p.name}" for p in (ROOT / "resources/icons").glob("*.svg")}
-    assert icons <= names and "resources/sparktrainer.desktop" in names
-    assert "main.py" in names and "engine/runtime_site.py" in names
-    assert not any(name.startswith(("tests/", "packaging/")) for name in names)
+    assert icons <= ours and "resources/sparktrainer.desktop" in ours
+    assert "main.py" in ours and "engine/runtime_site.py" in ours
+    # One folder at the top of site-packages: nothing named app, engine or main there.
+    assert {name.split("/")[0] for name in names if not name.startswith("sparktrainer-")} == {
+        "sparktrainer"
+    }
+    assert not any(name.startswith(("tests/", "packaging/", "setup.py")) for name in ours)
+    # Every package of the checkout is in it (setup.py finds them; none is forgotten).
+    for folder in ("app", "views", "engine", "resources"):
+        for init in (ROOT / folder).rglob("__init__.py"):
+            assert str(init.relative_to(ROOT)) in ours
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "sparktrainer = main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    entry = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "sparktrainer = sparktrainer.main:main" in entry
 
 
 def test_the_sdist_carries_the_same_files(dist: Path) -> None:
@@ -63,11 +73,15 @@ def test_an_installed_wheel_passes_the_smoke_test_away_from_the_tree(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,
     )
+    # As the entry point does: main.py puts its own folder first, then the code's names.
+    script = "import sparktrainer.main, app, resources; print(app.__file__, resources.ROOT)"
     where = subprocess.run(
-        [str(python), "-I", "-c", "import app, resources; print(app.__file__, resources.ROOT)"],
+        [str(python), "-I", "-c", script],
         capture_output=True, text=True, check=True, cwd=tmp_path,
     )  # fmt: skip
-    assert str(venv) in where.stdout and str(ROOT) not in where.stdout
+    installed = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    assert str(installed / "site-packages" / "sparktrainer" / "app") in where.stdout
+    assert str(ROOT) not in where.stdout
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SPARKTRAINER_HOME": str(tmp_path / "d")}
     smoke = subprocess.run(
         [str(venv / "bin" / "sparktrainer"), "--smoke-test"],
